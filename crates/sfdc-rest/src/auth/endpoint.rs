@@ -1,0 +1,167 @@
+//! The token endpoint: one form POST per attempt, OAuth error mapping, and the bounded retry of
+//! "token request is already being processed".
+
+use std::time::Duration;
+
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+use super::LoginHost;
+use super::token_response::{self, TokenResponse};
+use crate::{Error, Result};
+
+/// How a token source retries the transient OAuth answer `invalid_grant` / "token request is already
+/// being processed".
+///
+/// Salesforce sends it when another request with the same grant (for example the same refresh
+/// token) is still being handled. The source waits `delay` and sends the token request again, at most
+/// `max_retries` times; after that the error is returned ([`Error::is_retryable`] is true for it).
+/// No other token error is retried here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProcessingRetry {
+    /// Retries after the first attempt (0 disables the retry). Default 3.
+    pub max_retries: u32,
+    /// Wait before each retry. Default 500 ms; tests use `Duration::ZERO`.
+    pub delay: Duration,
+}
+
+impl Default for ProcessingRetry {
+    fn default() -> Self {
+        Self {
+            max_retries: 3,
+            delay: Duration::from_millis(500),
+        }
+    }
+}
+
+/// Client authentication sent with a token request.
+pub(crate) enum ClientAuth<'a> {
+    /// Nothing beyond the form fields.
+    None,
+    /// HTTP Basic `client_id:client_secret`.
+    Basic {
+        client_id: &'a str,
+        client_secret: &'a SecretString,
+    },
+}
+
+/// A configured token endpoint shared by the OAuth flows.
+#[derive(Debug, Clone)]
+pub(crate) struct TokenEndpoint {
+    http: reqwest::Client,
+    url: Url,
+    retry: ProcessingRetry,
+}
+
+impl TokenEndpoint {
+    /// Resolves the endpoint URL and the HTTP client (the given one, or a new rustls client).
+    pub(crate) fn new(
+        host: &LoginHost,
+        http: Option<reqwest::Client>,
+        retry: ProcessingRetry,
+    ) -> Result<Self> {
+        let url = host.token_endpoint_url()?;
+        let http = match http {
+            Some(client) => client,
+            None => default_client()?,
+        };
+        Ok(Self { http, url, retry })
+    }
+
+    /// Returns the token endpoint URL.
+    pub(crate) fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// POSTs `form` (URL-encoded, in the given order) and parses the answer, retrying
+    /// "already being processed" as configured.
+    pub(crate) async fn request(
+        &self,
+        form: &[(&str, &str)],
+        auth: ClientAuth<'_>,
+    ) -> Result<TokenResponse> {
+        let mut retries = 0;
+        loop {
+            match self.attempt(form, &auth).await {
+                Err(err)
+                    if token_response::is_already_processing(&err)
+                        && retries < self.retry.max_retries =>
+                {
+                    retries += 1;
+                    tracing::debug!(
+                        retry = retries,
+                        max_retries = self.retry.max_retries,
+                        "token request already being processed by Salesforce; retrying"
+                    );
+                    if !self.retry.delay.is_zero() {
+                        tokio::time::sleep(self.retry.delay).await;
+                    }
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn attempt(&self, form: &[(&str, &str)], auth: &ClientAuth<'_>) -> Result<TokenResponse> {
+        let mut request = self
+            .http
+            .post(self.url.clone())
+            .header(http::header::ACCEPT, "application/json")
+            .form(form);
+        if let ClientAuth::Basic {
+            client_id,
+            client_secret,
+        } = auth
+        {
+            request = request.basic_auth(client_id, Some(client_secret.expose_secret()));
+        }
+        let response = request.send().await.map_err(|e| {
+            let sent = !(e.is_connect() || e.is_builder());
+            Error::transport(e, sent)
+        })?;
+        let status = response.status();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| Error::transport(e, true))?;
+        tracing::debug!(status = status.as_u16(), "token endpoint answered");
+        if status.is_success() {
+            token_response::parse_success(status, &body)
+        } else {
+            Err(token_response::parse_failure(status, &body))
+        }
+    }
+}
+
+/// Builds the default HTTP client for token calls (rustls when the `rustls` feature is on).
+fn default_client() -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
+        .build()
+        .map_err(|e| Error::transport(e, false))
+}
+
+/// Returns the value, or a configuration error naming the missing builder field.
+pub(crate) fn required(value: Option<String>, field: &str, what: &str) -> Result<String> {
+    match value {
+        Some(v) if !v.trim().is_empty() => Ok(v),
+        _ => Err(Error::config(format!(
+            "{field} is required ({what}); set it on the builder"
+        ))),
+    }
+}
+
+/// Returns the secret, or a configuration error naming the missing builder field.
+pub(crate) fn required_secret(
+    value: Option<SecretString>,
+    field: &str,
+    what: &str,
+) -> Result<SecretString> {
+    match value {
+        Some(v) if !v.expose_secret().is_empty() => Ok(v),
+        _ => Err(Error::config(format!(
+            "{field} is required ({what}); set it on the builder"
+        ))),
+    }
+}

@@ -1,0 +1,363 @@
+//! sObject Collections: create, update, upsert and delete many records, 200 per request.
+//!
+//! Inputs of any length are split into chunks of [`COLLECTION_CHUNK`] records, sent one chunk after
+//! the other; results come back in input order, one per input.
+//!
+//! # All-or-none and chunking
+//!
+//! `all_or_none` is atomic **per chunk**: Salesforce rolls back a whole request (up to 200 records)
+//! when one record fails, but chunks already committed stay committed.
+//!
+//! # Request-level failures
+//!
+//! If the **first** chunk fails as a whole (HTTP error, transport failure, budget guard), the method
+//! returns that error and nothing was applied. If a later chunk fails as a whole, earlier results
+//! are kept: every record of the failed chunk gets a failed [`CollectionResult`] carrying the
+//! request's errors (code `ERROR_HTTP_<status>` style or the Salesforce codes; a transport failure
+//! becomes code `REQUEST_FAILED`), and, when the failure is throttling or authentication, the
+//! remaining chunks are not sent and get the same failed result.
+
+use http::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::client::Client;
+use crate::error::{ApiError, Error, ErrorCode, Result};
+use crate::path::{check_name, encode_segment};
+use crate::retry::Idempotency;
+use crate::sobjects::Record;
+
+/// Maximum number of records per sObject Collections request.
+pub const COLLECTION_CHUNK: usize = 200;
+
+/// The per-record result of a Collections request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollectionResult {
+    /// The record id: set for successes, updates and deletes; absent for failed creates.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// `true` when this record was saved.
+    pub success: bool,
+    /// The errors of a failed record (`statusCode` key on the wire).
+    #[serde(default)]
+    pub errors: Vec<ApiError>,
+    /// For upserts: `true` when the record was created, `false` when updated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<bool>,
+}
+
+#[derive(Serialize)]
+struct CollectionBody<'a> {
+    #[serde(rename = "allOrNone")]
+    all_or_none: bool,
+    records: &'a [Record],
+}
+
+enum Kind<'a> {
+    Create,
+    Update,
+    Upsert(&'a str),
+}
+
+impl Client {
+    /// Creates many records of `object` (`POST composite/sobjects`), 200 per request.
+    ///
+    /// `attributes.type` is set to `object` on each record; records must not contain `Id`.
+    /// Not idempotent: a chunk is not resent after a timeout or reset.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] for a bad object name; the first chunk's request-level error (see the
+    /// module docs). Per-record failures are in the results, not errors.
+    #[tracing::instrument(level = "debug", skip_all, fields(sobject = object, records = records.len()))]
+    pub async fn create_many(
+        &self,
+        object: &str,
+        records: &[Record],
+        all_or_none: bool,
+    ) -> Result<Vec<CollectionResult>> {
+        check_name("object name", object)?;
+        self.save_many(object, records, all_or_none, Kind::Create)
+            .await
+    }
+
+    /// Updates many records of `object` (`PATCH composite/sobjects`), 200 per request.
+    ///
+    /// Each record must carry its `Id` (or `id`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] for a bad object name or a record without `Id` (nothing is sent);
+    /// the first chunk's request-level error.
+    #[tracing::instrument(level = "debug", skip_all, fields(sobject = object, records = records.len()))]
+    pub async fn update_many(
+        &self,
+        object: &str,
+        records: &[Record],
+        all_or_none: bool,
+    ) -> Result<Vec<CollectionResult>> {
+        check_name("object name", object)?;
+        if let Some(pos) = records
+            .iter()
+            .position(|r| !r.keys().any(|k| k.eq_ignore_ascii_case("id")))
+        {
+            return Err(Error::InvalidInput {
+                kind: "record",
+                value: format!("#{pos}"),
+                reason: "update_many needs an Id on every record".to_owned(),
+            });
+        }
+        self.save_many(object, records, all_or_none, Kind::Update)
+            .await
+    }
+
+    /// Upserts many records of `object` by `external_id_field`
+    /// (`PATCH composite/sobjects/{object}/{field}`), 200 per request; results carry `created`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] for bad names or a record without the external-id field; the first
+    /// chunk's request-level error.
+    #[tracing::instrument(level = "debug", skip_all, fields(sobject = object, records = records.len()))]
+    pub async fn upsert_many(
+        &self,
+        object: &str,
+        external_id_field: &str,
+        records: &[Record],
+        all_or_none: bool,
+    ) -> Result<Vec<CollectionResult>> {
+        check_name("object name", object)?;
+        check_name("external id field", external_id_field)?;
+        if let Some(pos) = records
+            .iter()
+            .position(|r| !r.contains_key(external_id_field))
+        {
+            return Err(Error::InvalidInput {
+                kind: "record",
+                value: format!("#{pos}"),
+                reason: format!("upsert_many needs {external_id_field} on every record"),
+            });
+        }
+        self.save_many(
+            object,
+            records,
+            all_or_none,
+            Kind::Upsert(external_id_field),
+        )
+        .await
+    }
+
+    /// Deletes many records by id (`DELETE composite/sobjects?ids=…&allOrNone=…`), 200 per request.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] for an empty id or one containing a comma; the first chunk's
+    /// request-level error.
+    #[tracing::instrument(level = "debug", skip_all, fields(records = ids.len()))]
+    pub async fn delete_many<S: AsRef<str>>(
+        &self,
+        ids: &[S],
+        all_or_none: bool,
+    ) -> Result<Vec<CollectionResult>> {
+        for id in ids {
+            let id = id.as_ref();
+            if id.contains(',') {
+                return Err(Error::InvalidInput {
+                    kind: "record id",
+                    value: id.to_owned(),
+                    reason: "must not contain a comma".to_owned(),
+                });
+            }
+            encode_segment("record id", id)?;
+        }
+        let mut results = Vec::with_capacity(ids.len());
+        let mut stop: Option<Vec<ApiError>> = None;
+        for chunk in ids.chunks(COLLECTION_CHUNK) {
+            if let Some(errors) = &stop {
+                results.extend(chunk.iter().map(|id| failed(Some(id.as_ref()), errors)));
+                continue;
+            }
+            let joined = chunk
+                .iter()
+                .map(AsRef::as_ref)
+                .collect::<Vec<_>>()
+                .join(",");
+            let all = if all_or_none { "true" } else { "false" };
+            let outcome = async {
+                self.request(Method::DELETE, "composite/sobjects")
+                    .path_template("composite/sobjects")
+                    .query(&[("ids", joined.as_str()), ("allOrNone", all)])
+                    .send()
+                    .await?
+                    .json::<Vec<CollectionResult>>()
+                    .await
+            }
+            .await;
+            match outcome {
+                Ok(chunk_results) => results.extend(align(chunk_results, chunk.len())?),
+                Err(err) if results.is_empty() => return Err(err),
+                Err(err) => {
+                    let errors = request_errors(&err);
+                    results.extend(chunk.iter().map(|id| failed(Some(id.as_ref()), &errors)));
+                    if err.is_throttled() || err.is_auth() {
+                        stop = Some(errors);
+                    }
+                }
+            }
+        }
+        Ok(results)
+    }
+
+    async fn save_many(
+        &self,
+        object: &str,
+        records: &[Record],
+        all_or_none: bool,
+        kind: Kind<'_>,
+    ) -> Result<Vec<CollectionResult>> {
+        let (method, path, template, idempotency) = match kind {
+            Kind::Create => (
+                Method::POST,
+                "composite/sobjects".to_owned(),
+                "composite/sobjects",
+                Idempotency::NotIdempotent,
+            ),
+            Kind::Update => (
+                Method::PATCH,
+                "composite/sobjects".to_owned(),
+                "composite/sobjects",
+                Idempotency::Idempotent,
+            ),
+            Kind::Upsert(field) => (
+                Method::PATCH,
+                format!("composite/sobjects/{object}/{field}"),
+                "composite/sobjects/{object}/{field}",
+                Idempotency::Idempotent,
+            ),
+        };
+        let mut results = Vec::with_capacity(records.len());
+        let mut stop: Option<Vec<ApiError>> = None;
+        for chunk in records.chunks(COLLECTION_CHUNK) {
+            let id_of = |r: &Record| -> Option<String> {
+                r.iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("id"))
+                    .and_then(|(_, v)| v.as_str().map(str::to_owned))
+            };
+            if let Some(errors) = &stop {
+                results.extend(chunk.iter().map(|r| failed(id_of(r).as_deref(), errors)));
+                continue;
+            }
+            let typed: Vec<Record> = chunk.iter().map(|r| with_type(r, object)).collect();
+            let body = CollectionBody {
+                all_or_none,
+                records: &typed,
+            };
+            let outcome = async {
+                self.request(method.clone(), &path)
+                    .path_template(template)
+                    .idempotency(idempotency)
+                    .json(&body)
+                    .send()
+                    .await?
+                    .json::<Vec<CollectionResult>>()
+                    .await
+            }
+            .await;
+            match outcome {
+                Ok(chunk_results) => results.extend(align(chunk_results, chunk.len())?),
+                Err(err) if results.is_empty() => return Err(err),
+                Err(err) => {
+                    let errors = request_errors(&err);
+                    results.extend(chunk.iter().map(|r| failed(id_of(r).as_deref(), &errors)));
+                    if err.is_throttled() || err.is_auth() {
+                        stop = Some(errors);
+                    }
+                }
+            }
+        }
+        Ok(results)
+    }
+}
+
+/// Adds `attributes.type` unless the record already has one.
+fn with_type(record: &Record, object: &str) -> Record {
+    let mut out = record.clone();
+    let has_type = out
+        .get("attributes")
+        .and_then(|a| a.get("type"))
+        .is_some_and(Value::is_string);
+    if !has_type {
+        let mut attrs = match out.remove("attributes") {
+            Some(Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        attrs.insert("type".to_owned(), Value::String(object.to_owned()));
+        out.insert("attributes".to_owned(), Value::Object(attrs));
+    }
+    out
+}
+
+fn align(results: Vec<CollectionResult>, expected: usize) -> Result<Vec<CollectionResult>> {
+    if results.len() != expected {
+        return Err(Error::UnexpectedResponse {
+            status: http::StatusCode::OK,
+            message: format!(
+                "sObject Collections returned {} results for {expected} records",
+                results.len()
+            ),
+        });
+    }
+    Ok(results)
+}
+
+fn request_errors(err: &Error) -> Vec<ApiError> {
+    if !err.api_errors().is_empty() {
+        return err.api_errors().to_vec();
+    }
+    vec![ApiError {
+        error_code: ErrorCode::Other("REQUEST_FAILED".to_owned()),
+        message: err.to_string(),
+        fields: Vec::new(),
+    }]
+}
+
+fn failed(id: Option<&str>, errors: &[ApiError]) -> CollectionResult {
+    CollectionResult {
+        id: id.map(str::to_owned),
+        success: false,
+        errors: errors.to_vec(),
+        created: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sets_attributes_type() {
+        let r: Record = serde_json::from_value(json!({"Name": "A"})).unwrap();
+        assert_eq!(
+            Value::Object(with_type(&r, "Account")),
+            json!({"Name": "A", "attributes": {"type": "Account"}})
+        );
+        let r: Record =
+            serde_json::from_value(json!({"attributes": {"type": "Contact"}, "LastName": "B"}))
+                .unwrap();
+        assert_eq!(with_type(&r, "Account")["attributes"]["type"], "Contact");
+    }
+
+    #[test]
+    fn parses_mixed_results() {
+        let body = r#"[{"id":"001000000000001AAA","success":true,"errors":[]},
+            {"success":false,"errors":[{"statusCode":"REQUIRED_FIELD_MISSING","message":"Required fields are missing: [Name]","fields":["Name"]}]}]"#;
+        let results: Vec<CollectionResult> = serde_json::from_str(body).unwrap();
+        assert!(results[0].success);
+        assert_eq!(
+            results[1].errors[0].error_code,
+            ErrorCode::RequiredFieldMissing
+        );
+        assert_eq!(results[1].id, None);
+    }
+}

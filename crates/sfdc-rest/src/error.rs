@@ -1,0 +1,625 @@
+//! The crate error type, Salesforce error bodies and error codes.
+//!
+//! Every failure of this crate is an [`Error`]. Callers should ask the predicates
+//! ([`Error::is_retryable`], [`Error::is_auth`], [`Error::is_throttled`], [`Error::is_not_found`]) and
+//! accessors ([`Error::status`], [`Error::api_errors`], [`Error::error_code`]) rather than match
+//! variants: the enum is `#[non_exhaustive]`.
+
+use std::fmt;
+use std::str::FromStr;
+
+use http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+/// The result type of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Longest excerpt of a non-JSON error body kept in an [`ApiError`] message.
+const BODY_EXCERPT_CHARS: usize = 300;
+
+/// Everything that can go wrong when talking to Salesforce.
+///
+/// Secrets (access tokens, refresh tokens, client secrets) never appear in this type's `Debug` or
+/// `Display` output.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An OAuth token request failed (`{"error","error_description"}` bodies), or no token could be
+    /// obtained.
+    #[error("authentication failed: {code}: {description}")]
+    Auth {
+        /// The OAuth `error` value, e.g. `invalid_grant`.
+        code: String,
+        /// The OAuth `error_description` value, e.g. `authentication failure`.
+        description: String,
+        /// The HTTP status of the token response, when there was one.
+        status: Option<StatusCode>,
+    },
+
+    /// The HTTP exchange itself failed: DNS, connect, TLS, timeout, connection reset, body read.
+    #[error("HTTP transport error ({}): {source}", if *.sent { "request may have been sent" } else { "request not sent" })]
+    Transport {
+        /// The underlying reqwest error (its URL is stripped: URLs can carry record ids).
+        #[source]
+        source: reqwest::Error,
+        /// `true` when the request may have reached Salesforce (timeout, reset after send), so a
+        /// non-idempotent request must not be replayed blindly.
+        sent: bool,
+    },
+
+    /// The client or an auth flow was configured with an invalid value; fix the configuration.
+    #[error("invalid configuration: {message}")]
+    Config {
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+
+    /// Salesforce answered with an HTTP status >= 400 (the parsed error array is kept).
+    #[error("Salesforce API error (HTTP {status}): {}", DisplayErrors(errors))]
+    Api {
+        /// The HTTP status of the response.
+        status: StatusCode,
+        /// The parsed Salesforce errors; for a non-JSON body (e.g. an HTML proxy page) one
+        /// synthesised entry with code `ERROR_HTTP_<status>` and an excerpt of the body.
+        errors: Vec<ApiError>,
+    },
+
+    /// The client refused to make a call because the configured share of the daily API allocation
+    /// is used up (see `ClientBuilder::api_budget`). No request was sent.
+    #[error(
+        "API budget exhausted: {used} of {max} daily API calls used, the client is configured to stop at {limit}; raise the budget or wait for the allocation to recover"
+    )]
+    BudgetExceeded {
+        /// Calls used in the last 24 hours, from the last `Sforce-Limit-Info` header.
+        used: u64,
+        /// The org's daily allocation.
+        max: u64,
+        /// The number of used calls at which this client stops.
+        limit: u64,
+    },
+
+    /// A response body could not be decoded into the expected shape.
+    #[error("could not decode {context}: {source}")]
+    Decode {
+        /// What was being decoded, e.g. `query response`.
+        context: String,
+        /// The JSON error.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// An object name, field name, record id or other input is not acceptable; nothing was sent.
+    #[error("invalid {kind} {value:?}: {reason}")]
+    InvalidInput {
+        /// What kind of value, e.g. `object name`.
+        kind: &'static str,
+        /// The rejected value.
+        value: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+
+    /// The response had a status or shape that the operation cannot interpret.
+    #[error("unexpected response (HTTP {status}): {message}")]
+    UnexpectedResponse {
+        /// The HTTP status of the response.
+        status: StatusCode,
+        /// What was unexpected.
+        message: String,
+    },
+}
+
+impl Error {
+    /// Builds an [`Error::Config`].
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::Config {
+            message: message.into(),
+        }
+    }
+
+    /// Builds an [`Error::Transport`], stripping the URL from the reqwest error.
+    pub fn transport(source: reqwest::Error, sent: bool) -> Self {
+        Self::Transport {
+            source: source.without_url(),
+            sent,
+        }
+    }
+
+    /// Builds an [`Error::Decode`].
+    pub fn decode(context: impl Into<String>, source: serde_json::Error) -> Self {
+        Self::Decode {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// Builds an [`Error::Api`] from a status and a raw response body.
+    ///
+    /// The body is parsed as the Salesforce error array (`errorCode` or `statusCode` keys), as a
+    /// single error object, or as an OAuth-style `{"error","error_description"}` object; anything else
+    /// (HTML from a proxy, plain text, empty) becomes one error with code `ERROR_HTTP_<status>` and a
+    /// short excerpt of the body.
+    pub fn from_response(status: StatusCode, body: &[u8]) -> Self {
+        Self::Api {
+            status,
+            errors: parse_error_body(status, body),
+        }
+    }
+
+    /// Returns `true` when the same request may succeed if sent again later.
+    ///
+    /// True for: HTTP 500/502/503/504; `UNABLE_TO_LOCK_ROW`; transport failures (but when
+    /// [`Error::was_sent`] is also true, only replay requests that are idempotent); and the OAuth
+    /// `invalid_grant` "token request is already being processed" answer. False for throttling
+    /// (`REQUEST_LIMIT_EXCEEDED`, [`Error::BudgetExceeded`]): waiting minutes or hours is needed.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Transport { .. } => true,
+            Self::Auth {
+                code, description, ..
+            } => {
+                code == "invalid_grant"
+                    && description
+                        .to_ascii_lowercase()
+                        .contains("already being processed")
+            }
+            Self::Api { status, errors } => {
+                matches!(status.as_u16(), 500 | 502 | 503 | 504)
+                    || errors
+                        .iter()
+                        .any(|e| e.error_code == ErrorCode::UnableToLockRow)
+            }
+            _ => false,
+        }
+    }
+
+    /// Returns `true` for authentication failures: [`Error::Auth`], HTTP 401, or the codes
+    /// `INVALID_SESSION_ID` / `INVALID_AUTH_HEADER`.
+    ///
+    /// The client already refreshed the token once before returning such an error; check the
+    /// credentials (or the connected app's policies) rather than retrying.
+    pub fn is_auth(&self) -> bool {
+        match self {
+            Self::Auth { .. } => true,
+            Self::Api { status, errors } => {
+                *status == StatusCode::UNAUTHORIZED
+                    || errors.iter().any(|e| {
+                        matches!(
+                            e.error_code,
+                            ErrorCode::InvalidSessionId | ErrorCode::InvalidAuthHeader
+                        )
+                    })
+            }
+            _ => false,
+        }
+    }
+
+    /// Returns `true` when Salesforce (or this client's budget guard) refuses calls because of API
+    /// limits: `REQUEST_LIMIT_EXCEEDED` (HTTP 403), HTTP 420 / 429, or [`Error::BudgetExceeded`].
+    ///
+    /// Do not re-authenticate and do not retry immediately: the daily allocation recovers over a
+    /// rolling 24 hours; reduce traffic or use Bulk API.
+    pub fn is_throttled(&self) -> bool {
+        match self {
+            Self::BudgetExceeded { .. } => true,
+            Self::Api { status, errors } => {
+                matches!(status.as_u16(), 420 | 429)
+                    || errors
+                        .iter()
+                        .any(|e| e.error_code == ErrorCode::RequestLimitExceeded)
+            }
+            _ => false,
+        }
+    }
+
+    /// Returns `true` when the resource does not exist: HTTP 404 (`NOT_FOUND`, `ENTITY_IS_DELETED`,
+    /// unknown object or external-id field) or a `NOT_FOUND` / `ENTITY_IS_DELETED` code.
+    pub fn is_not_found(&self) -> bool {
+        match self {
+            Self::Api { status, errors } => {
+                *status == StatusCode::NOT_FOUND
+                    || errors.iter().any(|e| {
+                        matches!(
+                            e.error_code,
+                            ErrorCode::NotFound | ErrorCode::EntityIsDeleted
+                        )
+                    })
+            }
+            _ => false,
+        }
+    }
+
+    /// Returns `true` when a [`Error::Transport`] failure happened after the request may have been
+    /// sent (timeout, connection reset after send). Such a request may have been applied.
+    pub fn was_sent(&self) -> bool {
+        matches!(self, Self::Transport { sent: true, .. })
+    }
+
+    /// Returns the HTTP status of the response that caused this error, when there was one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Self::Api { status, .. } | Self::UnexpectedResponse { status, .. } => Some(*status),
+            Self::Auth { status, .. } => *status,
+            Self::Transport { source, .. } => source.status(),
+            _ => None,
+        }
+    }
+
+    /// Returns the parsed Salesforce errors (empty unless this is an [`Error::Api`]).
+    pub fn api_errors(&self) -> &[ApiError] {
+        match self {
+            Self::Api { errors, .. } => errors,
+            _ => &[],
+        }
+    }
+
+    /// Returns the first Salesforce error code, when this is an [`Error::Api`] with errors.
+    pub fn error_code(&self) -> Option<&ErrorCode> {
+        self.api_errors().first().map(|e| &e.error_code)
+    }
+}
+
+/// One Salesforce error: `{"errorCode"|"statusCode", "message", "fields"}`.
+///
+/// REST responses use the `errorCode` key; sObject Collections items use `statusCode`. Both parse.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiError {
+    /// The error code, e.g. [`ErrorCode::RequiredFieldMissing`].
+    #[serde(rename = "errorCode", alias = "statusCode")]
+    pub error_code: ErrorCode,
+    /// The human-readable message from Salesforce.
+    #[serde(default)]
+    pub message: String,
+    /// The fields the error is about (often empty or absent).
+    #[serde(default, deserialize_with = "null_as_empty")]
+    pub fields: Vec<String>,
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.error_code, self.message)?;
+        if !self.fields.is_empty() {
+            write!(f, " (fields: {})", self.fields.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(Option::<Vec<String>>::deserialize(d)?.unwrap_or_default())
+}
+
+struct DisplayErrors<'a>(&'a [ApiError]);
+
+impl fmt::Display for DisplayErrors<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("no error details");
+        }
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $variant:ident => $wire:literal, )*) => {
+        /// A Salesforce error code (`errorCode` / `statusCode`), with a fallback for codes not listed.
+        ///
+        /// [`ErrorCode::as_str`] and `Display` give the wire spelling; `From<&str>` and `FromStr`
+        /// parse it (never failing: unknown codes become [`ErrorCode::Other`]).
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $variant, )*
+            /// Any other code, spelled as received.
+            Other(String),
+        }
+
+        impl ErrorCode {
+            /// Returns the wire spelling, e.g. `"INVALID_SESSION_ID"`.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $wire, )*
+                    Self::Other(s) => s,
+                }
+            }
+        }
+
+        impl From<&str> for ErrorCode {
+            fn from(s: &str) -> Self {
+                match s {
+                    $( $wire => Self::$variant, )*
+                    other => Self::Other(other.to_owned()),
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    /// `INVALID_SESSION_ID`: the access token expired or was revoked (HTTP 401).
+    InvalidSessionId => "INVALID_SESSION_ID",
+    /// `INVALID_AUTH_HEADER`: missing or malformed `Authorization` header (HTTP 401).
+    InvalidAuthHeader => "INVALID_AUTH_HEADER",
+    /// `REQUEST_LIMIT_EXCEEDED`: API allocation or concurrency limit reached (HTTP 403).
+    RequestLimitExceeded => "REQUEST_LIMIT_EXCEEDED",
+    /// `NOT_FOUND`: the resource does not exist (HTTP 404).
+    NotFound => "NOT_FOUND",
+    /// `MALFORMED_QUERY`: SOQL parse error (HTTP 400).
+    MalformedQuery => "MALFORMED_QUERY",
+    /// `INVALID_FIELD`: unknown or unusable field (HTTP 400).
+    InvalidField => "INVALID_FIELD",
+    /// `INVALID_FIELD_FOR_INSERT_UPDATE`: field not writable (HTTP 400).
+    InvalidFieldForInsertUpdate => "INVALID_FIELD_FOR_INSERT_UPDATE",
+    /// `INVALID_TYPE`: unknown sObject type in SOQL (HTTP 400).
+    InvalidType => "INVALID_TYPE",
+    /// `INVALID_QUERY_FILTER_OPERATOR`: operator not valid for the field type (HTTP 400).
+    InvalidQueryFilterOperator => "INVALID_QUERY_FILTER_OPERATOR",
+    /// `INVALID_QUERY_LOCATOR`: expired or unknown `nextRecordsUrl` cursor (HTTP 400).
+    InvalidQueryLocator => "INVALID_QUERY_LOCATOR",
+    /// `QUERY_TIMEOUT`: the query ran too long (HTTP 400).
+    QueryTimeout => "QUERY_TIMEOUT",
+    /// `REQUIRED_FIELD_MISSING`: a required field has no value (HTTP 400).
+    RequiredFieldMissing => "REQUIRED_FIELD_MISSING",
+    /// `DUPLICATE_VALUE`: a unique field already holds this value (HTTP 400).
+    DuplicateValue => "DUPLICATE_VALUE",
+    /// `DUPLICATES_DETECTED`: a duplicate rule blocked the save (HTTP 400).
+    DuplicatesDetected => "DUPLICATES_DETECTED",
+    /// `UNABLE_TO_LOCK_ROW`: record lock contention; retrying later usually succeeds.
+    UnableToLockRow => "UNABLE_TO_LOCK_ROW",
+    /// `MALFORMED_ID`: an id value of the wrong format (HTTP 400).
+    MalformedId => "MALFORMED_ID",
+    /// `ENTITY_IS_DELETED`: the record was deleted (HTTP 404, or per item in Collections).
+    EntityIsDeleted => "ENTITY_IS_DELETED",
+    /// `STRING_TOO_LONG`: a value exceeds the field length (HTTP 400).
+    StringTooLong => "STRING_TOO_LONG",
+    /// `INVALID_CROSS_REFERENCE_KEY`: a lookup id does not point to a valid record.
+    InvalidCrossReferenceKey => "INVALID_CROSS_REFERENCE_KEY",
+    /// `FIELD_CUSTOM_VALIDATION_EXCEPTION`: a validation rule rejected the record.
+    FieldCustomValidationException => "FIELD_CUSTOM_VALIDATION_EXCEPTION",
+    /// `INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST`: value not allowed in a restricted picklist.
+    InvalidOrNullForRestrictedPicklist => "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+    /// `FIELD_INTEGRITY_EXCEPTION`: field integrity rule violated.
+    FieldIntegrityException => "FIELD_INTEGRITY_EXCEPTION",
+    /// `JSON_PARSER_ERROR`: the request body is not valid JSON for the target (HTTP 400).
+    JsonParserError => "JSON_PARSER_ERROR",
+    /// `METHOD_NOT_ALLOWED`: HTTP method not allowed on the resource (HTTP 405).
+    MethodNotAllowed => "METHOD_NOT_ALLOWED",
+    /// `INSUFFICIENT_ACCESS_OR_READONLY`: the user lacks access rights.
+    InsufficientAccessOrReadonly => "INSUFFICIENT_ACCESS_OR_READONLY",
+    /// `API_DISABLED_FOR_ORG`: the REST API is not enabled for the org (HTTP 403).
+    ApiDisabledForOrg => "API_DISABLED_FOR_ORG",
+    /// `ALL_OR_NONE_OPERATION_ROLLED_BACK`: a Collections item rolled back because another failed.
+    AllOrNoneOperationRolledBack => "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+    /// `PROCESSING_HALTED`: a composite subrequest rolled back because another failed.
+    ProcessingHalted => "PROCESSING_HALTED",
+    /// `INVALIDJOB`: a Bulk API job request is invalid.
+    InvalidJob => "INVALIDJOB",
+    /// `INVALIDJOBSTATE`: a Bulk API job is in the wrong state for the request.
+    InvalidJobState => "INVALIDJOBSTATE",
+    /// `API_ERROR`: generic API error (often Bulk API).
+    ApiError => "API_ERROR",
+}
+
+impl FromStr for ErrorCode {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Self::from(s))
+    }
+}
+
+impl From<String> for ErrorCode {
+    fn from(s: String) -> Self {
+        match Self::from(s.as_str()) {
+            Self::Other(_) => Self::Other(s),
+            known => known,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ErrorCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Self::from(String::deserialize(d)?))
+    }
+}
+
+/// The OAuth-style error object some endpoints return instead of the array.
+#[derive(Deserialize)]
+struct OAuthStyleError {
+    error: String,
+    #[serde(default)]
+    error_description: String,
+}
+
+/// Parses an error response body into Salesforce errors; never fails.
+pub(crate) fn parse_error_body(status: StatusCode, body: &[u8]) -> Vec<ApiError> {
+    if let Ok(errors) = serde_json::from_slice::<Vec<ApiError>>(body) {
+        if !errors.is_empty() {
+            return errors;
+        }
+    }
+    if let Ok(error) = serde_json::from_slice::<ApiError>(body) {
+        return vec![error];
+    }
+    if let Ok(error) = serde_json::from_slice::<OAuthStyleError>(body) {
+        return vec![ApiError {
+            error_code: ErrorCode::from(error.error),
+            message: error.error_description,
+            fields: Vec::new(),
+        }];
+    }
+    vec![ApiError {
+        error_code: ErrorCode::Other(format!("ERROR_HTTP_{}", status.as_u16())),
+        message: body_excerpt(status, body),
+        fields: Vec::new(),
+    }]
+}
+
+/// A short, single-line, tag-free excerpt of a non-JSON body.
+fn body_excerpt(status: StatusCode, body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut out = String::new();
+    let mut in_tag = false;
+    let mut last_space = true;
+    for c in text.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                if !last_space {
+                    out.push(' ');
+                    last_space = true;
+                }
+            }
+            _ if in_tag => {}
+            c if c.is_whitespace() => {
+                if !last_space {
+                    out.push(' ');
+                    last_space = true;
+                }
+            }
+            c => {
+                out.push(c);
+                last_space = false;
+            }
+        }
+        if out.chars().count() >= BODY_EXCERPT_CHARS {
+            out.push('…');
+            break;
+        }
+    }
+    let out = out.trim();
+    let reason = status.canonical_reason().unwrap_or("unknown status");
+    if out.is_empty() {
+        format!(
+            "HTTP {} {reason} with an empty or non-JSON body",
+            status.as_u16()
+        )
+    } else {
+        format!(
+            "HTTP {} {reason} with a non-JSON body: {out}",
+            status.as_u16()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_rest_error_array() {
+        let body =
+            br#"[{"message":"Session expired or invalid","errorCode":"INVALID_SESSION_ID"}]"#;
+        let err = Error::from_response(StatusCode::UNAUTHORIZED, body);
+        assert!(err.is_auth());
+        assert!(!err.is_retryable());
+        assert_eq!(err.error_code(), Some(&ErrorCode::InvalidSessionId));
+        assert_eq!(err.api_errors()[0].message, "Session expired or invalid");
+        assert!(err.api_errors()[0].fields.is_empty());
+    }
+
+    #[test]
+    fn parses_collections_status_code_key() {
+        let body = br#"[{"statusCode":"REQUIRED_FIELD_MISSING","message":"Required fields are missing: [Name]","fields":["Name"]}]"#;
+        let errors = parse_error_body(StatusCode::BAD_REQUEST, body);
+        assert_eq!(errors[0].error_code, ErrorCode::RequiredFieldMissing);
+        assert_eq!(errors[0].fields, vec!["Name".to_owned()]);
+    }
+
+    #[test]
+    fn throttling_is_not_auth_nor_retryable() {
+        let body = br#"[{"message":"TotalRequests Limit exceeded.","errorCode":"REQUEST_LIMIT_EXCEEDED"}]"#;
+        let err = Error::from_response(StatusCode::FORBIDDEN, body);
+        assert!(err.is_throttled());
+        assert!(!err.is_auth());
+        assert!(!err.is_retryable());
+        assert_eq!(err.status(), Some(StatusCode::FORBIDDEN));
+    }
+
+    #[test]
+    fn html_body_gives_useful_error() {
+        let body = b"<html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1>\n<p>upstream   timed out</p></body></html>";
+        let err = Error::from_response(StatusCode::BAD_GATEWAY, body);
+        assert!(err.is_retryable());
+        assert_eq!(
+            err.error_code(),
+            Some(&ErrorCode::Other("ERROR_HTTP_502".into()))
+        );
+        let msg = err.to_string();
+        assert!(msg.contains("Bad Gateway"), "{msg}");
+        assert!(msg.contains("upstream timed out"), "{msg}");
+        assert!(!msg.contains('<'), "{msg}");
+    }
+
+    #[test]
+    fn empty_body_gives_useful_error() {
+        let err = Error::from_response(StatusCode::SERVICE_UNAVAILABLE, b"");
+        assert!(err.to_string().contains("503"));
+        assert!(err.is_retryable());
+    }
+
+    #[test]
+    fn long_body_is_truncated() {
+        let body = "x".repeat(10_000);
+        let errors = parse_error_body(StatusCode::INTERNAL_SERVER_ERROR, body.as_bytes());
+        assert!(errors[0].message.chars().count() < BODY_EXCERPT_CHARS + 100);
+    }
+
+    #[test]
+    fn error_code_round_trips() {
+        for code in ["UNABLE_TO_LOCK_ROW", "MALFORMED_ID", "SOMETHING_NEW"] {
+            let parsed: ErrorCode = code.parse().unwrap_or_else(|e| match e {});
+            assert_eq!(parsed.as_str(), code);
+            assert_eq!(parsed.to_string(), code);
+        }
+        assert_eq!(ErrorCode::from("NOT_FOUND"), ErrorCode::NotFound);
+        assert_eq!(
+            ErrorCode::from("SOMETHING_NEW".to_owned()),
+            ErrorCode::Other("SOMETHING_NEW".into())
+        );
+    }
+
+    #[test]
+    fn lock_row_is_retryable_and_not_found_predicates() {
+        let lock = Error::from_response(
+            StatusCode::BAD_REQUEST,
+            br#"[{"errorCode":"UNABLE_TO_LOCK_ROW","message":"unable to obtain exclusive access to this record","fields":[]}]"#,
+        );
+        assert!(lock.is_retryable());
+        let gone = Error::from_response(
+            StatusCode::NOT_FOUND,
+            br#"[{"message":"entity is deleted","errorCode":"ENTITY_IS_DELETED","fields":[]}]"#,
+        );
+        assert!(gone.is_not_found());
+        assert!(!gone.is_retryable());
+    }
+
+    #[test]
+    fn oauth_busy_is_retryable() {
+        let err = Error::Auth {
+            code: "invalid_grant".into(),
+            description: "token request is already being processed".into(),
+            status: Some(StatusCode::BAD_REQUEST),
+        };
+        assert!(err.is_retryable());
+        assert!(err.is_auth());
+    }
+}

@@ -1,0 +1,186 @@
+//! SOQL queries: one page, the next page, and streams that follow `nextRecordsUrl`.
+//!
+//! The SOQL text is sent as given: build it with `sfdc-match`, the only place user values are
+//! escaped into SOQL.
+
+use futures::stream::{self, Stream, StreamExt, TryStreamExt};
+use http::Method;
+use serde::{Deserialize, Serialize};
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::sobjects::Record;
+
+/// One page of query results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueryPage {
+    /// Total number of matching records (all pages).
+    #[serde(rename = "totalSize")]
+    pub total_size: u64,
+    /// `true` when this is the last page.
+    pub done: bool,
+    /// Path of the next page (`/services/data/vXX.X/query/{locator}`), present when `done` is false.
+    #[serde(
+        rename = "nextRecordsUrl",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_records_url: Option<String>,
+    /// The records of this page.
+    pub records: Vec<Record>,
+}
+
+/// Options of a query stream.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct QueryOptions {
+    /// Include deleted and archived records (`queryAll`).
+    pub include_deleted: bool,
+    /// Requested page size (`Sforce-Query-Options: batchSize=N`, 200–2000; Salesforce may return
+    /// fewer).
+    pub batch_size: Option<u16>,
+}
+
+impl QueryOptions {
+    /// Returns options for `queryAll` (deleted and archived records included).
+    pub fn all() -> Self {
+        Self {
+            include_deleted: true,
+            ..Self::default()
+        }
+    }
+
+    /// Sets the requested page size.
+    pub fn with_batch_size(mut self, size: u16) -> Self {
+        self.batch_size = Some(size);
+        self
+    }
+}
+
+enum Cursor {
+    Start(String),
+    Next(String),
+    Done,
+}
+
+impl Client {
+    /// Runs a SOQL query and returns its first page (`GET query?q=`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Api`] with `MALFORMED_QUERY`, `INVALID_FIELD`, `INVALID_TYPE` (HTTP 400) for bad
+    /// SOQL; the errors of [`crate::RequestBuilder::send`].
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn query(&self, soql: &str) -> Result<QueryPage> {
+        self.query_page(soql, QueryOptions::default()).await
+    }
+
+    /// Like [`Client::query`] but includes deleted and archived records (`GET queryAll?q=`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::query`].
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn query_all(&self, soql: &str) -> Result<QueryPage> {
+        self.query_page(soql, QueryOptions::all()).await
+    }
+
+    /// Fetches the page at a `nextRecordsUrl` returned by a previous page.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] when the URL is not a `/services/data/` path of this instance;
+    /// `INVALID_QUERY_LOCATOR` when the cursor expired.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn query_more(&self, next_records_url: &str) -> Result<QueryPage> {
+        self.query_more_with(next_records_url, QueryOptions::default())
+            .await
+    }
+
+    async fn query_page(&self, soql: &str, options: QueryOptions) -> Result<QueryPage> {
+        let (path, template) = if options.include_deleted {
+            ("queryAll", "queryAll")
+        } else {
+            ("query", "query")
+        };
+        with_batch_size(
+            self.request(Method::GET, path)
+                .path_template(template)
+                .query(&[("q", soql)]),
+            options,
+        )
+        .send()
+        .await?
+        .json()
+        .await
+    }
+
+    async fn query_more_with(&self, next: &str, options: QueryOptions) -> Result<QueryPage> {
+        if !next.starts_with("/services/data/") || next.contains("..") {
+            return Err(Error::InvalidInput {
+                kind: "nextRecordsUrl",
+                value: next.to_owned(),
+                reason: "must be a /services/data/ path returned by a query".to_owned(),
+            });
+        }
+        with_batch_size(
+            self.request(Method::GET, next)
+                .path_template("query/{locator}"),
+            options,
+        )
+        .send()
+        .await?
+        .json()
+        .await
+    }
+
+    /// Streams every record of a query, fetching the next page only when the previous one is
+    /// consumed; at most one page is held in memory.
+    ///
+    /// The stream ends after the last page, or after the first error (which it yields).
+    pub fn query_stream(&self, soql: &str) -> impl Stream<Item = Result<Record>> + Send + 'static {
+        self.query_stream_with(soql, QueryOptions::default())
+    }
+
+    /// Like [`Client::query_stream`] but includes deleted and archived records (`queryAll`).
+    pub fn query_all_stream(
+        &self,
+        soql: &str,
+    ) -> impl Stream<Item = Result<Record>> + Send + 'static {
+        self.query_stream_with(soql, QueryOptions::all())
+    }
+
+    /// Streams every record of a query with explicit [`QueryOptions`].
+    pub fn query_stream_with(
+        &self,
+        soql: &str,
+        options: QueryOptions,
+    ) -> impl Stream<Item = Result<Record>> + Send + 'static {
+        let client = self.clone();
+        stream::try_unfold(
+            (client, Cursor::Start(soql.to_owned())),
+            move |(client, cursor)| async move {
+                let page = match cursor {
+                    Cursor::Start(soql) => client.query_page(&soql, options).await?,
+                    Cursor::Next(url) => client.query_more_with(&url, options).await?,
+                    Cursor::Done => return Ok(None),
+                };
+                let next = match (page.done, page.next_records_url) {
+                    (false, Some(url)) => Cursor::Next(url),
+                    _ => Cursor::Done,
+                };
+                Ok(Some((page.records, (client, next))))
+            },
+        )
+        .map_ok(|records| stream::iter(records.into_iter().map(Ok)))
+        .try_flatten()
+        .boxed()
+    }
+}
+
+fn with_batch_size(req: crate::RequestBuilder, options: QueryOptions) -> crate::RequestBuilder {
+    match options.batch_size {
+        Some(size) => req.header("sforce-query-options", format!("batchSize={size}")),
+        None => req,
+    }
+}
