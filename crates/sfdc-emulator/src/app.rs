@@ -1,0 +1,331 @@
+//! The router: route table, path normalisation, and the API middleware (version check,
+//! auth, allocation, counting, latency, faults, `Sforce-Limit-Info`).
+
+use std::convert::Infallible;
+
+use axum::Router;
+use axum::extract::{OriginalUri, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tower::ServiceExt;
+
+use crate::conn::ConnKill;
+use crate::error::SfError;
+use crate::routes;
+use crate::state::{AppState, Kind};
+
+/// API versions served, oldest first.
+pub(crate) const VERSIONS: [&str; 36] = [
+    "31.0", "32.0", "33.0", "34.0", "35.0", "36.0", "37.0", "38.0", "39.0", "40.0", "41.0", "42.0",
+    "43.0", "44.0", "45.0", "46.0", "47.0", "48.0", "49.0", "50.0", "51.0", "52.0", "53.0", "54.0",
+    "55.0", "56.0", "57.0", "58.0", "59.0", "60.0", "61.0", "62.0", "63.0", "64.0", "65.0", "66.0",
+];
+
+/// The validated API version of a request (request extension), e.g. `"62.0"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ApiVersion(pub(crate) &'static str);
+
+impl ApiVersion {
+    /// The major version number, e.g. 62.
+    pub(crate) fn major(self) -> u32 {
+        self.0
+            .split('.')
+            .next()
+            .and_then(|m| m.parse().ok())
+            .unwrap_or(0)
+    }
+}
+
+const DATA_PREFIX: &str = "/services/data/";
+
+/// Builds the emulator's router over `state`.
+pub(crate) fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(routes::versions::api_routes())
+        .merge(routes::sobjects::routes())
+        .merge(routes::query::routes())
+        .merge(routes::collections::routes())
+        .merge(routes::limits::routes())
+        .merge(routes::bulk::routes())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(state.clone(), api_layer));
+    let inner = Router::new()
+        .route("/services/data", get(routes::versions::versions_list))
+        .route("/services/oauth2/token", post(routes::oauth::token))
+        .route("/services/oauth2/revoke", post(routes::oauth::revoke))
+        .nest("/services/data/{version}", api)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state);
+    let normalized = tower::service_fn(move |req: Request| {
+        let inner = inner.clone();
+        async move { Ok::<_, Infallible>(inner.oneshot(normalize(req)).await.into_response()) }
+    });
+    Router::new().fallback_service(normalized)
+}
+
+/// Strips trailing slashes and applies the `_HttpMethod` override of POST requests.
+fn normalize(mut req: Request) -> Request {
+    let uri = req.uri();
+    let path = uri.path();
+    let trimmed = path.trim_end_matches('/');
+    let needs_path = trimmed.len() != path.len() && !trimmed.is_empty();
+    let override_method = if req.method() == Method::POST {
+        uri.query().and_then(|q| {
+            q.split('&').find_map(|kv| {
+                let (k, v) = kv.split_once('=')?;
+                (k == "_HttpMethod")
+                    .then(|| Method::from_bytes(v.as_bytes()).ok())
+                    .flatten()
+            })
+        })
+    } else {
+        None
+    };
+    if needs_path {
+        let new = match uri.query() {
+            Some(q) => format!("{trimmed}?{q}"),
+            None => trimmed.to_owned(),
+        };
+        if let Ok(u) = new.parse::<Uri>() {
+            *req.uri_mut() = u;
+        }
+    }
+    if let Some(m) = override_method {
+        *req.method_mut() = m;
+    }
+    req
+}
+
+async fn not_found() -> SfError {
+    SfError::not_found()
+}
+
+async fn method_not_allowed(method: Method) -> SfError {
+    SfError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        format!("HTTP Method '{method}' not allowed. Allowed are HEAD,GET,PATCH,DELETE"),
+    )
+}
+
+/// Which counter an API path belongs to (`rest` is the path after the version).
+fn classify(method: &Method, rest: &str) -> Kind {
+    let mut seg = rest.split('/').filter(|s| !s.is_empty());
+    let first = seg.next();
+    let second = seg.next();
+    let third = seg.next();
+    let fourth = seg.next();
+    match first {
+        None => Kind::VERSIONS,
+        Some("sobjects") => match (second, third, fourth) {
+            (None, _, _) => Kind::DESCRIBE,
+            (Some(_), None, _) => {
+                if *method == Method::POST {
+                    Kind::CREATE
+                } else {
+                    Kind::DESCRIBE
+                }
+            }
+            (Some(_), Some("describe"), None) => Kind::DESCRIBE,
+            (Some(_), Some(_), rest4) => match *method {
+                Method::GET | Method::HEAD => Kind::RETRIEVE,
+                Method::DELETE => Kind::DELETE,
+                Method::POST if rest4.is_none() => Kind::CREATE,
+                Method::PATCH if rest4.is_none() => Kind::UPDATE,
+                _ => Kind::UPSERT,
+            },
+        },
+        Some("query") | Some("queryAll") => {
+            if second.is_some() {
+                Kind::QUERY_MORE
+            } else {
+                Kind::QUERY
+            }
+        }
+        Some("composite") => Kind::COLLECTIONS,
+        Some("jobs") => Kind::BULK,
+        Some("limits") => Kind::LIMITS,
+        Some(_) => Kind(usize::MAX),
+    }
+}
+
+fn session_invalid() -> Response {
+    SfError::new(
+        StatusCode::UNAUTHORIZED,
+        "INVALID_SESSION_ID",
+        "Session expired or invalid",
+    )
+    .into_response()
+}
+
+fn limit_header(used: u64, max: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("api-usage={used}/{max}"))
+        .unwrap_or(HeaderValue::from_static("api-usage=0/0"))
+}
+
+/// Extracts the token of `Authorization: Bearer <t>` or `OAuth <t>`.
+fn bearer(req: &Request) -> Option<&str> {
+    let v = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    let token = token.trim();
+    ((scheme.eq_ignore_ascii_case("Bearer") || scheme.eq_ignore_ascii_case("OAuth"))
+        && !token.is_empty())
+    .then_some(token)
+}
+
+/// The middleware in front of every `/services/data/vXX.X/...` route.
+async fn api_layer(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    // `Uri` clones share their bytes: no per-request string copy.
+    let uri = req
+        .extensions()
+        .get::<OriginalUri>()
+        .map(|u| u.0.clone())
+        .unwrap_or_else(|| req.uri().clone());
+    let full = uri.path();
+    let after = full.strip_prefix(DATA_PREFIX).unwrap_or("");
+    let (ver_seg, rest) = after.split_once('/').unwrap_or((after, ""));
+    let Some(version) = ver_seg
+        .strip_prefix('v')
+        .and_then(|v| VERSIONS.iter().find(|x| **x == v))
+    else {
+        let retired = ver_seg
+            .strip_prefix('v')
+            .and_then(|v| v.parse::<f64>().ok())
+            .is_some_and(|v| v < 31.0);
+        if retired {
+            return SfError::new(
+                StatusCode::GONE,
+                "GONE",
+                "The requested version has been retired.",
+            )
+            .into_response();
+        }
+        return SfError::not_found().into_response();
+    };
+
+    // Auth.
+    let Some(token) = bearer(&req) else {
+        return SfError::new(
+            StatusCode::UNAUTHORIZED,
+            "INVALID_AUTH_HEADER",
+            "INVALID_HEADER_TYPE",
+        )
+        .into_response();
+    };
+    if !state.token_valid(token) {
+        return session_invalid();
+    }
+    let faults = &state.config().faults;
+    if let Some(n) = faults.expire_token_every.filter(|n| *n > 0) {
+        if state.next_authed_call() % n == 0 {
+            state.revoke_token(token);
+            return session_invalid();
+        }
+    }
+
+    // Allocation and counting.
+    let max = state.config().daily_api_limit;
+    let kind = classify(req.method(), rest);
+    let used = match state.count_call(kind) {
+        Ok(u) => u,
+        Err(u) => {
+            let mut r = SfError::new(
+                StatusCode::FORBIDDEN,
+                "REQUEST_LIMIT_EXCEEDED",
+                "TotalRequests Limit exceeded.",
+            )
+            .into_response();
+            r.headers_mut()
+                .insert("sforce-limit-info", limit_header(u, max));
+            return r;
+        }
+    };
+
+    // Latency and faults.
+    let latency = state.config().latency;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let is_write = matches!(
+        *req.method(),
+        Method::POST | Method::PATCH | Method::PUT | Method::DELETE
+    );
+    let mut drop_connection = false;
+    if !faults.is_none() {
+        if faults.server_unavailable > 0.0 && state.draw() < faults.server_unavailable {
+            let mut r = SfError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "SERVER_UNAVAILABLE",
+                "Server is unavailable. Please try again later.",
+            )
+            .into_response();
+            r.headers_mut()
+                .insert("sforce-limit-info", limit_header(used, max));
+            return r;
+        }
+        if is_write && faults.unable_to_lock_row > 0.0 && state.draw() < faults.unable_to_lock_row {
+            let id = rest
+                .split('/')
+                .nth(2)
+                .and_then(crate::ids::to_18)
+                .unwrap_or_default();
+            let mut r = SfError::bad_request(
+                "UNABLE_TO_LOCK_ROW",
+                format!("unable to obtain exclusive access to this record or 1 records: {id}"),
+            )
+            .with_fields(Vec::<String>::new())
+            .into_response();
+            r.headers_mut()
+                .insert("sforce-limit-info", limit_header(used, max));
+            return r;
+        }
+        if is_write && faults.drop_after_commit > 0.0 && state.draw() < faults.drop_after_commit {
+            drop_connection = true;
+        }
+    }
+
+    req.extensions_mut().insert(ApiVersion(version));
+    let kill = if drop_connection {
+        req.extensions().get::<ConnKill>().cloned()
+    } else {
+        None
+    };
+    let mut resp = next.run(req).await;
+    if let Some(k) = kill {
+        k.kill();
+    }
+    resp.headers_mut()
+        .insert("sforce-limit-info", limit_header(used, max));
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classify_paths() {
+        assert_eq!(classify(&Method::GET, ""), Kind::VERSIONS);
+        assert_eq!(classify(&Method::GET, "sobjects"), Kind::DESCRIBE);
+        assert_eq!(classify(&Method::POST, "sobjects/Lead"), Kind::CREATE);
+        assert_eq!(
+            classify(&Method::GET, "sobjects/Lead/describe"),
+            Kind::DESCRIBE
+        );
+        assert_eq!(classify(&Method::GET, "sobjects/Lead/00Q"), Kind::RETRIEVE);
+        assert_eq!(classify(&Method::PATCH, "sobjects/Lead/00Q"), Kind::UPDATE);
+        assert_eq!(
+            classify(&Method::PATCH, "sobjects/Lead/Ext__c/1"),
+            Kind::UPSERT
+        );
+        assert_eq!(classify(&Method::GET, "query/01g-200"), Kind::QUERY_MORE);
+        assert_eq!(
+            classify(&Method::PUT, "jobs/ingest/750/batches"),
+            Kind::BULK
+        );
+    }
+}

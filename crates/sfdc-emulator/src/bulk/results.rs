@@ -1,0 +1,151 @@
+//! Result CSVs: `successfulResults`, `failedResults` and `unprocessedrecords`, every value
+//! quoted, LF line endings, the job's column delimiter.
+
+use super::job::{JobResults, RowOutcome};
+
+/// Which result file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ResultKind {
+    /// `successfulResults`
+    Successful,
+    /// `failedResults`
+    Failed,
+    /// `unprocessedrecords` (either casing)
+    Unprocessed,
+}
+
+impl ResultKind {
+    /// Parses the path segment, case-insensitively.
+    pub(crate) fn parse(segment: &str) -> Option<Self> {
+        match segment.to_ascii_lowercase().as_str() {
+            "successfulresults" => Some(ResultKind::Successful),
+            "failedresults" => Some(ResultKind::Failed),
+            "unprocessedrecords" => Some(ResultKind::Unprocessed),
+            _ => None,
+        }
+    }
+}
+
+/// Renders one result file.
+pub(crate) fn render(results: &JobResults, kind: ResultKind, delimiter: u8) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .quote_style(csv::QuoteStyle::Always)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .flexible(true)
+        .from_writer(Vec::new());
+    // Writing to a Vec cannot fail; errors are ignored rather than unwrapped.
+    let mut write = |fields: Vec<&str>| {
+        let _ = w.write_record(&fields);
+    };
+    let cols = results.header.iter().map(String::as_str);
+    match kind {
+        ResultKind::Successful => {
+            write(["sf__Id", "sf__Created"].into_iter().chain(cols).collect());
+            for (cells, outcome) in &results.rows {
+                if let RowOutcome::Success { id, created } = outcome {
+                    let created = if *created { "true" } else { "false" };
+                    write(
+                        [id.as_str(), created]
+                            .into_iter()
+                            .chain(cells.iter().map(String::as_str))
+                            .collect(),
+                    );
+                }
+            }
+        }
+        ResultKind::Failed => {
+            write(["sf__Id", "sf__Error"].into_iter().chain(cols).collect());
+            for (cells, outcome) in &results.rows {
+                if let RowOutcome::Failure { id, error } = outcome {
+                    write(
+                        [id.as_str(), error.as_str()]
+                            .into_iter()
+                            .chain(cells.iter().map(String::as_str))
+                            .collect(),
+                    );
+                }
+            }
+        }
+        ResultKind::Unprocessed => {
+            if !results.header.is_empty() {
+                write(cols.collect());
+            }
+            for cells in &results.unprocessed {
+                write(cells.iter().map(String::as_str).collect());
+            }
+        }
+    }
+    w.into_inner().unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn results() -> JobResults {
+        JobResults {
+            header: vec!["Name".into(), "Note".into()],
+            rows: vec![
+                (
+                    vec!["A".into(), "say \"hi\", ok".into()],
+                    RowOutcome::Success {
+                        id: "001Em0000000001AAA".into(),
+                        created: true,
+                    },
+                ),
+                (
+                    vec![String::new(), "x".into()],
+                    RowOutcome::Failure {
+                        id: String::new(),
+                        error: "REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --"
+                            .into(),
+                    },
+                ),
+            ],
+            unprocessed: vec![vec!["B".into(), "y".into()]],
+        }
+    }
+
+    #[test]
+    fn successful_results_are_fully_quoted() {
+        let out = String::from_utf8(render(&results(), ResultKind::Successful, b',')).unwrap();
+        assert_eq!(
+            out,
+            "\"sf__Id\",\"sf__Created\",\"Name\",\"Note\"\n\"001Em0000000001AAA\",\"true\",\"A\",\"say \"\"hi\"\", ok\"\n"
+        );
+    }
+
+    #[test]
+    fn failed_results_carry_the_error_and_an_empty_id_for_inserts() {
+        let out = String::from_utf8(render(&results(), ResultKind::Failed, b',')).unwrap();
+        assert_eq!(
+            out,
+            "\"sf__Id\",\"sf__Error\",\"Name\",\"Note\"\n\"\",\"REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --\",\"\",\"x\"\n"
+        );
+    }
+
+    #[test]
+    fn unprocessed_records_use_the_original_columns_and_the_job_delimiter() {
+        let out = String::from_utf8(render(&results(), ResultKind::Unprocessed, b'|')).unwrap();
+        assert_eq!(out, "\"Name\"|\"Note\"\n\"B\"|\"y\"\n");
+    }
+
+    #[test]
+    fn result_kinds_parse_in_either_casing() {
+        assert_eq!(
+            ResultKind::parse("unprocessedRecords"),
+            Some(ResultKind::Unprocessed)
+        );
+        assert_eq!(
+            ResultKind::parse("unprocessedrecords"),
+            Some(ResultKind::Unprocessed)
+        );
+        assert_eq!(
+            ResultKind::parse("successfulResults"),
+            Some(ResultKind::Successful)
+        );
+        assert_eq!(ResultKind::parse("failedresults"), Some(ResultKind::Failed));
+        assert_eq!(ResultKind::parse("batches"), None);
+    }
+}

@@ -1,0 +1,394 @@
+//! sObject Collections: create, update, upsert, delete and retrieve of up to 200 records
+//! in one call, with `allOrNone` rollback.
+
+use axum::Router;
+use axum::extract::{Extension, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, patch};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::app::ApiVersion;
+use crate::error::{SfError, json_response};
+use crate::extract::{SfJson, body_object};
+use crate::state::AppState;
+use crate::store::{Org, UpsertError, render_record};
+
+/// Most records per Collections call.
+const MAX_RECORDS: usize = 200;
+
+/// Collections routes.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/composite/sobjects",
+            get(collections_not_allowed)
+                .post(collections_create)
+                .patch(collections_update)
+                .delete(collections_delete),
+        )
+        .route("/composite/sobjects/{object}", get(collections_retrieve))
+        .route(
+            "/composite/sobjects/{object}/{field}",
+            patch(collections_upsert),
+        )
+}
+
+async fn collections_not_allowed() -> SfError {
+    SfError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "METHOD_NOT_ALLOWED",
+        "HTTP Method 'GET' not allowed. Allowed are POST,PATCH,DELETE",
+    )
+}
+
+fn too_many() -> SfError {
+    SfError::bad_request(
+        "EXCEEDED_ID_LIMIT",
+        "record limit reached. cannot submit more than 200 records into this call",
+    )
+}
+
+/// One item's outcome.
+struct Item {
+    id: Option<String>,
+    created: Option<bool>,
+    error: Option<SfError>,
+}
+
+impl Item {
+    fn ok(id: String, created: Option<bool>) -> Self {
+        Item {
+            id: Some(id),
+            created,
+            error: None,
+        }
+    }
+
+    fn failed(id: Option<String>, e: SfError) -> Self {
+        Item {
+            id,
+            created: None,
+            error: Some(e),
+        }
+    }
+}
+
+/// The parsed request body: `allOrNone` and `records`.
+fn parse_request(body: Value) -> Result<(bool, Vec<Map<String, Value>>), SfError> {
+    let mut m = body_object(body)?;
+    let all_or_none = match m.get("allOrNone") {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => {
+            return Err(SfError::json_parser(format!(
+                "Cannot deserialize instance of boolean from {other} value or request may be missing a required field"
+            )));
+        }
+    };
+    let records = match m.remove("records") {
+        Some(Value::Array(list)) => list,
+        _ => {
+            return Err(SfError::bad_request(
+                "INVALID_FIELD",
+                "The request body must contain a 'records' array",
+            ));
+        }
+    };
+    if records.len() > MAX_RECORDS {
+        return Err(too_many());
+    }
+    let records = records
+        .into_iter()
+        .map(body_object)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((all_or_none, records))
+}
+
+/// The `attributes.type` of a record, or the request-level 400.
+fn record_type(org: &Org, rec: &Map<String, Value>) -> Result<String, SfError> {
+    let t = rec
+        .get("attributes")
+        .and_then(|a| a.get("type"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            SfError::bad_request(
+                "INVALID_TYPE",
+                "Must specify a type in the attributes field of each record: {\"attributes\" : {\"type\" : \"Account\"}}",
+            )
+        })?;
+    org.object(t).map(|o| o.name.clone()).ok_or_else(|| {
+        SfError::bad_request(
+            "INVALID_TYPE",
+            format!("sObject type '{t}' is not supported."),
+        )
+    })
+}
+
+fn rolled_back() -> SfError {
+    SfError::bad_request(
+        "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+        "Record rolled back because not all records were valid and the request was using AllOrNone header",
+    )
+    .with_fields(Vec::<String>::new())
+}
+
+/// Runs `op` per item under one write lock; rolls back on failure when `all_or_none`.
+fn run_items<T>(
+    state: &AppState,
+    all_or_none: bool,
+    inputs: Vec<T>,
+    mut op: impl FnMut(&mut Org, T) -> Item,
+) -> Vec<Item> {
+    let mut org = state.write();
+    if all_or_none {
+        org.begin();
+    }
+    let mut items: Vec<Item> = inputs.into_iter().map(|t| op(&mut org, t)).collect();
+    if all_or_none {
+        if items.iter().any(|i| i.error.is_some()) {
+            org.rollback();
+            for it in &mut items {
+                if it.error.is_none() {
+                    it.error = Some(rolled_back());
+                }
+            }
+        } else {
+            org.commit();
+        }
+    }
+    items
+}
+
+fn respond(items: Vec<Item>, keep_id_on_failure: bool) -> Response {
+    let out: Vec<Value> = items
+        .into_iter()
+        .map(|it| {
+            let mut m = Map::new();
+            match &it.error {
+                None => {
+                    m.insert("id".into(), json!(it.id));
+                    m.insert("success".into(), Value::Bool(true));
+                    m.insert("errors".into(), json!([]));
+                }
+                Some(e) => {
+                    if keep_id_on_failure || it.id.is_some() {
+                        m.insert("id".into(), json!(it.id));
+                    }
+                    m.insert("success".into(), Value::Bool(false));
+                    m.insert("errors".into(), json!([e.to_item_json()]));
+                }
+            }
+            if let Some(c) = it.created {
+                m.insert("created".into(), Value::Bool(c));
+            }
+            Value::Object(m)
+        })
+        .collect();
+    json_response(StatusCode::OK, &Value::Array(out))
+}
+
+async fn collections_create(
+    State(state): State<AppState>,
+    SfJson(body): SfJson,
+) -> Result<Response, SfError> {
+    let (all_or_none, records) = parse_request(body)?;
+    let typed = {
+        let org = state.read();
+        records
+            .into_iter()
+            .map(|r| record_type(&org, &r).map(|t| (t, r)))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let items = run_items(&state, all_or_none, typed, |org, (t, rec)| {
+        match org.create(&t, &rec) {
+            Ok(id) => Item::ok(id, None),
+            Err(e) => Item::failed(None, e),
+        }
+    });
+    Ok(respond(items, false))
+}
+
+fn record_id(rec: &Map<String, Value>) -> Option<String> {
+    rec.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case("id"))
+        .and_then(|(_, v)| v.as_str().map(str::to_owned))
+}
+
+async fn collections_update(
+    State(state): State<AppState>,
+    SfJson(body): SfJson,
+) -> Result<Response, SfError> {
+    let (all_or_none, records) = parse_request(body)?;
+    let typed = {
+        let org = state.read();
+        records
+            .into_iter()
+            .map(|r| record_type(&org, &r).map(|t| (t, r)))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let items = run_items(&state, all_or_none, typed, |org, (t, rec)| {
+        let Some(id) = record_id(&rec) else {
+            return Item::failed(
+                None,
+                SfError::bad_request("MISSING_ARGUMENT", "Id not specified in an update call")
+                    .with_fields(Vec::<String>::new()),
+            );
+        };
+        match org.update(&t, &id, &rec) {
+            Ok(id18) => Item::ok(id18, None),
+            Err(e) => Item::failed(Some(id), e),
+        }
+    });
+    Ok(respond(items, true))
+}
+
+async fn collections_upsert(
+    State(state): State<AppState>,
+    Path((_ver, object, field)): Path<(String, String, String)>,
+    SfJson(body): SfJson,
+) -> Result<Response, SfError> {
+    let (all_or_none, records) = parse_request(body)?;
+    let (object, ext) = {
+        let org = state.read();
+        let o = org.object(&object).ok_or_else(SfError::not_found)?;
+        let f = o.field(&field).filter(|f| f.external_id || f.name == "Id").ok_or_else(|| {
+            SfError::bad_request(
+                "INVALID_FIELD",
+                format!("Field name provided, {field} is not an External ID or indexed field for {}", o.name),
+            )
+        })?;
+        (o.name.clone(), f.name.clone())
+    };
+    let items = run_items(&state, all_or_none, records, |org, rec| {
+        let value = rec
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(&ext))
+            .and_then(|(_, v)| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            });
+        let Some(value) = value else {
+            return Item::failed(
+                None,
+                SfError::bad_request("MISSING_ARGUMENT", format!("{ext} not specified"))
+                    .with_fields([ext.clone()]),
+            );
+        };
+        let mut body = rec.clone();
+        if ext == "Id" {
+            body.retain(|k, _| !k.eq_ignore_ascii_case("Id"));
+        }
+        match org.upsert(&object, &ext, &value, &body) {
+            Ok((id, created)) => Item::ok(id, Some(created)),
+            Err(UpsertError::MultipleMatches(ids)) => Item::failed(
+                None,
+                SfError::bad_request(
+                    "DUPLICATE_EXTERNAL_ID",
+                    format!(
+                        "{ext}: more than one record found for external id field: [{}]",
+                        ids.join(", ")
+                    ),
+                )
+                .with_fields([ext.clone()]),
+            ),
+            Err(UpsertError::Failed(e)) => Item::failed(None, e),
+        }
+    });
+    Ok(respond(items, false))
+}
+
+#[derive(Debug, Deserialize)]
+struct DeleteParams {
+    #[serde(default)]
+    ids: Option<String>,
+    #[serde(default, rename = "allOrNone")]
+    all_or_none: Option<bool>,
+}
+
+async fn collections_delete(
+    State(state): State<AppState>,
+    Query(p): Query<DeleteParams>,
+) -> Result<Response, SfError> {
+    let ids: Vec<String> = p
+        .ids
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if ids.is_empty() {
+        return Err(SfError::bad_request(
+            "MISSING_ARGUMENT",
+            "ids parameter is required",
+        ));
+    }
+    if ids.len() > MAX_RECORDS {
+        return Err(too_many());
+    }
+    let items = run_items(
+        &state,
+        p.all_or_none.unwrap_or(false),
+        ids,
+        |org, id| match org.delete(&id) {
+            Ok(id18) => Item::ok(id18, None),
+            Err(e) if e.error_code == "NOT_FOUND" => Item::failed(
+                Some(id),
+                SfError::bad_request("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
+                    .with_fields(Vec::<String>::new()),
+            ),
+            Err(e) => Item::failed(Some(id), e),
+        },
+    );
+    Ok(respond(items, true))
+}
+
+#[derive(Debug, Deserialize)]
+struct RetrieveParams {
+    #[serde(default)]
+    ids: Option<String>,
+    #[serde(default)]
+    fields: Option<String>,
+}
+
+async fn collections_retrieve(
+    State(state): State<AppState>,
+    Extension(v): Extension<ApiVersion>,
+    Path((_ver, object)): Path<(String, String)>,
+    Query(p): Query<RetrieveParams>,
+) -> Result<Response, SfError> {
+    let org = state.read();
+    let o = org.object(&object).ok_or_else(SfError::not_found)?;
+    let fields: Vec<&str> = p
+        .fields
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .collect();
+    if fields.is_empty() {
+        return Err(SfError::bad_request(
+            "MISSING_ARGUMENT",
+            "fields parameter is required",
+        ));
+    }
+    let mut out = Vec::new();
+    for id in p
+        .ids
+        .as_deref()
+        .unwrap_or("")
+        .split(',')
+        .filter(|s| !s.is_empty())
+    {
+        match org.retrieve(&o.name, id) {
+            Ok(rec) => out.push(render_record(o, rec, v.0, Some(&fields))?),
+            Err(_) => out.push(Value::Null),
+        }
+    }
+    drop(org);
+    Ok(json_response(StatusCode::OK, &Value::Array(out)))
+}

@@ -1,0 +1,9 @@
+//! Route groups, one file per API area; each exposes `routes() -> Router<AppState>`.
+
+pub(crate) mod bulk;
+pub(crate) mod collections;
+pub(crate) mod limits;
+pub(crate) mod oauth;
+pub(crate) mod query;
+pub(crate) mod sobjects;
+pub(crate) mod versions;

@@ -1,0 +1,130 @@
+//! SOQL query routes: paging, queryAll, COUNT(), error codes. (Parser/evaluator
+//! behaviour is tested in soql*.rs.)
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use serde_json::json;
+use support::{V, assert_json, start};
+
+async fn q(ctx: &support::Ctx, path: &str, soql: &str, batch: Option<usize>) -> support::Resp {
+    let mut rb = ctx.req(reqwest::Method::GET, path).query(&[("q", soql)]);
+    if let Some(n) = batch {
+        rb = rb.header("Sforce-Query-Options", format!("batchSize={n}"));
+    }
+    ctx.send(rb).await
+}
+
+#[tokio::test]
+async fn paging_follows_next_records_url_across_three_pages() {
+    let ctx = start().await;
+    for i in 0..450 {
+        ctx.emu
+            .insert_record(
+                "Lead",
+                json!({"LastName": format!("L{i:03}"), "Company": "Acme"}),
+            )
+            .unwrap();
+    }
+    let r = q(&ctx, "query", "SELECT Id, LastName FROM Lead", Some(200)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_json(&r);
+    assert_eq!(r.body["totalSize"], 450);
+    assert_eq!(r.body["done"], false);
+    assert_eq!(r.body["records"].as_array().unwrap().len(), 200);
+    let keys: Vec<&String> = r.body.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["totalSize", "done", "nextRecordsUrl", "records"]);
+    let first = &r.body["records"][0];
+    let id = first["Id"].as_str().unwrap();
+    assert_eq!(
+        first["attributes"],
+        json!({"type":"Lead","url": format!("/services/data/v{V}/sobjects/Lead/{id}")})
+    );
+
+    let mut next = r.body["nextRecordsUrl"].as_str().unwrap().to_owned();
+    assert!(
+        next.starts_with(&format!("/services/data/v{V}/query/")),
+        "{next}"
+    );
+    let mut seen = 200;
+    let mut pages = 1;
+    loop {
+        let r = ctx.get(&next).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["totalSize"], 450);
+        seen += r.body["records"].as_array().unwrap().len();
+        pages += 1;
+        if r.body["done"] == true {
+            assert!(r.body.get("nextRecordsUrl").is_none());
+            break;
+        }
+        next = r.body["nextRecordsUrl"].as_str().unwrap().to_owned();
+    }
+    assert_eq!((seen, pages), (450, 3));
+    assert_eq!(ctx.calls("query"), 1);
+    assert_eq!(ctx.calls("query_more"), 2);
+
+    // Default page size is 2000: one page.
+    let r = q(&ctx, "query/", "SELECT Id FROM Lead", None).await;
+    assert_eq!(
+        (
+            r.body["done"].clone(),
+            r.body["records"].as_array().unwrap().len()
+        ),
+        (json!(true), 450)
+    );
+}
+
+#[tokio::test]
+async fn query_all_includes_deleted_rows_and_count_reports_total_size() {
+    let ctx = start().await;
+    let a = ctx.create("Account", &json!({"Name":"A"})).await;
+    ctx.create("Account", &json!({"Name":"B"})).await;
+    assert_eq!(
+        ctx.delete(&format!("sobjects/Account/{a}")).await.status,
+        204
+    );
+    let r = q(&ctx, "query", "SELECT Name FROM Account", None).await;
+    assert_eq!(r.body["totalSize"], 1, "{}", r.text);
+    // Id not selected: not in the record, but the attributes url still names the record.
+    let rec = r.body["records"][0].as_object().unwrap();
+    assert!(rec.get("Id").is_none());
+    let url = rec["attributes"]["url"].as_str().unwrap();
+    let (prefix, id) = url.rsplit_once('/').unwrap();
+    assert_eq!(prefix, format!("/services/data/v{V}/sobjects/Account"));
+    assert!(id.starts_with("001") && id.len() == 18 && id != a, "{url}");
+    assert_eq!(rec["Name"], "B");
+    let r = q(
+        &ctx,
+        "queryAll/",
+        "SELECT Id, Name, IsDeleted FROM Account",
+        None,
+    )
+    .await;
+    assert_eq!(r.body["totalSize"], 2, "{}", r.text);
+    let r = q(&ctx, "query", "SELECT COUNT() FROM Account", None).await;
+    assert_eq!(r.body, json!({"totalSize": 1, "done": true, "records": []}));
+}
+
+#[tokio::test]
+async fn query_errors() {
+    let ctx = start().await;
+    let r = q(&ctx, "query", "SELECT Id FROM Nope__c", None).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.error_code(), "INVALID_TYPE");
+    assert!(
+        r.message()
+            .contains("sObject type 'Nope__c' is not supported"),
+        "{}",
+        r.message()
+    );
+    let r = ctx.get("query").await;
+    assert_eq!(r.error_code(), "MALFORMED_QUERY");
+    let r = q(&ctx, "query", "SELEC Id FROM Lead", None).await;
+    assert_eq!((r.status, r.error_code()), (400, "MALFORMED_QUERY"));
+    let r = ctx.get("query/01gEm0000000001-2000").await;
+    assert_eq!((r.status, r.error_code()), (400, "INVALID_QUERY_LOCATOR"));
+    let r = ctx.get("query/garbage").await;
+    assert_eq!(r.error_code(), "INVALID_QUERY_LOCATOR");
+    assert_eq!(ctx.emu.api_calls(), 5);
+}
