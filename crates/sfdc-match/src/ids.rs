@@ -1,0 +1,75 @@
+//! Record id identity: 15-character ids are case-sensitive; the 18-character form adds a
+//! 3-character suffix encoding the case of the first 15, and is itself case-insensitive.
+
+/// Returns true for a syntactically valid 15- or 18-character record id.
+pub(crate) fn looks_like_id(s: &str) -> bool {
+    (s.len() == 15 || s.len() == 18) && s.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+const SUFFIX_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
+
+/// Returns the case-correct 15-character form of an id (a 15-character id as given; an
+/// 18-character id, in any case, with the case its suffix encodes). Other strings are
+/// returned unchanged.
+pub(crate) fn canonical_id(id: &str) -> String {
+    if !looks_like_id(id) {
+        return id.to_owned();
+    }
+    let (base, suffix) = id.split_at(15);
+    if suffix.is_empty() {
+        return base.to_owned();
+    }
+    let mut upper_bits = [false; 15];
+    for (block, c) in suffix.bytes().enumerate() {
+        let Some(bits) = SUFFIX_ALPHABET
+            .iter()
+            .position(|a| *a == c.to_ascii_uppercase())
+        else {
+            // Not a valid suffix: the base as given is the best identity there is.
+            return base.to_owned();
+        };
+        for (bit, slot) in upper_bits[block * 5..block * 5 + 5].iter_mut().enumerate() {
+            *slot = bits & (1 << bit) != 0;
+        }
+    }
+    base.bytes()
+        .zip(upper_bits)
+        .map(|(b, upper)| {
+            char::from(if upper {
+                b.to_ascii_uppercase()
+            } else {
+                b.to_ascii_lowercase()
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+pub(crate) fn to_18(id15: &str) -> String {
+    let mut out = id15.to_owned();
+    for block in id15.as_bytes().chunks(5) {
+        let bits = block
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.is_ascii_uppercase())
+            .fold(0usize, |acc, (i, _)| acc | 1 << i);
+        out.push(char::from(SUFFIX_ALPHABET[bits]));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_id_suffix() {
+        // A documented example pair: 001A0000006Vm9r / 001A0000006Vm9rIAC.
+        assert_eq!(to_18("001A0000006Vm9r"), "001A0000006Vm9rIAC");
+        assert_eq!(canonical_id("001A0000006Vm9rIAC"), "001A0000006Vm9r");
+        assert_eq!(canonical_id("001a0000006vm9riac"), "001A0000006Vm9r");
+        assert_eq!(canonical_id("001A0000006Vm9r"), "001A0000006Vm9r");
+        assert_ne!(canonical_id("001a0000006vm9r"), "001A0000006Vm9r");
+        assert_eq!(canonical_id("not an id"), "not an id");
+    }
+}
