@@ -1,0 +1,379 @@
+//! [`Action`]: a compiled action that plans events.
+
+use serde_json::{Map, Value};
+
+use super::{ActionFields, ActionKind, ActionSettings};
+use crate::coerce::{FieldType, coerce};
+use crate::error::{Error, Result};
+use crate::event::Event;
+use crate::mapping::{Mapping, Node, compile_entries};
+use crate::plan::{
+    BulkPlan, ExternalId, MatchOperator, Operation, PlannedOperation, RecordMatcher,
+};
+use crate::trigger::Trigger;
+
+/// A compiled action: turns events into [`PlannedOperation`]s without I/O.
+///
+/// Build it with [`ActionSettings::compile`] or [`crate::ActionConfig::compile`]. It is
+/// immutable, `Send + Sync` and cheap to share; planning one event never affects another.
+#[derive(Debug, Clone)]
+pub struct Action {
+    kind: ActionKind,
+    object: String,
+    trigger: Option<Trigger>,
+    operation: Operation,
+    match_operator: MatchOperator,
+    fields: Vec<CompiledField>,
+    matchers: Vec<(String, Node)>,
+    required: &'static [&'static str],
+    requires_any_field: bool,
+    bulk: Option<CompiledBulk>,
+}
+
+#[derive(Debug, Clone)]
+struct CompiledField {
+    api_name: String,
+    field_type: FieldType,
+    node: Node,
+}
+
+#[derive(Debug, Clone)]
+struct CompiledBulk {
+    batch_size: u32,
+    external_id: Option<(String, Node)>,
+    record_id: Option<Node>,
+}
+
+impl Action {
+    pub(super) fn compile<F: ActionFields>(settings: &ActionSettings<F>) -> Result<Action> {
+        let object = settings.fields.object().to_owned();
+        validate_name(&object, false, "object API name").map_err(|e| e.at("fields.object"))?;
+
+        let trigger = if settings.trigger.trim().is_empty() {
+            None
+        } else {
+            Some(Trigger::parse(&settings.trigger).map_err(|e| e.at("trigger"))?)
+        };
+
+        let specs = settings.fields.fields();
+        let mut fields = Vec::with_capacity(specs.len() + settings.other_fields.len());
+        for spec in &specs {
+            if let Some(mapping) = spec.mapping {
+                fields.push(CompiledField {
+                    api_name: spec.api_name.to_owned(),
+                    field_type: spec.field_type,
+                    node: compile_one(mapping).map_err(|e| e.at(format!("fields.{}", spec.key)))?,
+                });
+            }
+        }
+        for (name, node) in
+            compile_entries(settings.other_fields.entries()).map_err(|e| e.at("other_fields"))?
+        {
+            validate_name(&name, false, "field API name")
+                .map_err(|e| e.at(format!("other_fields.{name}")))?;
+            // A standard field named in Other Fields keeps its type.
+            let field_type = specs
+                .iter()
+                .find(|s| s.api_name == name)
+                .map_or(FieldType::Any, |s| s.field_type);
+            fields.push(CompiledField {
+                api_name: name,
+                field_type,
+                node,
+            });
+        }
+
+        // Stable: for equal names the standard field stays before its Other Fields override.
+        fields.sort_by(|a, b| a.api_name.cmp(&b.api_name));
+
+        let matchers = compile_entries(settings.record_matchers.entries())
+            .map_err(|e| e.at("record_matchers"))?;
+        for (name, _) in &matchers {
+            validate_name(name, true, "field API name")
+                .map_err(|e| e.at(format!("record_matchers.{name}")))?;
+        }
+
+        Ok(Action {
+            kind: F::KIND,
+            object,
+            trigger,
+            operation: settings.operation,
+            match_operator: settings.match_operator,
+            fields,
+            matchers,
+            required: F::REQUIRED,
+            requires_any_field: F::KIND == ActionKind::CustomObject,
+            bulk: compile_bulk(settings).map_err(|e| e.at("bulk"))?,
+        })
+    }
+
+    /// Returns the action.
+    pub fn kind(&self) -> ActionKind {
+        self.kind
+    }
+
+    /// Returns the object API name the action writes to.
+    pub fn object(&self) -> &str {
+        &self.object
+    }
+
+    /// Returns the operation.
+    pub fn operation(&self) -> Operation {
+        self.operation
+    }
+
+    /// Returns the trigger, if one is set.
+    pub fn trigger(&self) -> Option<&Trigger> {
+        self.trigger.as_ref()
+    }
+
+    /// Returns `true` when the action's trigger matches the event; `false` when it does not or
+    /// when no trigger is set.
+    pub fn is_triggered_by(&self, event: &Value) -> bool {
+        self.trigger.as_ref().is_some_and(|t| t.matches(event))
+    }
+
+    /// Plans the event if the trigger matches it: `None` when it does not.
+    pub fn plan_if_triggered(&self, event: &Value) -> Option<Result<PlannedOperation>> {
+        self.is_triggered_by(event).then(|| self.plan(event))
+    }
+
+    /// Plans one event given as JSON (any `serde_json::Value`, Segment-spec or not). The trigger
+    /// is not consulted.
+    ///
+    /// # Errors
+    ///
+    /// Per-event errors ([`Error::is_event_error`], status 400, never retryable):
+    /// [`Error::Coercion`] when a value does not fit its field type, [`Error::MissingField`] when
+    /// a create or upsert lacks a required field (Lead and Contact `LastName`, Account `Name`,
+    /// Opportunity `Name`, `StageName`, `CloseDate`), [`Error::NoFields`] for a Custom Object
+    /// create, update or upsert without any field, [`Error::InvalidMatcherValue`] for a matcher
+    /// that is an object or array, [`Error::MissingMatchers`] for an update, upsert or delete
+    /// (not through the Bulk API) without any matcher value, and [`Error::MissingExternalId`]
+    /// for a bulk upsert without external id value.
+    pub fn plan(&self, event: &Value) -> Result<PlannedOperation> {
+        let operation = self.operation;
+        let fields = if operation == Operation::Delete {
+            Map::new()
+        } else {
+            self.eval_fields(event)?
+        };
+        if matches!(operation, Operation::Create | Operation::Upsert) {
+            for required in self.required {
+                if fields.get(*required).is_none_or(Value::is_null) {
+                    return Err(Error::MissingField {
+                        object: self.object.clone(),
+                        operation,
+                        field: (*required).to_owned(),
+                    });
+                }
+            }
+        }
+        if self.requires_any_field && operation != Operation::Delete && fields.is_empty() {
+            return Err(Error::NoFields {
+                object: self.object.clone(),
+                operation,
+            });
+        }
+
+        let mut matchers = Vec::new();
+        if operation != Operation::Create {
+            for (field, node) in &self.matchers {
+                if let Some(value) = node.eval(event) {
+                    check_scalar(field, &value)?;
+                    matchers.push(RecordMatcher {
+                        field: field.clone(),
+                        value,
+                    });
+                }
+            }
+            if self.bulk.is_none() && matchers.is_empty() {
+                return Err(Error::MissingMatchers {
+                    object: self.object.clone(),
+                    operation,
+                });
+            }
+        }
+
+        let bulk = match &self.bulk {
+            None => None,
+            Some(bulk) => Some(self.plan_bulk(bulk, event)?),
+        };
+
+        Ok(PlannedOperation {
+            action: self.kind,
+            object: self.object.clone(),
+            operation,
+            fields,
+            matchers,
+            match_operator: self.match_operator,
+            bulk,
+        })
+    }
+
+    /// Evaluates the fields. `self.fields` is sorted by API name, a standard field before an
+    /// Other Fields entry of the same name, so an override is the next entry and the sorted
+    /// entries build the map without per-key searches.
+    fn eval_fields(&self, event: &Value) -> Result<Map<String, Value>> {
+        let mut entries: Vec<(String, Value)> = Vec::with_capacity(self.fields.len());
+        for field in &self.fields {
+            if let Some(value) = field.node.eval(event) {
+                let value = coerce(&field.api_name, field.field_type, value)?;
+                match entries.last_mut() {
+                    Some(last) if last.0 == field.api_name => last.1 = value,
+                    _ => entries.push((field.api_name.clone(), value)),
+                }
+            }
+        }
+        Ok(entries.into_iter().collect())
+    }
+
+    fn plan_bulk(&self, bulk: &CompiledBulk, event: &Value) -> Result<BulkPlan> {
+        let external_id = match &bulk.external_id {
+            Some((field, node)) => {
+                let value = node.eval(event).filter(|v| !v.is_null()).ok_or_else(|| {
+                    Error::MissingExternalId {
+                        field: field.clone(),
+                    }
+                })?;
+                check_scalar(field, &value)?;
+                Some(ExternalId {
+                    field: field.clone(),
+                    value,
+                })
+            }
+            None => None,
+        };
+        let record_id = match &bulk.record_id {
+            Some(node) => match node.eval(event) {
+                Some(value) => {
+                    check_scalar("Id", &value)?;
+                    Some(value).filter(|v| !v.is_null())
+                }
+                None => None,
+            },
+            None => None,
+        };
+        Ok(BulkPlan {
+            batch_size: bulk.batch_size,
+            external_id,
+            record_id,
+        })
+    }
+
+    /// Plans one event given as JSON text.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidEvent`] when the text is not JSON; otherwise as [`Action::plan`].
+    pub fn plan_json(&self, text: &str) -> Result<PlannedOperation> {
+        let value: Value = serde_json::from_str(text).map_err(|e| Error::InvalidEvent {
+            message: e.to_string(),
+        })?;
+        self.plan(&value)
+    }
+
+    /// Plans one typed [`Event`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Action::plan`].
+    pub fn plan_event(&self, event: &Event) -> Result<PlannedOperation> {
+        self.plan(&event.to_value())
+    }
+
+    /// Plans every event independently: one result per event, in input order. A bad event gets
+    /// its own error and never affects the others. The trigger is not consulted.
+    pub fn plan_batch<'a>(
+        &self,
+        events: impl IntoIterator<Item = &'a Value>,
+    ) -> Vec<Result<PlannedOperation>> {
+        events.into_iter().map(|event| self.plan(event)).collect()
+    }
+}
+
+fn compile_one(mapping: &Mapping) -> Result<Node> {
+    Node::compile(mapping)
+}
+
+fn compile_bulk<F: ActionFields>(settings: &ActionSettings<F>) -> Result<Option<CompiledBulk>> {
+    let bulk = &settings.bulk;
+    if !bulk.enabled {
+        return Ok(None);
+    }
+    if bulk.batch_size == 0 {
+        return Err(
+            Error::config("batch_size must be at least 1 (the default is 1000)").at("batch_size"),
+        );
+    }
+    let mut compiled = CompiledBulk {
+        batch_size: bulk.batch_size,
+        external_id: None,
+        record_id: None,
+    };
+    match settings.operation {
+        Operation::Upsert => {
+            let name = bulk.upsert_external_id_name.as_deref().unwrap_or_default();
+            if name.is_empty() {
+                return Err(Error::config(
+                    "a bulk upsert needs upsert_external_id_name, the API name of an external id field (e.g. External_Id__c)",
+                ));
+            }
+            validate_name(name, false, "field API name")
+                .map_err(|e| e.at("upsert_external_id_name"))?;
+            let mapping = bulk.upsert_external_id_value.as_ref().ok_or_else(|| {
+                Error::config("a bulk upsert needs upsert_external_id_value, the mapping of each record's external id")
+            })?;
+            compiled.external_id = Some((
+                name.to_owned(),
+                compile_one(mapping).map_err(|e| e.at("upsert_external_id_value"))?,
+            ));
+        }
+        Operation::Update => {
+            let mapping = bulk.update_record_id.as_ref().ok_or_else(|| {
+                Error::config("a bulk update needs update_record_id, the mapping of each record's Salesforce Id")
+            })?;
+            compiled.record_id = Some(compile_one(mapping).map_err(|e| e.at("update_record_id"))?);
+        }
+        other => {
+            return Err(Error::config(format!(
+                "the Bulk API supports only update and upsert, not {other}; disable bulk or change the operation"
+            )));
+        }
+    }
+    Ok(Some(compiled))
+}
+
+fn check_scalar(field: &str, value: &Value) -> Result<()> {
+    let kind = match value {
+        Value::Object(_) => "object",
+        Value::Array(_) => "array",
+        _ => return Ok(()),
+    };
+    Err(Error::InvalidMatcherValue {
+        field: field.to_owned(),
+        kind,
+    })
+}
+
+/// Checks a Salesforce API name: a letter, then letters, digits and underscores (`__c`, `ns__X__c`
+/// included); with `dotted`, relationship paths such as `Account.Name` too.
+fn validate_name(name: &str, dotted: bool, what: &str) -> Result<()> {
+    let valid_part = |part: &str| {
+        let mut chars = part.chars();
+        chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    let valid = if dotted {
+        name.split('.').all(valid_part)
+    } else {
+        valid_part(name)
+    };
+    if valid {
+        Ok(())
+    } else {
+        Err(Error::config(format!(
+            "`{name}` is not a valid {what}: use letters, digits and underscores, starting with a letter (custom names end in __c)"
+        )))
+    }
+}
