@@ -137,6 +137,40 @@ fn invalid_field(message: impl Into<String>) -> SfError {
     SfError::bad_request("INVALID_FIELD", message)
 }
 
+/// Whether a write creates a record or changes an existing one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Write {
+    Create,
+    Update,
+}
+
+/// `REQUIRED_FIELD_MISSING` for required fields a write leaves empty: on create, those absent or
+/// null; on update, those explicitly set to null (absent ones keep their value).
+fn require_fields(
+    o: &ObjectSchema,
+    given: &HashMap<&str, Value>,
+    write: Write,
+) -> Result<(), SfError> {
+    let missing: Vec<String> = o
+        .fields
+        .iter()
+        .filter(|f| f.required)
+        .filter(|f| match (write, given.get(f.name.as_str())) {
+            (Write::Create, value) => value.is_none_or(Value::is_null),
+            (Write::Update, value) => value.is_some_and(Value::is_null),
+        })
+        .map(|f| f.name.clone())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(SfError::bad_request(
+        "REQUIRED_FIELD_MISSING",
+        format!("Required fields are missing: [{}]", missing.join(", ")),
+    )
+    .with_fields(missing))
+}
+
 fn not_writable(field: &str) -> SfError {
     SfError::bad_request(
         "INVALID_FIELD_FOR_INSERT_UPDATE",
@@ -299,6 +333,37 @@ impl Org {
         }
     }
 
+    /// Resolves a write body to canonical field names and stored values: skips `attributes`
+    /// (and `Id`, which callers check), resolves parent references given by external id, and
+    /// rejects unknown (`INVALID_FIELD`) or read-only (`INVALID_FIELD_FOR_INSERT_UPDATE`) fields.
+    fn writable_values<'o>(
+        &self,
+        o: &'o ObjectSchema,
+        fields: &Map<String, Value>,
+        write: Write,
+    ) -> Result<HashMap<&'o str, Value>, SfError> {
+        let mut given: HashMap<&str, Value> = HashMap::with_capacity(fields.len());
+        for (k, v) in fields {
+            if k == "attributes" || k.eq_ignore_ascii_case("Id") {
+                continue;
+            }
+            if let Some((f, id)) = self.foreign_reference(o, k, v)? {
+                given.insert(f.name.as_str(), Value::String(id));
+                continue;
+            }
+            let f = o.field(k).ok_or_else(|| no_such_column(k, &o.name))?;
+            let writable = match write {
+                Write::Create => f.createable(),
+                Write::Update => f.updateable(),
+            };
+            if !writable {
+                return Err(not_writable(&f.name));
+            }
+            given.insert(f.name.as_str(), self.coerce(o, f, v)?);
+        }
+        Ok(given)
+    }
+
     // ----- DML -----
 
     /// Creates a record and returns its 18-character id.
@@ -313,40 +378,13 @@ impl Org {
         fields: &Map<String, Value>,
     ) -> Result<String, SfError> {
         let o = self.object_or_404(object)?;
-        let mut given: HashMap<&str, Value> = HashMap::with_capacity(fields.len());
-        for (k, v) in fields {
-            if k == "attributes" {
-                continue;
-            }
-            if k.eq_ignore_ascii_case("Id") {
-                return Err(invalid_field(
-                    "The Id field should not be specified in the sobject data.",
-                ));
-            }
-            if let Some((f, id)) = self.foreign_reference(o, k, v)? {
-                given.insert(f.name.as_str(), Value::String(id));
-                continue;
-            }
-            let f = o.field(k).ok_or_else(|| no_such_column(k, &o.name))?;
-            if !f.createable() {
-                return Err(not_writable(&f.name));
-            }
-            let value = self.coerce(o, f, v)?;
-            given.insert(f.name.as_str(), value);
+        if fields.keys().any(|k| k.eq_ignore_ascii_case("Id")) {
+            return Err(invalid_field(
+                "The Id field should not be specified in the sobject data.",
+            ));
         }
-        let missing: Vec<String> = o
-            .fields
-            .iter()
-            .filter(|f| f.required && given.get(f.name.as_str()).is_none_or(Value::is_null))
-            .map(|f| f.name.clone())
-            .collect();
-        if !missing.is_empty() {
-            return Err(SfError::bad_request(
-                "REQUIRED_FIELD_MISSING",
-                format!("Required fields are missing: [{}]", missing.join(", ")),
-            )
-            .with_fields(missing));
-        }
+        let mut given = self.writable_values(o, fields, Write::Create)?;
+        require_fields(o, &given, Write::Create)?;
         self.check_unique(o, &given, None)?;
 
         let id = ids::make_id(&o.key_prefix, self.next_id);
@@ -405,35 +443,8 @@ impl Org {
         if is_deleted(current) {
             return Err(SfError::entity_is_deleted());
         }
-        let mut given: HashMap<&str, Value> = HashMap::with_capacity(fields.len());
-        for (k, v) in fields {
-            if k == "attributes" || k.eq_ignore_ascii_case("Id") {
-                continue;
-            }
-            if let Some((f, id)) = self.foreign_reference(o, k, v)? {
-                given.insert(f.name.as_str(), Value::String(id));
-                continue;
-            }
-            let f = o.field(k).ok_or_else(|| no_such_column(k, &o.name))?;
-            if !f.updateable() {
-                return Err(not_writable(&f.name));
-            }
-            let value = self.coerce(o, f, v)?;
-            given.insert(f.name.as_str(), value);
-        }
-        let missing: Vec<String> = o
-            .fields
-            .iter()
-            .filter(|f| f.required && given.get(f.name.as_str()).is_some_and(Value::is_null))
-            .map(|f| f.name.clone())
-            .collect();
-        if !missing.is_empty() {
-            return Err(SfError::bad_request(
-                "REQUIRED_FIELD_MISSING",
-                format!("Required fields are missing: [{}]", missing.join(", ")),
-            )
-            .with_fields(missing));
-        }
+        let given = self.writable_values(o, fields, Write::Update)?;
+        require_fields(o, &given, Write::Update)?;
         self.check_unique(o, &given, Some(&id18))?;
         let mut rec = current.clone();
         let old = if self.undo.is_some() {
