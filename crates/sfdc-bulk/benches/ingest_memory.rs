@@ -284,8 +284,9 @@ fn orchestrate(mode: &str, rows: u64) {
 }
 
 fn main() {
-    // `cargo test --benches` runs bench targets with `--test`; keep that quick.
-    let quick = std::env::args().any(|a| a == "--test");
+    // `cargo bench` passes `--bench`; anything else (`cargo test --benches`, which passes no
+    // flag to a harness-less bench) is a quick smoke run.
+    let quick = !std::env::args().any(|a| a == "--bench");
     let rows: u64 = std::env::var("SFDC_BULK_BENCH_ROWS")
         .ok()
         .and_then(|v| v.parse().ok())

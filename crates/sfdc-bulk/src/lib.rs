@@ -6,7 +6,9 @@
 //! `Deleted`, `Failed { code, message, fields }` or `Unprocessed` — in input order, even though
 //! Salesforce returns results in no particular order. Large inputs are split into several jobs
 //! before a job's CSV would pass 100 MB (configurable), and each job's CSV is spooled to a
-//! temporary file, so client memory is bounded by one job, not by the input.
+//! temporary file and uploaded as a stream read from that file (reopened for each attempt the
+//! retry policy allows), so client memory is bounded by one job's correlation index and outcomes,
+//! never by the input or by a job's CSV.
 //!
 //! # Modules
 //! - [`job`]: job wire types (`JobInfo`, `JobState`, `Operation`, ...), exact Salesforce casing.
@@ -14,7 +16,8 @@
 //! - [`split`]: [`SplitLimits`] and the [`Splitter`] deciding where a new job starts.
 //! - `spool`: [`ChunkWriter`], which spools job-sized CSV files.
 //! - `results`: `sf__Error` parsing ([`parse_sf_error`]) and result-to-input correlation.
-//! - `client`: [`BulkClient`] — create, upload, close, abort, delete, get, list, wait.
+//! - `client`: [`BulkClient`] — create, upload ([`BulkClient::upload_file`] streams a file),
+//!   close, abort, delete, get, list, wait.
 //! - `ingest`: [`IngestRequest`], [`BulkClient::ingest`] and [`BulkClient::ingest_stream`].
 //! - `poll`: [`PollConfig`].
 //! - `error`: [`Error`] and its predicates.

@@ -86,10 +86,11 @@ async fn upload_file_after_token_refresh_sends_the_whole_file_again() {
     const NEW: &str = "00Dxx!NEW-ACCESS-TOKEN";
     let server = MockServer::start_async().await;
     let (file, csv) = csv_file();
-    let token = server
-        .mock_async(|when, then| {
-            when.method(POST).path("/services/oauth2/token");
-            then.status(200).header("content-type", "application/json").body(
+    let token =
+        server
+            .mock_async(|when, then| {
+                when.method(POST).path("/services/oauth2/token");
+                then.status(200).header("content-type", "application/json").body(
                 json!({
                     "access_token": NEW,
                     "instance_url": server.base_url(),
@@ -100,8 +101,8 @@ async fn upload_file_after_token_refresh_sends_the_whole_file_again() {
                 })
                 .to_string(),
             );
-        })
-        .await;
+            })
+            .await;
     let expired = server
         .mock_async(|when, then| {
             when.method(PUT)

@@ -149,7 +149,12 @@ impl RequestBuilder {
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub fn body_stream(self, content_type: &str, content_length: u64, factory: BodyFactory) -> Self {
+    pub fn body_stream(
+        self,
+        content_type: &str,
+        content_length: u64,
+        factory: BodyFactory,
+    ) -> Self {
         self.with_body(
             RequestBody::Streamed {
                 len: content_length,

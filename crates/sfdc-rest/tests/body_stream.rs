@@ -106,7 +106,11 @@ async fn retry_calls_the_factory_again_and_resends_the_full_body() {
     assert_eq!(resp.status(), StatusCode::CREATED);
     failing.assert_calls_async(1).await;
     ok.assert_calls_async(1).await;
-    assert_eq!(calls.load(Ordering::SeqCst), 2, "one fresh body per attempt");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "one fresh body per attempt"
+    );
     assert_eq!(sleeper.delays().len(), 1);
 }
 
@@ -257,5 +261,9 @@ async fn debug_shows_the_body_length_only() {
     let debug = format!("{builder:?}");
     assert!(debug.contains("body_len: Some(1234)"), "{debug}");
     assert!(!debug.contains("Acme"), "{debug}");
-    assert_eq!(calls.load(Ordering::SeqCst), 0, "no body is made before send");
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        0,
+        "no body is made before send"
+    );
 }
