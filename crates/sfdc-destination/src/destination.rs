@@ -1,0 +1,263 @@
+//! [`Destination`] and its builder: subscriptions compiled once, batches planned and executed.
+
+use serde_json::Value;
+use sfdc_actions::{Action, ActionConfig, Event};
+use sfdc_bulk::{BulkClient, PollConfig};
+use tracing::Instrument;
+
+use crate::error::{Error, Result};
+use crate::execute::{self, Failure, Job, Sink, group_jobs};
+use crate::outcome::{ActionOutcome, EventOutcome, EventStatus, OutcomeStatus};
+use crate::settings::Settings;
+
+/// Events in, Salesforce records out: every event gets an [`EventOutcome`].
+///
+/// Cheap to share (`&self` methods; the REST client is reference-counted inside). Build it with
+/// [`Destination::builder`].
+#[derive(Debug)]
+pub struct Destination {
+    client: sfdc_rest::Client,
+    bulk: BulkClient,
+    actions: Vec<Action>,
+}
+
+/// Builds a [`Destination`] from [`Settings`] or an existing [`sfdc_rest::Client`], plus
+/// subscriptions.
+#[derive(Debug, Default)]
+pub struct DestinationBuilder {
+    settings: Option<Settings>,
+    client: Option<sfdc_rest::Client>,
+    subscriptions: Vec<ActionConfig>,
+    bulk_poll: Option<PollConfig>,
+}
+
+impl DestinationBuilder {
+    /// Uses these settings: their subscriptions come first, and unless
+    /// [`DestinationBuilder::client`] is also given, [`DestinationBuilder::connect`] builds the
+    /// REST client from them.
+    pub fn settings(mut self, settings: Settings) -> Self {
+        self.settings = Some(settings);
+        self
+    }
+
+    /// Uses an existing REST client (for integrators who manage auth themselves).
+    pub fn client(mut self, client: sfdc_rest::Client) -> Self {
+        self.client = Some(client);
+        self
+    }
+
+    /// Adds a subscription (any action configuration, with its trigger).
+    pub fn subscription(mut self, config: impl Into<ActionConfig>) -> Self {
+        self.subscriptions.push(config.into());
+        self
+    }
+
+    /// Adds several subscriptions.
+    pub fn subscriptions(mut self, configs: impl IntoIterator<Item = ActionConfig>) -> Self {
+        self.subscriptions.extend(configs);
+        self
+    }
+
+    /// Sets how Bulk API jobs are polled (default [`PollConfig::default`]: 1 s growing to
+    /// 15 s). Against the emulator a short fixed interval keeps bulk batches fast.
+    pub fn bulk_poll(mut self, poll: PollConfig) -> Self {
+        self.bulk_poll = Some(poll);
+        self
+    }
+
+    /// Builds the destination without any network call; needs [`DestinationBuilder::client`].
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Settings`] when no client was given (use [`DestinationBuilder::connect`] to
+    /// build one from settings); [`Error::Subscription`] when a subscription does not compile.
+    pub fn build(self) -> Result<Destination> {
+        let Some(client) = self.client.clone() else {
+            return Err(Error::settings(
+                "no REST client: pass one with DestinationBuilder::client, or use connect() to build it from the settings",
+            ));
+        };
+        self.finish(client)
+    }
+
+    /// Builds the destination, creating the REST client from the settings when none was given
+    /// (fetching a token first when the settings have no instance URL).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Settings`] when neither settings nor a client were given, or the settings are
+    /// inconsistent; [`Error::Connect`] when authentication or the client fails
+    /// ([`Error::is_auth`]); [`Error::Subscription`] when a subscription does not compile.
+    pub async fn connect(self) -> Result<Destination> {
+        let client = match (&self.client, &self.settings) {
+            (Some(client), _) => client.clone(),
+            (None, Some(settings)) => settings.connect().await?,
+            (None, None) => {
+                return Err(Error::settings(
+                    "no settings and no REST client: pass DestinationBuilder::settings or DestinationBuilder::client",
+                ));
+            }
+        };
+        self.finish(client)
+    }
+
+    fn finish(self, client: sfdc_rest::Client) -> Result<Destination> {
+        let configs = self
+            .settings
+            .map(|s| s.subscriptions)
+            .unwrap_or_default()
+            .into_iter()
+            .chain(self.subscriptions);
+        let mut actions = Vec::new();
+        for (index, config) in configs.enumerate() {
+            let action = config.compile().map_err(|source| Error::Subscription {
+                index,
+                action: config.kind().to_string(),
+                source,
+            })?;
+            actions.push(action);
+        }
+        let mut bulk = BulkClient::new(client.clone());
+        if let Some(poll) = self.bulk_poll {
+            bulk = bulk.poll_config(poll);
+        }
+        Ok(Destination {
+            client,
+            bulk,
+            actions,
+        })
+    }
+}
+
+impl Destination {
+    /// Returns a builder.
+    pub fn builder() -> DestinationBuilder {
+        DestinationBuilder::default()
+    }
+
+    /// Returns the REST client.
+    pub fn client(&self) -> &sfdc_rest::Client {
+        &self.client
+    }
+
+    /// Returns the compiled subscriptions, in order.
+    pub fn subscriptions(&self) -> &[Action] {
+        &self.actions
+    }
+
+    /// Returns the API calls made so far by this destination's client (REST, queries,
+    /// Collections, describe and Bulk API; token requests excluded). Divide the difference
+    /// around [`Destination::send`] by the batch size for API calls per event.
+    pub fn api_calls(&self) -> u64 {
+        self.client.api_calls()
+    }
+
+    /// Sends a batch of typed events; see [`Destination::send`].
+    pub async fn send_events(&self, events: &[Event]) -> Vec<EventOutcome> {
+        let values: Vec<Value> = events.iter().map(Event::to_value).collect();
+        self.send(&values).await
+    }
+
+    /// Sends a batch of events (any JSON; Segment-spec `identify` / `group` / `track` ...) and
+    /// returns one [`EventOutcome`] per event, in input order.
+    ///
+    /// Each event is planned by every subscription whose trigger matches it (a planning error
+    /// fails that action for that event only: 400, not retryable); an event no trigger matches
+    /// is [`EventStatus::Skipped`]. The planned operations of the whole batch are then grouped
+    /// by (object, operation, matcher fields, operator, bulk settings) and the groups run one
+    /// after the other in order of first appearance, each with as few API calls as its path
+    /// allows (see the crate documentation). Failures of a request or a record are reported
+    /// on the events concerned; other events and groups go on.
+    pub async fn send(&self, events: &[Value]) -> Vec<EventOutcome> {
+        let span = tracing::info_span!(
+            "sfdc_destination.send",
+            events = events.len(),
+            operations = tracing::field::Empty,
+            groups = tracing::field::Empty,
+            api_calls = tracing::field::Empty,
+        );
+        let before = self.client.api_calls();
+        async {
+            let (mut outcomes, jobs) = self.plan(events);
+            let groups = group_jobs(&jobs);
+            let span = tracing::Span::current();
+            span.record("operations", jobs.len());
+            span.record("groups", groups.len());
+            let mut sink = Sink::new(&mut outcomes);
+            for group in &groups {
+                let first = group.jobs.first().map(|j| &j.plan);
+                let group_span = tracing::debug_span!(
+                    "sfdc_destination.group",
+                    object = %group.object,
+                    operation = first.map(|p| p.operation.as_str()),
+                    bulk = first.is_some_and(|p| p.is_bulk()),
+                    records = group.jobs.len(),
+                );
+                execute::run_group(&self.client, &self.bulk, group, &mut sink)
+                    .instrument(group_span)
+                    .await;
+            }
+            for outcome in &mut outcomes {
+                outcome.finish();
+            }
+            span.record("api_calls", self.client.api_calls().saturating_sub(before));
+            outcomes
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// Plans every event with every triggered subscription.
+    fn plan(&self, events: &[Value]) -> (Vec<EventOutcome>, Vec<Job>) {
+        let mut outcomes = Vec::with_capacity(events.len());
+        let mut jobs = Vec::new();
+        for (index, event) in events.iter().enumerate() {
+            let mut outcome = EventOutcome {
+                index,
+                message_id: event
+                    .get("messageId")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                status: EventStatus::Skipped,
+                results: Vec::new(),
+            };
+            for (subscription, action) in self.actions.iter().enumerate() {
+                let Some(planned) = action.plan_if_triggered(event) else {
+                    continue;
+                };
+                let slot = outcome.results.len();
+                let pending = Failure {
+                    http_status: 500,
+                    code: "NOT_EXECUTED".to_owned(),
+                    message: "the operation was planned but not executed".to_owned(),
+                    retryable: true,
+                };
+                let failure = match &planned {
+                    Ok(_) => pending,
+                    Err(e) => Failure::planning(e),
+                };
+                outcome.results.push(ActionOutcome {
+                    subscription,
+                    action: action.kind(),
+                    object: action.object().to_owned(),
+                    operation: action.operation(),
+                    status: OutcomeStatus::Failed,
+                    record_id: None,
+                    http_status: failure.http_status,
+                    error_code: Some(failure.code),
+                    message: Some(failure.message),
+                    retryable: failure.retryable,
+                });
+                if let Ok(plan) = planned {
+                    jobs.push(Job {
+                        event: index,
+                        slot,
+                        plan,
+                    });
+                }
+            }
+            outcomes.push(outcome);
+        }
+        (outcomes, jobs)
+    }
+}

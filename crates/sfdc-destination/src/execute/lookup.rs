@@ -1,0 +1,113 @@
+//! Record lookups: describe → `sfdc-match` [`Schema`], batched SOQL, 0/1/many resolution.
+
+use futures::TryStreamExt;
+use sfdc_actions::MatchOperator as ActionsOperator;
+use sfdc_match::{
+    BatchPlan, FieldInfo, FieldType, Lookup, MatchOperator, Matcher, QueryLimits, Resolution,
+    Schema,
+};
+use sfdc_rest::Record;
+
+use super::{Failure, Job};
+
+/// Builds the `sfdc-match` schema of `object` from its describe (cached per client: one API
+/// call per object per destination lifetime).
+pub(crate) async fn schema(client: &sfdc_rest::Client, object: &str) -> Result<Schema, Failure> {
+    let describe = client
+        .describe(object)
+        .await
+        .map_err(|e| Failure::request(&e))?;
+    let mut schema = Schema::new();
+    for field in &describe.fields {
+        schema.insert(
+            &field.name,
+            FieldInfo {
+                field_type: FieldType::from_salesforce_type(&field.field_type),
+                external_id: field.external_id,
+            },
+        );
+    }
+    Ok(schema)
+}
+
+/// Returns `true` when every job of the group finds its record by a single `Id` matcher, so no
+/// describe and no query is needed.
+pub(crate) fn all_by_id(jobs: &[&Job]) -> bool {
+    jobs.iter().all(
+        |j| matches!(j.plan.matchers.as_slice(), [only] if only.field.eq_ignore_ascii_case("Id")),
+    )
+}
+
+/// Validates one job's matchers into a [`Lookup`], typed by `schema` when given.
+pub(crate) fn lookup_of(job: &Job, schema: Option<&Schema>) -> Result<Lookup, Failure> {
+    let operator = match job.plan.match_operator {
+        ActionsOperator::And => MatchOperator::And,
+        _ => MatchOperator::Or,
+    };
+    let matchers: Vec<Matcher> = job
+        .plan
+        .matchers
+        .iter()
+        .map(|m| Matcher::new(m.field.clone(), m.value.clone()))
+        .collect();
+    Lookup::new(&job.plan.object, operator, &matchers, schema).map_err(|e| Failure::matcher(&e))
+}
+
+/// A key equal for two jobs whose matchers have the same values (text compared without case,
+/// as SOQL does), so they certainly find the same records.
+pub(crate) fn matcher_key(job: &Job) -> String {
+    let mut key = String::new();
+    for m in &job.plan.matchers {
+        key.push_str(&m.field.to_ascii_lowercase());
+        key.push('\u{1f}');
+        key.push_str(&m.value.to_string().to_lowercase());
+        key.push('\u{1e}');
+    }
+    key
+}
+
+/// Runs the batched lookups of `lookups` (one per item) and returns each item's resolution.
+///
+/// Queries are planned by [`BatchPlan`] within the URI and SOQL limits of the client's API
+/// version; a query that fails fails the items it held, with that request's error.
+pub(crate) async fn resolve(
+    client: &sfdc_rest::Client,
+    lookups: &[Lookup],
+) -> Vec<Result<Resolution, Failure>> {
+    if lookups.is_empty() {
+        return Vec::new();
+    }
+    let limits = QueryLimits {
+        uri_prefix: format!(
+            "/services/data/{}/query?q=",
+            client.api_version().path_segment()
+        ),
+        ..QueryLimits::default()
+    };
+    let plan = match BatchPlan::build(lookups, &limits) {
+        Ok(plan) => plan,
+        Err(e) => {
+            let f = Failure::matcher(&e);
+            return lookups.iter().map(|_| Err(f.clone())).collect();
+        }
+    };
+    let mut records: Vec<Record> = Vec::new();
+    let mut failed: Vec<Option<Failure>> = vec![None; plan.queries().len()];
+    for (q, query) in plan.queries().iter().enumerate() {
+        let page: Result<Vec<Record>, _> = client.query_stream(query.soql()).try_collect().await;
+        match page {
+            Ok(found) => records.extend(found),
+            Err(e) => failed[q] = Some(Failure::request(&e)),
+        }
+    }
+    plan.resolve(records.iter())
+        .into_iter()
+        .enumerate()
+        .map(|(i, resolved)| {
+            if let Some(f) = plan.query_of(i).and_then(|q| failed[q].clone()) {
+                return Err(f);
+            }
+            resolved.map_err(|e| Failure::matcher(&e))
+        })
+        .collect()
+}

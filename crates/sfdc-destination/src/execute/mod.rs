@@ -1,0 +1,155 @@
+//! Executing the planned operations of one batch: grouping, then one executor per path.
+//!
+//! - [`group`]: jobs grouped by (object, operation, matcher fields, operator, bulk key), in
+//!   order of first appearance.
+//! - `rest`: create, update, delete and upsert through sObject Collections.
+//! - `lookup`: describe → `sfdc-match` schema, batched lookups, resolutions.
+//! - `bulk`: Bulk API 2.0 upsert and update.
+//! - `failure`: every error source mapped to an outcome.
+
+mod bulk;
+pub(crate) mod failure;
+mod group;
+mod lookup;
+mod rest;
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use sfdc_actions::{Operation, PlannedOperation};
+
+use crate::outcome::{EventOutcome, OutcomeStatus};
+pub(crate) use failure::Failure;
+pub(crate) use group::{Group, group_jobs};
+
+/// One planned operation of one event, and where its outcome goes.
+#[derive(Debug)]
+pub(crate) struct Job {
+    /// Index of the event in the batch.
+    pub(crate) event: usize,
+    /// Index of the action outcome inside the event's results.
+    pub(crate) slot: usize,
+    /// What to do.
+    pub(crate) plan: PlannedOperation,
+}
+
+/// Writes outcomes of jobs into the batch's event outcomes.
+#[derive(Debug)]
+pub(crate) struct Sink<'a> {
+    outcomes: &'a mut [EventOutcome],
+}
+
+impl<'a> Sink<'a> {
+    pub(crate) fn new(outcomes: &'a mut [EventOutcome]) -> Sink<'a> {
+        Sink { outcomes }
+    }
+
+    /// Records a success: status, record id, 201 for a creation, 200 otherwise.
+    pub(crate) fn ok(&mut self, job: &Job, status: OutcomeStatus, record_id: Option<String>) {
+        if let Some(out) = self.slot(job) {
+            out.status = status;
+            out.record_id = record_id;
+            out.http_status = if status == OutcomeStatus::Created {
+                201
+            } else {
+                200
+            };
+            out.error_code = None;
+            out.message = None;
+            out.retryable = false;
+        }
+    }
+
+    /// Records a failure.
+    pub(crate) fn fail(&mut self, job: &Job, failure: &Failure) {
+        if let Some(out) = self.slot(job) {
+            out.status = OutcomeStatus::Failed;
+            out.http_status = failure.http_status;
+            out.error_code = Some(failure.code.clone());
+            out.message = Some(failure.message.clone());
+            out.retryable = failure.retryable;
+        }
+    }
+
+    fn slot(&mut self, job: &Job) -> Option<&mut crate::outcome::ActionOutcome> {
+        self.outcomes
+            .get_mut(job.event)
+            .and_then(|e| e.results.get_mut(job.slot))
+    }
+}
+
+/// Runs one group with the path its plans call for.
+pub(crate) async fn run_group(
+    client: &sfdc_rest::Client,
+    bulk: &sfdc_bulk::BulkClient,
+    group: &Group<'_>,
+    sink: &mut Sink<'_>,
+) {
+    let Some(first) = group.jobs.first() else {
+        return;
+    };
+    if first.plan.bulk.is_some() {
+        bulk::run(bulk, group, sink).await;
+        return;
+    }
+    match first.plan.operation {
+        Operation::Create => rest::create(client, group, sink).await,
+        Operation::Update | Operation::Delete => {
+            rest::update_or_delete(client, group, sink).await;
+        }
+        Operation::Upsert => rest::upsert(client, group, sink).await,
+    }
+}
+
+/// Splits items into rounds so that no round holds two items with the same key; an item goes
+/// to the first round that does not hold its key yet, so items with one key keep their order
+/// across rounds.
+pub(crate) fn rounds_by_key<T, K, F>(items: Vec<T>, key: F) -> Vec<Vec<T>>
+where
+    K: Eq + Hash,
+    F: Fn(&T) -> K,
+{
+    let mut rounds: Vec<Vec<T>> = Vec::new();
+    let mut next_round: HashMap<K, usize> = HashMap::new();
+    for item in items {
+        let slot = next_round.entry(key(&item)).or_insert(0);
+        let round = *slot;
+        *slot += 1;
+        if rounds.len() <= round {
+            rounds.push(Vec::new());
+        }
+        rounds[round].push(item);
+    }
+    rounds
+}
+
+/// The identity of a record id: its first 15 characters (18-character ids only add a case
+/// checksum).
+pub(crate) fn id_key(id: &str) -> String {
+    id.chars().take(15).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rounds_never_repeat_a_key_and_keep_key_order() {
+        let items = vec![("a", 1), ("b", 2), ("a", 3), ("a", 4), ("c", 5)];
+        let rounds = rounds_by_key(items, |(k, _)| *k);
+        assert_eq!(
+            rounds,
+            vec![
+                vec![("a", 1), ("b", 2), ("c", 5)],
+                vec![("a", 3)],
+                vec![("a", 4)]
+            ]
+        );
+        assert!(rounds_by_key(Vec::<u8>::new(), |x| *x).is_empty());
+    }
+
+    #[test]
+    fn id_key_unifies_15_and_18_character_ids() {
+        assert_eq!(id_key("00Q000000000001EAA"), id_key("00Q000000000001"));
+    }
+}

@@ -1,0 +1,87 @@
+//! Segment-style events to Salesforce records: the facade over `sfdc-rest`, `sfdc-bulk`,
+//! `sfdc-match` and `sfdc-actions`.
+//!
+//! Every event gets an outcome, and API calls per event is the figure that matters: the
+//! operations of a batch are grouped and sent through sObject Collections (200 records per
+//! call), batched SOQL lookups and the Bulk API 2.0.
+//!
+//! # Contents
+//!
+//! - [`Settings`], [`AuthSettings`]: configuration (TOML or JSON): instance URL, `is_sandbox`,
+//!   OAuth (refresh token, client credentials, JWT bearer) or a fixed access token, API
+//!   version, and `subscriptions` (each an [`sfdc_actions::ActionConfig`] with its trigger).
+//!   Secrets are `SecretString`s; `Debug` redacts them.
+//! - [`Destination`], [`DestinationBuilder`]: built from settings or an existing
+//!   [`sfdc_rest::Client`]; [`Destination::send`] (JSON events) and
+//!   [`Destination::send_events`] (typed [`sfdc_actions::Event`]s); [`Destination::api_calls`].
+//! - [`EventOutcome`], [`ActionOutcome`], [`EventStatus`], [`OutcomeStatus`]: per-event
+//!   results (serde `Serialize`).
+//! - [`Error`], [`Result`]: setup failures only; per-event problems are outcomes.
+//!
+//! # How a batch runs
+//!
+//! | planned operation | execution | API calls |
+//! |---|---|---|
+//! | create | `create_many` | 1 per 200 records |
+//! | update / delete by `Id` | `update_many` / `delete_many` | 1 per 200 records |
+//! | update / delete by other matchers | describe (once per object) + batched lookup + `update_many` / `delete_many` | lookups + 1 per 200 found |
+//! | upsert by one external-id matcher | describe (once) + `upsert_many` by that field | 1 per 200 records |
+//! | upsert by other matchers | describe (once) + batched lookup, then `update_many` (found) and `create_many` (not found) | lookups + writes |
+//! | bulk upsert / update | Bulk API 2.0 ingest per `batch_size` events | per job: 6 (create, upload, close, 3 result files) + status polls |
+//!
+//! Groups run one after the other in order of first appearance in the batch. Inside a group,
+//! events whose matchers have the same values, or that resolve to the same record, go in
+//! successive requests, in event order, so later events win. Lookup results: none found → 404,
+//! several → 300; neither is retryable. Full reference: `docs/sfdc-destination.md`.
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use serde_json::json;
+//! use sfdc_destination::{Destination, EventStatus, Settings};
+//!
+//! # async fn run() -> Result<(), sfdc_destination::Error> {
+//! let settings = Settings::from_toml_str(r#"
+//!     [auth]
+//!     type = "refresh_token"
+//!     client_id = "3MVG9..."
+//!     client_secret = "..."
+//!     refresh_token = "5Aep861..."
+//!
+//!     [[subscriptions]]
+//!     action = "lead"
+//!     operation = "upsert"
+//!     record_matchers = { Email = { "@path" = "$.traits.email" } }
+//! "#)?;
+//! let destination = Destination::builder().settings(settings).connect().await?;
+//!
+//! let events = vec![json!({
+//!     "type": "identify", "userId": "u-1", "messageId": "m-1",
+//!     "traits": {"last_name": "Lovelace", "company": "Engines", "email": "ada@example.com"}
+//! })];
+//! let before = destination.api_calls();
+//! for outcome in destination.send(&events).await {
+//!     if outcome.status == EventStatus::Failed {
+//!         eprintln!("{:?} failed (retryable: {})", outcome.message_id, outcome.is_retryable());
+//!     }
+//! }
+//! println!("API calls: {}", destination.api_calls() - before);
+//! # Ok(()) }
+//! ```
+//!
+//! # Tracing
+//!
+//! `sfdc_destination.send` (events, operations, groups, api_calls) and one
+//! `sfdc_destination.group` span per group (object, operation, bulk, records). Never bodies or
+//! secrets. The crate installs no subscriber.
+
+mod destination;
+mod error;
+mod execute;
+mod outcome;
+mod settings;
+
+pub use destination::{Destination, DestinationBuilder};
+pub use error::{Error, Result};
+pub use outcome::{ActionOutcome, EventOutcome, EventStatus, OutcomeStatus};
+pub use settings::{AuthSettings, Settings};

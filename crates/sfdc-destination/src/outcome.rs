@@ -1,0 +1,104 @@
+//! Per-event outcomes: what happened to each event and each action it triggered.
+
+use serde::Serialize;
+use sfdc_actions::{ActionKind, Operation};
+
+/// What one action did for one event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum OutcomeStatus {
+    /// A record was created (create, or an upsert that found no record).
+    Created,
+    /// A record was updated (update, or an upsert that found its record).
+    Updated,
+    /// A record was deleted.
+    Deleted,
+    /// Nothing was done (used for events that no subscription triggers).
+    Skipped,
+    /// The action failed for this event; see `http_status`, `error_code`, `retryable`.
+    Failed,
+}
+
+/// The summary status of one event over all the actions it triggered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum EventStatus {
+    /// Every triggered action succeeded.
+    Succeeded,
+    /// No subscription's trigger matched the event.
+    Skipped,
+    /// At least one triggered action failed.
+    Failed,
+}
+
+/// The outcome of one action (subscription) for one event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionOutcome {
+    /// Position of the subscription in the settings.
+    pub subscription: usize,
+    /// The action.
+    pub action: ActionKind,
+    /// Object API name, e.g. `Lead`.
+    pub object: String,
+    /// The configured operation.
+    pub operation: Operation,
+    /// What happened.
+    pub status: OutcomeStatus,
+    /// The record written, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record_id: Option<String>,
+    /// HTTP-style status: 201 created, 200 updated or deleted, 400 bad input, 404 no record
+    /// found, 300 several records found, or the status of a failed request.
+    pub http_status: u16,
+    /// Salesforce (or destination) error code of a failure, e.g. `REQUIRED_FIELD_MISSING`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// Error message of a failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// `true` when sending the event again later may succeed (lock contention, server errors,
+    /// transport failures, throttling). Always `false` for successes.
+    pub retryable: bool,
+}
+
+impl ActionOutcome {
+    /// Returns `true` for [`OutcomeStatus::Failed`].
+    pub fn is_failed(&self) -> bool {
+        self.status == OutcomeStatus::Failed
+    }
+}
+
+/// The outcome of one input event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct EventOutcome {
+    /// 0-based position of the event in the input slice.
+    pub index: usize,
+    /// The event's `messageId`, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_id: Option<String>,
+    /// Summary over `results`.
+    pub status: EventStatus,
+    /// One entry per subscription the event triggered, in subscription order; empty when
+    /// skipped.
+    pub results: Vec<ActionOutcome>,
+}
+
+impl EventOutcome {
+    /// Returns `true` when at least one action failed and every failed action is retryable.
+    pub fn is_retryable(&self) -> bool {
+        let mut failed = self.results.iter().filter(|r| r.is_failed()).peekable();
+        failed.peek().is_some() && failed.all(|r| r.retryable)
+    }
+
+    pub(crate) fn finish(&mut self) {
+        self.status = if self.results.is_empty() {
+            EventStatus::Skipped
+        } else if self.results.iter().any(ActionOutcome::is_failed) {
+            EventStatus::Failed
+        } else {
+            EventStatus::Succeeded
+        };
+    }
+}

@@ -1,0 +1,322 @@
+//! [`Settings`]: the destination configuration (serde: TOML or JSON) and how it becomes a
+//! REST client.
+
+use std::sync::Arc;
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use sfdc_actions::ActionConfig;
+use sfdc_rest::auth::{
+    ClientCredentialsSource, JwtBearerSource, LoginHost, RefreshTokenSource, TokenSource,
+};
+
+use crate::error::{Error, Result};
+
+/// The destination settings: where the org is, how to authenticate, and the subscriptions.
+///
+/// Secrets are [`SecretString`]s: `Debug` shows `[REDACTED]` for them, and they are never
+/// logged.
+///
+/// ```
+/// let settings = sfdc_destination::Settings::from_toml_str(r#"
+///     is_sandbox = true
+///
+///     [auth]
+///     type = "refresh_token"
+///     client_id = "3MVG9..."
+///     client_secret = "secret"
+///     refresh_token = "5Aep861..."
+///
+///     [[subscriptions]]
+///     action = "lead"
+///     operation = "upsert"
+///     record_matchers = { Email = { "@path" = "$.traits.email" } }
+/// "#)?;
+/// assert_eq!(settings.login_host()?.token_endpoint(), "https://test.salesforce.com/services/oauth2/token");
+/// assert!(!format!("{settings:?}").contains("secret\""));
+/// # Ok::<(), sfdc_destination::Error>(())
+/// ```
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct Settings {
+    /// The org's instance URL, e.g. `https://acme.my.salesforce.com`. Optional: without it the
+    /// URL is taken from the OAuth token response (required with [`AuthSettings::AccessToken`]).
+    #[serde(default)]
+    pub instance_url: Option<String>,
+    /// Authenticate against a sandbox: the token host becomes `test.salesforce.com`. Default
+    /// `false` (`login.salesforce.com`). Ignored when `login_host` or `token_url` is set.
+    #[serde(default)]
+    pub is_sandbox: bool,
+    /// A My Domain host issuing tokens (`acme.my.salesforce.com`); required by the
+    /// client-credentials flow. Overrides `is_sandbox`.
+    #[serde(default)]
+    pub login_host: Option<String>,
+    /// An explicit token endpoint URL (`https://…/services/oauth2/token`). Overrides
+    /// `login_host` and `is_sandbox`. Plain `http` is accepted only on loopback and only with
+    /// `allow_insecure_loopback` (tests, the emulator).
+    #[serde(default)]
+    pub token_url: Option<String>,
+    /// Allow plain `http` instance and token URLs on loopback addresses (the emulator). Default
+    /// `false`.
+    #[serde(default)]
+    pub allow_insecure_loopback: bool,
+    /// The REST API version, e.g. `62.0`. Default: the `sfdc-rest` default (62.0).
+    #[serde(default)]
+    pub api_version: Option<String>,
+    /// How to obtain access tokens.
+    pub auth: AuthSettings,
+    /// The subscriptions: one action configuration each, with its trigger.
+    #[serde(default)]
+    pub subscriptions: Vec<ActionConfig>,
+}
+
+/// How the destination obtains access tokens, tagged by `type`.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[non_exhaustive]
+pub enum AuthSettings {
+    /// OAuth refresh-token flow (what the OAuth service stores): refreshed on expiry.
+    RefreshToken {
+        /// The connected app's consumer key.
+        client_id: String,
+        /// The connected app's consumer secret (optional for apps that do not require it).
+        #[serde(default)]
+        client_secret: Option<SecretString>,
+        /// The refresh token.
+        refresh_token: SecretString,
+    },
+    /// A fixed access token (needs `instance_url`); not refreshed.
+    AccessToken {
+        /// The access token.
+        access_token: SecretString,
+    },
+    /// OAuth client-credentials flow (needs `login_host` = My Domain, or `token_url`).
+    ClientCredentials {
+        /// The connected app's consumer key.
+        client_id: String,
+        /// The connected app's consumer secret.
+        client_secret: SecretString,
+    },
+    /// OAuth JWT bearer flow.
+    JwtBearer {
+        /// The connected app's consumer key.
+        client_id: String,
+        /// The Salesforce username to act as.
+        username: String,
+        /// The RSA private key, PEM.
+        private_key_pem: SecretString,
+    },
+}
+
+impl Settings {
+    /// Creates settings from an auth method, with every other setting at its default and no
+    /// subscription.
+    pub fn new(auth: AuthSettings) -> Settings {
+        Settings {
+            instance_url: None,
+            is_sandbox: false,
+            login_host: None,
+            token_url: None,
+            allow_insecure_loopback: false,
+            api_version: None,
+            auth,
+            subscriptions: Vec::new(),
+        }
+    }
+
+    /// Parses settings from TOML text.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Parse`] with the parser's message (line, key) when the text is not valid.
+    pub fn from_toml_str(text: &str) -> Result<Settings> {
+        toml::from_str(text).map_err(|e| Error::Parse {
+            message: e.to_string(),
+        })
+    }
+
+    /// Parses settings from JSON text.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Parse`] with the parser's message (line, column) when the text is not valid.
+    pub fn from_json_str(text: &str) -> Result<Settings> {
+        serde_json::from_str(text).map_err(|e| Error::Parse {
+            message: e.to_string(),
+        })
+    }
+
+    /// Returns the host that issues tokens: `token_url` if set, else `login_host` (My Domain),
+    /// else `test.salesforce.com` when `is_sandbox`, else `login.salesforce.com`.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Settings`] when `token_url` or `login_host` is not a valid URL or host (an
+    /// `http` token URL needs `allow_insecure_loopback` and a loopback address).
+    pub fn login_host(&self) -> Result<LoginHost> {
+        let host = if let Some(url) = &self.token_url {
+            if self.allow_insecure_loopback {
+                LoginHost::insecure_loopback_token_url(url)
+            } else {
+                LoginHost::token_url(url)
+            }
+        } else if let Some(host) = &self.login_host {
+            LoginHost::my_domain(host)
+        } else {
+            Ok(LoginHost::from_sandbox_flag(self.is_sandbox))
+        };
+        host.map_err(|e| Error::settings(e.to_string()))
+    }
+
+    /// Builds the REST client these settings describe; without `instance_url`, fetches a token
+    /// first and uses the instance URL of the token response.
+    pub(crate) async fn connect(&self) -> Result<sfdc_rest::Client> {
+        let mut builder =
+            sfdc_rest::Client::builder().allow_insecure_loopback(self.allow_insecure_loopback);
+        if let Some(url) = &self.instance_url {
+            builder = builder.instance_url(url.clone());
+        }
+        if let Some(version) = &self.api_version {
+            builder = builder.api_version(version);
+        }
+        builder = match &self.auth {
+            AuthSettings::AccessToken { access_token } => {
+                if self.instance_url.is_none() {
+                    return Err(Error::settings(
+                        "auth type access_token needs instance_url: set it to the org's URL, e.g. https://acme.my.salesforce.com",
+                    ));
+                }
+                builder.access_token(access_token.clone())
+            }
+            other => builder.token_source_arc(self.token_source(other)?),
+        };
+        builder.connect().await.map_err(Error::Connect)
+    }
+
+    fn token_source(&self, auth: &AuthSettings) -> Result<Arc<dyn TokenSource>> {
+        let host = self.login_host()?;
+        let source: Arc<dyn TokenSource> = match auth {
+            AuthSettings::RefreshToken {
+                client_id,
+                client_secret,
+                refresh_token,
+            } => {
+                let mut b = RefreshTokenSource::builder()
+                    .client_id(client_id.clone())
+                    .refresh_token(refresh_token.clone())
+                    .login_host(host);
+                if let Some(secret) = client_secret {
+                    b = b.client_secret(secret.clone());
+                }
+                Arc::new(b.build().map_err(Error::Connect)?)
+            }
+            AuthSettings::ClientCredentials {
+                client_id,
+                client_secret,
+            } => Arc::new(
+                ClientCredentialsSource::builder()
+                    .client_id(client_id.clone())
+                    .client_secret(client_secret.clone())
+                    .login_host(host)
+                    .build()
+                    .map_err(Error::Connect)?,
+            ),
+            AuthSettings::JwtBearer {
+                client_id,
+                username,
+                private_key_pem,
+            } => Arc::new(
+                JwtBearerSource::builder()
+                    .client_id(client_id.clone())
+                    .username(username.clone())
+                    .private_key_pem(private_key_pem.clone())
+                    .login_host(host)
+                    .build()
+                    .map_err(Error::Connect)?,
+            ),
+            AuthSettings::AccessToken { .. } => {
+                return Err(Error::settings("access_token auth has no token source"));
+            }
+        };
+        Ok(source)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET_TOML: &str = r#"
+        [auth]
+        type = "refresh_token"
+        client_id = "cid"
+        client_secret = "very-secret-client-secret"
+        refresh_token = "very-secret-refresh-token"
+    "#;
+
+    #[test]
+    fn sandbox_flag_picks_the_test_login_host() {
+        let mut s = Settings::from_toml_str(SECRET_TOML).unwrap();
+        assert_eq!(
+            s.login_host().unwrap().token_endpoint(),
+            "https://login.salesforce.com/services/oauth2/token"
+        );
+        s.is_sandbox = true;
+        assert_eq!(
+            s.login_host().unwrap().token_endpoint(),
+            "https://test.salesforce.com/services/oauth2/token"
+        );
+        s.login_host = Some("acme.my.salesforce.com".into());
+        assert_eq!(
+            s.login_host().unwrap().token_endpoint(),
+            "https://acme.my.salesforce.com/services/oauth2/token"
+        );
+    }
+
+    #[test]
+    fn insecure_token_url_needs_the_loopback_opt_in() {
+        let mut s = Settings::from_toml_str(SECRET_TOML).unwrap();
+        s.token_url = Some("http://127.0.0.1:9/services/oauth2/token".into());
+        assert!(matches!(s.login_host(), Err(Error::Settings { .. })));
+        s.allow_insecure_loopback = true;
+        assert_eq!(
+            s.login_host().unwrap().token_endpoint(),
+            "http://127.0.0.1:9/services/oauth2/token"
+        );
+    }
+
+    #[test]
+    fn debug_hides_every_secret() {
+        let s = Settings::from_toml_str(SECRET_TOML).unwrap();
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("very-secret"), "{debug}");
+        assert!(debug.contains("cid"));
+        let s = Settings::from_json_str(
+            r#"{"instance_url": "https://x.my.salesforce.com",
+                "auth": {"type": "access_token", "access_token": "00D!very-secret-token"}}"#,
+        )
+        .unwrap();
+        assert!(!format!("{s:?}").contains("very-secret"));
+        let s = Settings::new(AuthSettings::JwtBearer {
+            client_id: "c".into(),
+            username: "u".into(),
+            private_key_pem: "very-secret-pem".into(),
+        });
+        assert!(!format!("{s:?}").contains("very-secret"));
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_subscriptions_are_parse_errors() {
+        let err = Settings::from_toml_str(
+            "is_sandboxx = true\n[auth]\ntype = \"access_token\"\naccess_token = \"t\"",
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("is_sandboxx"), "{err}");
+        let err = Settings::from_toml_str(
+            "[auth]\ntype = \"access_token\"\naccess_token = \"t\"\n[[subscriptions]]\naction = \"nope\"",
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::Parse { .. }));
+    }
+}

@@ -1,0 +1,72 @@
+//! Shared setup: an emulator started in-process and a destination pointed at it.
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code, unreachable_pub)]
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sfdc_actions::ActionConfig;
+use sfdc_bulk::PollConfig;
+use sfdc_destination::{ActionOutcome, Destination, EventOutcome};
+use sfdc_emulator::{Emulator, EmulatorConfig};
+
+pub async fn emulator() -> Emulator {
+    Emulator::start(EmulatorConfig::default()).await.unwrap()
+}
+
+/// A REST client on the emulator with its static access token.
+pub fn client(emu: &Emulator) -> sfdc_rest::Client {
+    sfdc_rest::Client::builder()
+        .instance_url(emu.instance_url())
+        .access_token(emu.access_token())
+        .allow_insecure_loopback(true)
+        .build()
+        .unwrap()
+}
+
+/// A destination on `emu` with these subscriptions (TOML array-of-tables text, or configs).
+pub fn destination(emu: &Emulator, subscriptions: Vec<ActionConfig>) -> Destination {
+    Destination::builder()
+        .client(client(emu))
+        .subscriptions(subscriptions)
+        .bulk_poll(PollConfig::fixed(
+            Duration::from_millis(5),
+            Duration::from_secs(60),
+        ))
+        .build()
+        .unwrap()
+}
+
+/// Parses one subscription from TOML.
+pub fn sub(toml_text: &str) -> ActionConfig {
+    toml::from_str(toml_text).unwrap()
+}
+
+pub fn identify(email: &str, last_name: &str) -> Value {
+    json!({
+        "type": "identify",
+        "userId": email,
+        "messageId": format!("m-{email}"),
+        "traits": {"email": email, "last_name": last_name, "company": "Acme", "first_name": "Ann"}
+    })
+}
+
+/// The only action outcome of an event.
+pub fn only(outcome: &EventOutcome) -> &ActionOutcome {
+    assert_eq!(outcome.results.len(), 1, "{outcome:?}");
+    &outcome.results[0]
+}
+
+/// Calls per endpoint kind since `before`.
+pub fn calls_since(
+    emu: &Emulator,
+    before: &std::collections::BTreeMap<String, u64>,
+) -> std::collections::BTreeMap<String, u64> {
+    emu.api_call_counts()
+        .into_iter()
+        .map(|(k, v)| {
+            let b = before.get(&k).copied().unwrap_or(0);
+            (k, v - b)
+        })
+        .filter(|(_, v)| *v > 0)
+        .collect()
+}
