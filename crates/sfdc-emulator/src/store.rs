@@ -25,6 +25,8 @@
 //! `"YYYY-MM-DD"`, datetimes as `"YYYY-MM-DDTHH:MM:SS.sss+0000"` (UTC), null as null.
 //! Every record holds every field of its object (absent = null), in schema order.
 
+mod index;
+
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
@@ -34,6 +36,7 @@ pub(crate) use crate::error::SfError;
 use crate::ids;
 pub(crate) use crate::schema::{FieldDef, FieldType, ObjectSchema};
 use crate::schema::{ObjectDef, Schema};
+use index::FieldIndex;
 
 /// A stored record: canonical field name → value.
 pub(crate) type Record = Map<String, Value>;
@@ -93,25 +96,26 @@ impl From<SfError> for UpsertError {
     }
 }
 
+/// One undo-log entry: what the slot `object`/`id` held before a write (`None`: no record).
 #[derive(Debug)]
-enum Undo {
-    Created {
-        object: String,
-        id: String,
-    },
-    Replaced {
-        object: String,
-        id: String,
-        old: Record,
-    },
+struct Undo {
+    object: String,
+    id: String,
+    old: Option<Record>,
 }
 
-/// The org: schema, records per object, id counter, and an optional undo log.
+/// The org: schema, records per object, field indexes, id counter, and an optional undo log.
+///
+/// `tables` and `indexes` change only in [`Org::set_record`] (records) and
+/// [`Org::sync_indexes`] (new indexed fields), so the indexes cannot fall out of step.
 #[derive(Debug)]
 pub(crate) struct Org {
     schema: Schema,
     /// Canonical object name → id → record (ids sort in creation order).
     tables: HashMap<String, BTreeMap<String, Record>>,
+    /// Canonical object name → canonical field name → index of the live records, for
+    /// every field that is an external id or unique.
+    indexes: HashMap<String, HashMap<String, FieldIndex>>,
     next_id: u64,
     next_case_number: u64,
     undo: Option<Vec<Undo>>,
@@ -190,13 +194,16 @@ fn no_such_column(field: &str, object: &str) -> SfError {
 impl Org {
     /// An org with the standard objects and no records.
     pub(crate) fn new() -> Self {
-        Org {
+        let mut org = Org {
             schema: Schema::standard(),
             tables: HashMap::new(),
+            indexes: HashMap::new(),
             next_id: 1,
             next_case_number: 1001,
             undo: None,
-        }
+        };
+        org.sync_indexes();
+        org
     }
 
     // ----- schema -----
@@ -213,7 +220,10 @@ impl Org {
 
     /// Adds a custom object (or extends an existing object with its fields).
     pub(crate) fn add_object(&mut self, def: ObjectDef) -> Result<(), crate::EmulatorError> {
-        self.schema.add_object(def)
+        let added = self.schema.add_object(def);
+        // Extending an object may have added some fields before failing on another.
+        self.sync_indexes();
+        added
     }
 
     /// Adds a custom field to an object.
@@ -222,7 +232,92 @@ impl Org {
         object: &str,
         f: FieldDef,
     ) -> Result<(), crate::EmulatorError> {
-        self.schema.add_field(object, f)
+        self.schema.add_field(object, f)?;
+        self.sync_indexes();
+        Ok(())
+    }
+
+    /// Builds the index of every external-id or unique field that has none yet, from the
+    /// object's live records. Schema changes only add fields (a field's flags never
+    /// change), so existing indexes stay valid.
+    fn sync_indexes(&mut self) {
+        for o in self.schema.objects() {
+            for f in o.fields.iter().filter(|f| f.external_id || f.unique) {
+                let fields = self.indexes.entry(o.name.clone()).or_default();
+                if fields.contains_key(&f.name) {
+                    continue;
+                }
+                let mut idx = FieldIndex::new(f.field_type);
+                let live = self
+                    .tables
+                    .get(&o.name)
+                    .into_iter()
+                    .flatten()
+                    .filter(|(_, r)| !is_deleted(r));
+                for (id, r) in live {
+                    idx.replace(id, None, r.get(&f.name));
+                }
+                fields.insert(f.name.clone(), idx);
+            }
+        }
+    }
+
+    /// The single place records change: puts `rec` in slot `object`/`id` (`None` removes
+    /// the record), moves the record between the slots of every index of the object
+    /// (deleted records are not indexed), and logs the slot's old content while a
+    /// transaction is open. `object` is the canonical object name.
+    fn set_record(&mut self, object: &str, id: &str, rec: Option<Record>) {
+        if !self.tables.contains_key(object) {
+            self.tables.insert(object.to_owned(), BTreeMap::new());
+        }
+        let Some(table) = self.tables.get_mut(object) else {
+            return;
+        };
+        if let Some(fields) = self.indexes.get_mut(object) {
+            let live = |r: &&Record| !is_deleted(r);
+            let before = table.get(id).filter(live);
+            let after = rec.as_ref().filter(live);
+            for (name, idx) in fields.iter_mut() {
+                idx.replace(
+                    id,
+                    before.and_then(|r| r.get(name)),
+                    after.and_then(|r| r.get(name)),
+                );
+            }
+        }
+        let old = match rec {
+            Some(rec) => table.insert(id.to_owned(), rec),
+            None => table.remove(id),
+        };
+        if let Some(log) = &mut self.undo {
+            log.push(Undo {
+                object: object.to_owned(),
+                id: id.to_owned(),
+                old,
+            });
+        }
+    }
+
+    /// Live record ids of `object` whose `field` matches `wanted` (per `same_value`), in
+    /// creation order, from the field's index; `None` when the field has no index or the
+    /// index cannot answer for this value (the caller then scans).
+    fn indexed_matches(&self, object: &str, field: &str, wanted: &Value) -> Option<Vec<String>> {
+        let idx = self.indexes.get(object)?.get(field)?;
+        let candidates = idx.candidates(wanted)?;
+        let table = self.tables.get(object);
+        Some(
+            candidates
+                .into_iter()
+                .filter(|id| {
+                    table.and_then(|t| t.get(*id)).is_some_and(|r| {
+                        !is_deleted(r)
+                            && r.get(field)
+                                .is_some_and(|v| same_value(idx.field_type(), v, wanted))
+                    })
+                })
+                .map(str::to_owned)
+                .collect(),
+        )
     }
 
     fn object_or_404(&self, name: &str) -> Result<&ObjectSchema, SfError> {
@@ -279,7 +374,9 @@ impl Org {
     }
 
     /// Live records of `object` whose `field` equals `value` (external-id semantics:
-    /// text compared case-insensitively, numbers numerically, ids in either length).
+    /// text compared case-insensitively, numbers numerically, ids in either length), in
+    /// creation order. External-id and unique fields are answered from their index, `Id`
+    /// from the table; other fields are scanned.
     pub(crate) fn find_by_field(
         &self,
         object: &str,
@@ -297,6 +394,21 @@ impl Org {
             },
             _ => Value::String(value.to_owned()),
         };
+        if name == "Id" {
+            // Records are keyed by their 18-character id.
+            let id = wanted.as_str().unwrap_or_default();
+            let hit = self
+                .tables
+                .get(&o.name)
+                .and_then(|t| t.get(id))
+                .is_some_and(|r| {
+                    !is_deleted(r) && r.get(&name).is_some_and(|v| same_value(ft, v, &wanted))
+                });
+            return Ok(if hit { vec![id.to_owned()] } else { Vec::new() });
+        }
+        if let Some(ids) = self.indexed_matches(&o.name, &name, &wanted) {
+            return Ok(ids);
+        }
         Ok(self
             .live_records(&o.name)
             .filter(|r| r.get(&name).is_some_and(|v| same_value(ft, v, &wanted)))
@@ -319,17 +431,9 @@ impl Org {
     /// Reverts every change since [`Org::begin`].
     pub(crate) fn rollback(&mut self) {
         let Some(log) = self.undo.take() else { return };
-        for entry in log.into_iter().rev() {
-            match entry {
-                Undo::Created { object, id } => {
-                    if let Some(t) = self.tables.get_mut(&object) {
-                        t.remove(&id);
-                    }
-                }
-                Undo::Replaced { object, id, old } => {
-                    self.tables.entry(object).or_default().insert(id, old);
-                }
-            }
+        // The log is taken, so these writes are not logged again.
+        for Undo { object, id, old } in log.into_iter().rev() {
+            self.set_record(&object, &id, old);
         }
     }
 
@@ -409,16 +513,7 @@ impl Org {
             self.next_case_number += 1;
         }
         self.next_id += 1;
-        if let Some(log) = &mut self.undo {
-            log.push(Undo::Created {
-                object: object_name.clone(),
-                id: id.clone(),
-            });
-        }
-        self.tables
-            .entry(object_name)
-            .or_default()
-            .insert(id.clone(), rec);
+        self.set_record(&object_name, &id, Some(rec));
         Ok(id)
     }
 
@@ -447,11 +542,6 @@ impl Org {
         require_fields(o, &given, Write::Update)?;
         self.check_unique(o, &given, Some(&id18))?;
         let mut rec = current.clone();
-        let old = if self.undo.is_some() {
-            Some(current.clone())
-        } else {
-            None
-        };
         for (k, v) in given {
             rec.insert(k.to_owned(), v);
         }
@@ -460,17 +550,7 @@ impl Org {
         rec.insert("SystemModstamp".into(), Value::String(now));
         compute_name(o, &mut rec);
         let object_name = o.name.clone();
-        if let (Some(log), Some(old)) = (&mut self.undo, old) {
-            log.push(Undo::Replaced {
-                object: object_name.clone(),
-                id: id18.clone(),
-                old,
-            });
-        }
-        self.tables
-            .entry(object_name)
-            .or_default()
-            .insert(id18.clone(), rec);
+        self.set_record(&object_name, &id18, Some(rec));
         Ok(id18)
     }
 
@@ -559,30 +639,20 @@ impl Org {
         let o = self.object_or_404(object)?;
         let id18 = check_id(o, id)?;
         let object_name = o.name.clone();
-        let rec = self
+        let current = self
             .tables
-            .get_mut(&object_name)
-            .and_then(|t| t.get_mut(&id18))
+            .get(&object_name)
+            .and_then(|t| t.get(&id18))
             .ok_or_else(SfError::not_found)?;
-        if is_deleted(rec) {
+        if is_deleted(current) {
             return Err(SfError::entity_is_deleted());
         }
-        let old = if self.undo.is_some() {
-            Some(rec.clone())
-        } else {
-            None
-        };
+        let mut rec = current.clone();
         rec.insert("IsDeleted".into(), Value::Bool(true));
         let now = now_string();
         rec.insert("LastModifiedDate".into(), Value::String(now.clone()));
         rec.insert("SystemModstamp".into(), Value::String(now));
-        if let (Some(log), Some(old)) = (&mut self.undo, old) {
-            log.push(Undo::Replaced {
-                object: object_name,
-                id: id18.clone(),
-                old,
-            });
-        }
+        self.set_record(&object_name, &id18, Some(rec));
         Ok(id18)
     }
 
@@ -601,13 +671,19 @@ impl Org {
             if v.is_null() {
                 continue;
             }
-            let dup = self.live_records(&o.name).find(|r| {
-                r.get(&f.name)
-                    .is_some_and(|x| same_value(f.field_type, x, v))
-                    && r.get("Id").and_then(Value::as_str) != except
-            });
-            if let Some(r) = dup {
-                let other = r.get("Id").and_then(Value::as_str).unwrap_or_default();
+            let dup = match self.indexed_matches(&o.name, &f.name, v) {
+                Some(ids) => ids.into_iter().find(|id| Some(id.as_str()) != except),
+                None => self
+                    .live_records(&o.name)
+                    .filter(|r| {
+                        r.get(&f.name)
+                            .is_some_and(|x| same_value(f.field_type, x, v))
+                    })
+                    .filter_map(|r| r.get("Id").and_then(Value::as_str))
+                    .find(|id| Some(*id) != except)
+                    .map(str::to_owned),
+            };
+            if let Some(other) = dup {
                 return Err(SfError::bad_request(
                     "DUPLICATE_VALUE",
                     format!(
@@ -775,7 +851,11 @@ fn same_value(ft: FieldType, a: &Value, b: &Value) -> bool {
             FieldType::Int | FieldType::Double | FieldType::Currency | FieldType::Percent => {
                 x.parse::<f64>().ok() == y.parse::<f64>().ok()
             }
-            _ => x.eq_ignore_ascii_case(y) || x.to_lowercase() == y.to_lowercase(),
+            // Case-insensitive; allocate lower-cased copies only when a side is not ASCII.
+            _ => {
+                x.eq_ignore_ascii_case(y)
+                    || (!(x.is_ascii() && y.is_ascii()) && x.to_lowercase() == y.to_lowercase())
+            }
         },
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
         (Value::Number(x), Value::String(y)) | (Value::String(y), Value::Number(x)) => {
@@ -1219,5 +1299,365 @@ mod tests {
             Some(json!(true))
         );
         assert!(csv_value(lead.field("NumberOfEmployees").unwrap(), "x").is_err());
+    }
+}
+
+#[cfg(test)]
+mod index_tests {
+    //! The field indexes answer exactly as a scan with `same_value` would.
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    /// Text values of the external-id field: case variants, non-ASCII, and the Kelvin
+    /// sign (non-ASCII, lower-cases to ASCII `k`).
+    const TEXTS: &[&str] = &[
+        "a1", "A1", "b", "B", "Straße", "STRASSE", "straße", "\u{212A}", "k", "ǅ", "ǆ", "ΣΑΣ",
+        "σας",
+    ];
+    /// Values of the unique number field.
+    const NUMBERS: &[f64] = &[0.0, -0.0, 1.0, 2.5, 1e20];
+    /// Number lookups as find_by_field receives them (text).
+    const NUMBER_TEXTS: &[&str] = &["0", "-0", "1", "1.0", "1e0", "2.5", "1e20", "x", "NaN"];
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap()
+    }
+
+    fn org_with_fields() -> Org {
+        let mut org = Org::new();
+        org.add_field(
+            "Account",
+            FieldDef::new("Ext__c", FieldType::String).external_id(),
+        )
+        .unwrap();
+        org.add_field(
+            "Account",
+            FieldDef::new("Num__c", FieldType::Double).unique(),
+        )
+        .unwrap();
+        org
+    }
+
+    /// The brute-force answer: live records of `object` whose `field` is `same_value` as `wanted`.
+    fn scan(org: &Org, object: &str, field: &str, wanted: &Value) -> Vec<String> {
+        let ft = org.object(object).unwrap().field(field).unwrap().field_type;
+        org.live_records(object)
+            .filter(|r| r.get(field).is_some_and(|v| same_value(ft, v, wanted)))
+            .map(|r| r["Id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// The id `check_unique` names for `value` in `Num__c` (`None`: no duplicate).
+    fn unique_conflict(org: &Org, value: Value) -> Option<String> {
+        let o = org.object("Account").unwrap();
+        let given = HashMap::from([("Num__c", value)]);
+        org.check_unique(o, &given, None)
+            .err()
+            .map(|e| e.message.rsplit(' ').next().unwrap().to_owned())
+    }
+
+    /// Every lookup agrees with the scan, and the maintained indexes equal indexes
+    /// rebuilt from the records.
+    fn assert_index_matches_scan(org: &Org) {
+        for t in TEXTS {
+            assert_eq!(
+                org.find_by_field("Account", "Ext__c", t).unwrap(),
+                scan(org, "Account", "Ext__c", &json!(t)),
+                "Ext__c = {t}"
+            );
+        }
+        for t in NUMBER_TEXTS {
+            assert_eq!(
+                org.find_by_field("Account", "Num__c", t).unwrap(),
+                scan(org, "Account", "Num__c", &json!(t)),
+                "Num__c = {t}"
+            );
+        }
+        for n in NUMBERS {
+            let v = json!(n);
+            assert_eq!(
+                unique_conflict(org, v.clone()),
+                scan(org, "Account", "Num__c", &v).into_iter().next(),
+                "unique Num__c = {n}"
+            );
+        }
+        let mut fresh = Org {
+            schema: org.schema.clone(),
+            tables: org.tables.clone(),
+            indexes: HashMap::new(),
+            next_id: 0,
+            next_case_number: 0,
+            undo: None,
+        };
+        fresh.sync_indexes();
+        assert_eq!(fresh.indexes, org.indexes);
+    }
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Create {
+            ext: Option<usize>,
+            num: Option<usize>,
+        },
+        /// `None`: leave the field; `Some(None)`: set it to null.
+        Update {
+            target: usize,
+            ext: Option<Option<usize>>,
+            num: Option<Option<usize>>,
+        },
+        Delete {
+            target: usize,
+        },
+        Upsert {
+            ext: usize,
+            num: Option<usize>,
+        },
+    }
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        One(Op),
+        /// An all-or-none batch, committed or rolled back.
+        Batch(Vec<Op>, bool),
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let ext = || proptest::option::of(0..TEXTS.len());
+        let num = || proptest::option::of(0..NUMBERS.len());
+        prop_oneof![
+            3 => (ext(), num()).prop_map(|(ext, num)| Op::Create { ext, num }),
+            3 => (any::<usize>(), proptest::option::of(ext()), proptest::option::of(num()))
+                .prop_map(|(target, ext, num)| Op::Update { target, ext, num }),
+            1 => any::<usize>().prop_map(|target| Op::Delete { target }),
+            2 => (0..TEXTS.len(), num()).prop_map(|(ext, num)| Op::Upsert { ext, num }),
+        ]
+    }
+
+    fn step() -> impl Strategy<Value = Step> {
+        prop_oneof![
+            4 => op().prop_map(Step::One),
+            1 => (proptest::collection::vec(op(), 1..6), any::<bool>())
+                .prop_map(|(ops, commit)| Step::Batch(ops, commit)),
+        ]
+    }
+
+    fn text(i: Option<usize>) -> Value {
+        i.map_or(Value::Null, |i| json!(TEXTS[i]))
+    }
+
+    fn number(i: Option<usize>) -> Value {
+        i.map_or(Value::Null, |i| json!(NUMBERS[i]))
+    }
+
+    /// Applies `op`; failures (duplicates, deleted targets) are part of the sequence.
+    fn apply(org: &mut Org, ids: &mut Vec<String>, op: &Op) {
+        match op {
+            Op::Create { ext, num } => {
+                let body = obj(json!({"Name": "n", "Ext__c": text(*ext), "Num__c": number(*num)}));
+                if let Ok(id) = org.create("Account", &body) {
+                    ids.push(id);
+                }
+            }
+            Op::Update { target, ext, num } => {
+                if ids.is_empty() {
+                    return;
+                }
+                let id = ids[target % ids.len()].clone();
+                let mut body = obj(json!({"Name": "u"}));
+                if let Some(ext) = ext {
+                    body.insert("Ext__c".into(), text(*ext));
+                }
+                if let Some(num) = num {
+                    body.insert("Num__c".into(), number(*num));
+                }
+                let _ = org.update("Account", &id, &body);
+            }
+            Op::Delete { target } => {
+                if !ids.is_empty() {
+                    let _ = org.delete(&ids[target % ids.len()]);
+                }
+            }
+            Op::Upsert { ext, num } => {
+                let body = obj(json!({"Name": "p", "Num__c": number(*num)}));
+                if let Ok((id, true)) = org.upsert("Account", "Ext__c", TEXTS[*ext], &body) {
+                    ids.push(id);
+                }
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        #[test]
+        fn index_lookups_equal_scans(steps in proptest::collection::vec(step(), 1..40)) {
+            let mut org = org_with_fields();
+            let mut ids = Vec::new();
+            for step in &steps {
+                match step {
+                    Step::One(op) => apply(&mut org, &mut ids, op),
+                    Step::Batch(ops, commit) => {
+                        let mut before = org.tables.clone();
+                        before.retain(|_, t| !t.is_empty());
+                        let ids_before = ids.len();
+                        org.begin();
+                        for op in ops {
+                            apply(&mut org, &mut ids, op);
+                            assert_index_matches_scan(&org);
+                        }
+                        if *commit {
+                            org.commit();
+                        } else {
+                            org.rollback();
+                            // Rolling back a create may leave an empty table behind.
+                            let mut after = org.tables.clone();
+                            after.retain(|_, t| !t.is_empty());
+                            prop_assert_eq!(after, before);
+                            ids.truncate(ids_before);
+                        }
+                    }
+                }
+                assert_index_matches_scan(&org);
+            }
+        }
+
+    }
+
+    /// Index keys agree with `same_value` for every pair of a stored value and a probe,
+    /// exhaustively over the test values (text, ids, numbers as numbers and as text).
+    #[test]
+    fn keys_agree_with_same_value() {
+        let text: Vec<Value> = TEXTS.iter().map(|t| json!(t)).collect();
+        let ids: Vec<Value> = ["001000000000001AAA", "001000000000001aaa"]
+            .iter()
+            .map(|t| json!(t))
+            .collect();
+        let numbers: Vec<Value> = NUMBERS.iter().map(|n| json!(n)).collect();
+        let probes: Vec<Value> = NUMBER_TEXTS
+            .iter()
+            .map(|t| json!(t))
+            .chain(numbers.iter().cloned())
+            .collect();
+        let cases = [
+            (FieldType::String, &text, &text),
+            (FieldType::Email, &text, &text),
+            (FieldType::Reference, &ids, &ids),
+            (FieldType::Double, &numbers, &probes),
+        ];
+        let mut hits = 0;
+        for (ft, stored, probes) in cases {
+            for a in stored {
+                let mut idx = index::FieldIndex::new(ft);
+                idx.replace("r", None, Some(a));
+                for b in probes {
+                    let hit = idx.candidates(b).unwrap() == ["r"];
+                    assert_eq!(hit, same_value(ft, a, b), "{ft:?}: {a} vs {b}");
+                    hits += usize::from(hit);
+                }
+            }
+        }
+        // Not vacuous: case variants, -0 / 0 and 1 / "1e0" do match.
+        assert!(hits > 40, "{hits}");
+    }
+
+    #[test]
+    fn upsert_finds_by_index_and_rollback_restores_it() {
+        let mut org = org_with_fields();
+        let (a, created) = org
+            .upsert("Account", "Ext__c", "Straße", &obj(json!({"Name":"A"})))
+            .unwrap();
+        assert!(created);
+        let (same, created) = org
+            .upsert("Account", "Ext__c", "STRASSE", &obj(json!({"Name":"B"})))
+            .unwrap();
+        assert!(created, "ß does not lower-case to ss");
+        assert_ne!(same, a);
+        assert_eq!(
+            org.upsert("Account", "Ext__c", "straße", &obj(json!({"Name":"C"}))),
+            Ok((a.clone(), false))
+        );
+        org.begin();
+        org.update("Account", &a, &obj(json!({"Ext__c":"moved"})))
+            .unwrap();
+        assert_eq!(
+            org.find_by_field("Account", "Ext__c", "STRAßE").unwrap(),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            org.find_by_field("Account", "Ext__c", "MOVED").unwrap(),
+            vec![a.clone()]
+        );
+        org.rollback();
+        assert_eq!(
+            org.find_by_field("Account", "Ext__c", "STRAßE").unwrap(),
+            vec![a.clone()]
+        );
+        assert_eq!(
+            org.find_by_field("Account", "Ext__c", "moved").unwrap(),
+            Vec::<String>::new()
+        );
+        org.delete(&a).unwrap();
+        assert_eq!(
+            org.find_by_field("Account", "Ext__c", "straße").unwrap(),
+            Vec::<String>::new()
+        );
+        assert_index_matches_scan(&org);
+    }
+
+    #[test]
+    fn unique_numbers_compare_numerically() {
+        let mut org = org_with_fields();
+        let a = org
+            .create("Account", &obj(json!({"Name":"A","Num__c":-0.0})))
+            .unwrap();
+        let e = org
+            .create("Account", &obj(json!({"Name":"B","Num__c":"0"})))
+            .unwrap_err();
+        assert_eq!(e.error_code, "DUPLICATE_VALUE");
+        assert!(e.message.ends_with(&a));
+        // Updating a record to its own value is not a duplicate.
+        org.update("Account", &a, &obj(json!({"Num__c":0})))
+            .unwrap();
+        assert_eq!(
+            org.find_by_field("Account", "Num__c", "0.0").unwrap(),
+            vec![a.clone()]
+        );
+        assert_eq!(
+            org.find_by_field("Account", "Num__c", "zero").unwrap(),
+            Vec::<String>::new()
+        );
+    }
+
+    #[test]
+    fn fields_added_later_are_indexed() {
+        let mut org = Org::new();
+        let a = org.create("Account", &obj(json!({"Name":"A"}))).unwrap();
+        let b = org.create("Account", &obj(json!({"Name":"B"}))).unwrap();
+        org.add_field(
+            "Account",
+            FieldDef::new("Late__c", FieldType::String).external_id(),
+        )
+        .unwrap();
+        assert!(org.indexes["Account"].contains_key("Late__c"));
+        org.update("Account", &b, &obj(json!({"Late__c":"L"})))
+            .unwrap();
+        assert_eq!(
+            org.find_by_field("Account", "Late__c", "l").unwrap(),
+            vec![b.clone()]
+        );
+        assert_eq!(
+            org.upsert("Account", "Late__c", "L", &obj(json!({"Name":"B2"}))),
+            Ok((b, false))
+        );
+        assert_eq!(
+            org.find_by_field("Account", "Id", &a[..15]).unwrap(),
+            vec![a.clone()]
+        );
+        org.delete(&a).unwrap();
+        assert_eq!(
+            org.find_by_field("Account", "Id", &a).unwrap(),
+            Vec::<String>::new()
+        );
     }
 }

@@ -1,5 +1,6 @@
 //! Evaluation: field resolution, type checks, filtering, ordering, paging and projection.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashMap;
 
@@ -354,7 +355,7 @@ fn compare_to_literal(kind: ValueKind, stored: &Value, literal: &Literal) -> Opt
             let v = as_text(stored)?;
             Some(id_key(&v).cmp(id_key(s)))
         }
-        (ValueKind::Text, Literal::String(s)) => Some(fold(&as_text(stored)?).cmp(&fold(s))),
+        (ValueKind::Text, Literal::String(s)) => Some(folded_cmp(&as_text(stored)?, s)),
         (ValueKind::Number, Literal::Integer(_) | Literal::Decimal(_)) => {
             let lit = match literal {
                 Literal::Integer(i) => *i as f64,
@@ -385,15 +386,24 @@ fn fold_char(c: char) -> char {
     }
 }
 
-fn fold(s: &str) -> String {
-    s.chars().map(fold_char).collect()
+/// Orders two strings case-insensitively (each side's characters mapped by [`fold_char`]),
+/// without allocating.
+fn folded_cmp(a: &str, b: &str) -> Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        // For ASCII, `fold_char` is byte lower-casing and byte order is char order.
+        return a
+            .bytes()
+            .map(|c| c.to_ascii_lowercase())
+            .cmp(b.bytes().map(|c| c.to_ascii_lowercase()));
+    }
+    a.chars().map(fold_char).cmp(b.chars().map(fold_char))
 }
 
-fn as_text(v: &Value) -> Option<String> {
+fn as_text(v: &Value) -> Option<Cow<'_, str>> {
     match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+        Value::String(s) => Some(Cow::Borrowed(s)),
+        Value::Number(n) => Some(Cow::Owned(n.to_string())),
+        Value::Bool(b) => Some(Cow::Owned(b.to_string())),
         _ => None,
     }
 }
@@ -523,8 +533,12 @@ fn order_values(
 }
 
 fn sort_key_cmp(kind: ValueKind, a: &Value, b: &Value) -> Ordering {
-    let by_text =
-        || fold(&as_text(a).unwrap_or_default()).cmp(&fold(&as_text(b).unwrap_or_default()));
+    let by_text = || {
+        folded_cmp(
+            &as_text(a).unwrap_or_default(),
+            &as_text(b).unwrap_or_default(),
+        )
+    };
     match kind {
         ValueKind::Number => match (as_number(a), as_number(b)) {
             (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
@@ -540,7 +554,34 @@ fn sort_key_cmp(kind: ValueKind, a: &Value, b: &Value) -> Ordering {
 
 #[cfg(test)]
 mod tests {
-    use super::like;
+    use super::{fold_char, folded_cmp, like};
+    use proptest::prelude::*;
+
+    /// The allocating definition `folded_cmp` must agree with.
+    fn fold(s: &str) -> String {
+        s.chars().map(fold_char).collect()
+    }
+
+    proptest! {
+        #[test]
+        fn folded_cmp_orders_like_folded_strings(a in "\\PC{0,12}", b in "\\PC{0,12}") {
+            prop_assert_eq!(folded_cmp(&a, &b), fold(&a).cmp(&fold(&b)));
+        }
+
+        #[test]
+        fn folded_cmp_on_ascii_orders_like_folded_strings(a in "[ -~]{0,12}", b in "[ -~]{0,12}") {
+            prop_assert_eq!(folded_cmp(&a, &b), fold(&a).cmp(&fold(&b)));
+        }
+    }
+
+    #[test]
+    fn folded_cmp_examples() {
+        use std::cmp::Ordering::*;
+        assert_eq!(folded_cmp("ADA@Example.com", "ada@example.COM"), Equal);
+        assert_eq!(folded_cmp("Ärger", "ärger"), Equal);
+        assert_eq!(folded_cmp("a", "B"), Less);
+        assert_eq!(folded_cmp("Z", "a"), Greater);
+    }
 
     #[test]
     fn like_wildcards_and_escapes() {
