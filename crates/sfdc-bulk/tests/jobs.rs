@@ -7,17 +7,82 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
-use httpmock::Method::{DELETE, GET, PATCH, POST, PUT};
-use httpmock::MockServer;
+use httpmock::Method::{self, DELETE, GET, PATCH, POST, PUT};
+use httpmock::{Mock, MockServer};
 use serde_json::json;
 use sfdc_bulk::job::CreateJobRequest;
-use sfdc_bulk::{IngestRequest, JobState, Operation, Outcome, SplitLimits};
+use sfdc_bulk::{BulkClient, IngestRequest, JobState, Operation, Outcome, SplitLimits};
 use support::{API, GatedSleeper, RecordingSleeper, bulk_client, records};
 
 const JOB: &str = "7505fEXAMPLE4C2AAM";
+const INFO_FAILED: &str = include_str!("fixtures/jobs/info_failed.json");
+const CREATE_OPEN: &str = include_str!("fixtures/jobs/create_insert_open.json");
 
 fn job_json(state: &str) -> serde_json::Value {
     json!({"id": JOB, "operation": "insert", "object": "Account", "state": state})
+}
+
+/// The path of the ingest jobs collection.
+fn jobs_path() -> String {
+    format!("{API}/jobs/ingest")
+}
+
+/// The path of job `JOB` followed by `rest` (e.g. `/batches`).
+fn job_path(rest: &str) -> String {
+    format!("{API}/jobs/ingest/{JOB}{rest}")
+}
+
+/// A bulk client for the mock server whose sleeps are recorded and skipped.
+fn client(server: &MockServer) -> BulkClient {
+    bulk_client(&server.base_url(), Arc::new(RecordingSleeper::default()))
+}
+
+/// A mock answering every `method path` request with `status` and the text `body`.
+async fn reply<'a>(
+    server: &'a MockServer,
+    method: Method,
+    path: String,
+    status: u16,
+    body: &str,
+) -> Mock<'a> {
+    server
+        .mock_async(|when, then| {
+            when.method(method).path(path);
+            then.status(status).body(body);
+        })
+        .await
+}
+
+/// A mock answering every `method path` request with `status` and the JSON `body`.
+async fn reply_json<'a>(
+    server: &'a MockServer,
+    method: Method,
+    path: String,
+    status: u16,
+    body: serde_json::Value,
+) -> Mock<'a> {
+    server
+        .mock_async(|when, then| {
+            when.method(method).path(path);
+            then.status(status).json_body(body);
+        })
+        .await
+}
+
+/// Mocks creating job `JOB` (answering `Open`; the returned mock counts creations) and closing it.
+async fn create_and_close(server: &MockServer) -> Mock<'_> {
+    reply_json(server, PATCH, job_path(""), 200, job_json("UploadComplete")).await;
+    reply_json(server, POST, jobs_path(), 200, job_json("Open")).await
+}
+
+/// A mock answering any request with 500; tests assert it is never called.
+async fn fail_any_request(server: &MockServer) -> Mock<'_> {
+    server
+        .mock_async(|when, then| {
+            when.any_request();
+            then.status(500);
+        })
+        .await
 }
 
 #[tokio::test]
@@ -26,7 +91,7 @@ async fn create_job_posts_exact_json() {
     let create = server
         .mock_async(|when, then| {
             when.method(POST)
-                .path(format!("{API}/jobs/ingest"))
+                .path(jobs_path())
                 .header("content-type", "application/json")
                 .header("authorization", "Bearer test-token")
                 .json_body(
@@ -35,10 +100,10 @@ async fn create_job_posts_exact_json() {
                 );
             then.status(200)
                 .header("content-type", "application/json;charset=UTF-8")
-                .body(include_str!("fixtures/jobs/create_insert_open.json"));
+                .body(CREATE_OPEN);
         })
         .await;
-    let bulk = bulk_client(&server.base_url(), Arc::new(RecordingSleeper::default()));
+    let bulk = client(&server);
     let info = bulk
         .create_job(&CreateJobRequest::new("Account", Operation::Insert))
         .await
@@ -54,17 +119,17 @@ async fn create_upsert_job_sends_external_id_and_requires_it() {
     let server = MockServer::start_async().await;
     let create = server
         .mock_async(|when, then| {
-            when.method(POST)
-                .path(format!("{API}/jobs/ingest"))
-                .json_body(json!({"object": "Contact", "operation": "upsert",
+            when.method(POST).path(jobs_path()).json_body(
+                json!({"object": "Contact", "operation": "upsert",
                                   "externalIdFieldName": "Ext__c", "contentType": "CSV",
-                                  "lineEnding": "LF", "columnDelimiter": "COMMA"}));
+                                  "lineEnding": "LF", "columnDelimiter": "COMMA"}),
+            );
             then.status(200)
                 .json_body(json!({"id": "750u", "operation": "upsert",
                 "object": "Contact", "state": "Open", "externalIdFieldName": "Ext__c"}));
         })
         .await;
-    let bulk = bulk_client(&server.base_url(), Arc::new(RecordingSleeper::default()));
+    let bulk = client(&server);
     let mut req = CreateJobRequest::new("Contact", Operation::Upsert);
     let err = bulk.create_job(&req).await.unwrap_err();
     assert!(err.to_string().contains("externalIdFieldName"), "{err}");
@@ -81,23 +146,24 @@ async fn upload_puts_csv_and_expects_201() {
     let put = server
         .mock_async(|when, then| {
             when.method(PUT)
-                .path(format!("{API}/jobs/ingest/{JOB}/batches"))
+                .path(job_path("/batches"))
                 .header("content-type", "text/csv")
                 .body("Name\nAcme\n");
             then.status(201);
         })
         .await;
-    let bulk = bulk_client(&server.base_url(), Arc::new(RecordingSleeper::default()));
+    let bulk = client(&server);
     bulk.upload(JOB, "Name\nAcme\n".into()).await.unwrap();
     put.assert_async().await;
 
-    let odd = server
-        .mock_async(|when, then| {
-            when.method(PUT)
-                .path(format!("{API}/jobs/ingest/750odd/batches"));
-            then.status(200);
-        })
-        .await;
+    let odd = reply(
+        &server,
+        PUT,
+        format!("{API}/jobs/ingest/750odd/batches"),
+        200,
+        "",
+    )
+    .await;
     let err = bulk.upload("750odd", "Name\n".into()).await.unwrap_err();
     odd.assert_async().await;
     assert_eq!(err.status(), Some(http::StatusCode::OK));
@@ -109,7 +175,7 @@ async fn close_and_abort_patch_the_state() {
     let close = server
         .mock_async(|when, then| {
             when.method(PATCH)
-                .path(format!("{API}/jobs/ingest/{JOB}"))
+                .path(job_path(""))
                 .header("content-type", "application/json")
                 .json_body(json!({"state": "UploadComplete"}));
             then.status(200).json_body(job_json("UploadComplete"));
@@ -118,12 +184,12 @@ async fn close_and_abort_patch_the_state() {
     let abort = server
         .mock_async(|when, then| {
             when.method(PATCH)
-                .path(format!("{API}/jobs/ingest/{JOB}"))
+                .path(job_path(""))
                 .json_body(json!({"state": "Aborted"}));
             then.status(200).json_body(job_json("Aborted"));
         })
         .await;
-    let bulk = bulk_client(&server.base_url(), Arc::new(RecordingSleeper::default()));
+    let bulk = client(&server);
     assert_eq!(
         bulk.close_job(JOB).await.unwrap().state,
         JobState::UploadComplete
@@ -136,15 +202,16 @@ async fn close_and_abort_patch_the_state() {
 #[tokio::test]
 async fn abort_of_completed_job_surfaces_salesforce_error() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(PATCH).path(format!("{API}/jobs/ingest/{JOB}"));
-            then.status(400)
-                .json_body(json!([{"errorCode": "INVALIDJOBSTATE",
-                "message": "Aborting already Completed Job not allowed"}]));
-        })
-        .await;
-    let bulk = bulk_client(&server.base_url(), Arc::new(RecordingSleeper::default()));
+    reply_json(
+        &server,
+        PATCH,
+        job_path(""),
+        400,
+        json!([{"errorCode": "INVALIDJOBSTATE",
+                "message": "Aborting already Completed Job not allowed"}]),
+    )
+    .await;
+    let bulk = client(&server);
     let err = bulk.abort_job(JOB).await.unwrap_err();
     assert_eq!(
         err.error_code().map(|c| c.as_str()),
@@ -156,21 +223,17 @@ async fn abort_of_completed_job_surfaces_salesforce_error() {
 #[tokio::test]
 async fn delete_job_sends_delete_and_maps_404() {
     let server = MockServer::start_async().await;
-    let del = server
-        .mock_async(|when, then| {
-            when.method(DELETE).path(format!("{API}/jobs/ingest/{JOB}"));
-            then.status(204);
-        })
-        .await;
-    let gone = server
-        .mock_async(|when, then| {
-            when.method(DELETE)
-                .path(format!("{API}/jobs/ingest/750gone"));
-            then.status(404).json_body(json!([{"errorCode": "NOT_FOUND",
-                "message": "The requested resource does not exist"}]));
-        })
-        .await;
-    let bulk = bulk_client(&server.base_url(), Arc::new(RecordingSleeper::default()));
+    let del = reply(&server, DELETE, job_path(""), 204, "").await;
+    let gone = reply_json(
+        &server,
+        DELETE,
+        format!("{API}/jobs/ingest/750gone"),
+        404,
+        json!([{"errorCode": "NOT_FOUND",
+                "message": "The requested resource does not exist"}]),
+    )
+    .await;
+    let bulk = client(&server);
     bulk.delete_job(JOB).await.unwrap();
     let err = bulk.delete_job("750gone").await.unwrap_err();
     del.assert_async().await;
@@ -181,17 +244,11 @@ async fn delete_job_sends_delete_and_maps_404() {
 #[tokio::test]
 async fn job_info_and_list_follow_next_records_url() {
     let server = MockServer::start_async().await;
-    let info = server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("{API}/jobs/ingest/{JOB}"));
-            then.status(200)
-                .body(include_str!("fixtures/jobs/info_failed.json"));
-        })
-        .await;
+    let info = reply(&server, GET, job_path(""), 200, INFO_FAILED).await;
     let page1 = server
         .mock_async(|when, then| {
             when.method(GET)
-                .path(format!("{API}/jobs/ingest"))
+                .path(jobs_path())
                 .query_param_missing("queryLocator");
             then.status(200)
                 .json_body(json!({"done": false, "records": [job_json("Open")],
@@ -201,14 +258,14 @@ async fn job_info_and_list_follow_next_records_url() {
     let page2 = server
         .mock_async(|when, then| {
             when.method(GET)
-                .path(format!("{API}/jobs/ingest"))
+                .path(jobs_path())
                 .query_param("queryLocator", "01gB");
             then.status(200).json_body(json!({"done": true, "records": [
                 {"id": "750b", "operation": "delete", "object": "Lead", "state": "JobComplete"}],
                 "nextRecordsUrl": null}));
         })
         .await;
-    let bulk = bulk_client(&server.base_url(), Arc::new(RecordingSleeper::default()));
+    let bulk = client(&server);
     let got = bulk.job_info(JOB).await.unwrap();
     info.assert_async().await;
     assert_eq!(got.state, JobState::Failed);
@@ -223,12 +280,7 @@ async fn job_info_and_list_follow_next_records_url() {
 #[tokio::test]
 async fn wait_polls_with_backoff_until_complete() {
     let server = MockServer::start_async().await;
-    let in_progress = server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("{API}/jobs/ingest/{JOB}"));
-            then.status(200).json_body(job_json("InProgress"));
-        })
-        .await;
+    let in_progress = reply_json(&server, GET, job_path(""), 200, job_json("InProgress")).await;
     let (sleeper, mut sleeps, gate) = GatedSleeper::new();
     let bulk = bulk_client(&server.base_url(), Arc::new(sleeper));
     let wait = tokio::spawn(async move { bulk.wait_for_job(JOB).await });
@@ -238,12 +290,7 @@ async fn wait_polls_with_backoff_until_complete() {
     gate.add_permits(1);
     assert_eq!(sleeps.recv().await, Some(Duration::from_secs(10)));
     in_progress.delete_async().await;
-    let complete = server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("{API}/jobs/ingest/{JOB}"));
-            then.status(200).json_body(job_json("JobComplete"));
-        })
-        .await;
+    let complete = reply_json(&server, GET, job_path(""), 200, job_json("JobComplete")).await;
     gate.add_permits(1);
     let info = wait.await.unwrap().unwrap();
     assert_eq!(info.state, JobState::JobComplete);
@@ -253,14 +300,8 @@ async fn wait_polls_with_backoff_until_complete() {
 #[tokio::test]
 async fn wait_reports_failed_job_with_error_message() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("{API}/jobs/ingest/{JOB}"));
-            then.status(200)
-                .body(include_str!("fixtures/jobs/info_failed.json"));
-        })
-        .await;
-    let bulk = bulk_client(&server.base_url(), Arc::new(RecordingSleeper::default()));
+    reply(&server, GET, job_path(""), 200, INFO_FAILED).await;
+    let bulk = client(&server);
     let err = bulk.wait_for_job(JOB).await.unwrap_err();
     assert!(err.is_job_failed());
     assert_eq!(err.job_id(), Some(JOB));
@@ -274,13 +315,8 @@ async fn wait_reports_failed_job_with_error_message() {
 #[tokio::test]
 async fn wait_reports_aborted_job() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("{API}/jobs/ingest/{JOB}"));
-            then.status(200).json_body(job_json("Aborted"));
-        })
-        .await;
-    let bulk = bulk_client(&server.base_url(), Arc::new(RecordingSleeper::default()));
+    reply_json(&server, GET, job_path(""), 200, job_json("Aborted")).await;
+    let bulk = client(&server);
     let err = bulk.wait_for_job(JOB).await.unwrap_err();
     assert!(matches!(
         &err,
@@ -294,12 +330,7 @@ async fn wait_reports_aborted_job() {
 #[tokio::test]
 async fn wait_times_out_after_the_configured_virtual_time() {
     let server = MockServer::start_async().await;
-    let poll = server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("{API}/jobs/ingest/{JOB}"));
-            then.status(200).json_body(job_json("InProgress"));
-        })
-        .await;
+    let poll = reply_json(&server, GET, job_path(""), 200, job_json("InProgress")).await;
     let sleeper = RecordingSleeper::default();
     let bulk = bulk_client(&server.base_url(), Arc::new(sleeper.clone()));
     let err = bulk.wait_for_job(JOB).await.unwrap_err();
@@ -314,17 +345,11 @@ async fn wait_times_out_after_the_configured_virtual_time() {
 #[tokio::test]
 async fn ingest_flow_maps_shuffled_results_to_input_order() {
     let server = MockServer::start_async().await;
-    let create = server
-        .mock_async(|when, then| {
-            when.method(POST).path(format!("{API}/jobs/ingest"));
-            then.status(200)
-                .body(include_str!("fixtures/jobs/create_insert_open.json"));
-        })
-        .await;
+    let create = reply(&server, POST, jobs_path(), 200, CREATE_OPEN).await;
     let put = server
         .mock_async(|when, then| {
             when.method(PUT)
-                .path(format!("{API}/jobs/ingest/{JOB}/batches"))
+                .path(job_path("/batches"))
                 .header("content-type", "text/csv")
                 .body("Name,Phone\nAcme,#N/A\n,555\n\"Gamma, Inc.\",\n");
             then.status(201);
@@ -333,42 +358,37 @@ async fn ingest_flow_maps_shuffled_results_to_input_order() {
     let close = server
         .mock_async(|when, then| {
             when.method(PATCH)
-                .path(format!("{API}/jobs/ingest/{JOB}"))
+                .path(job_path(""))
                 .json_body(json!({"state": "UploadComplete"}));
             then.status(200).json_body(job_json("UploadComplete"));
         })
         .await;
-    let info = server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("{API}/jobs/ingest/{JOB}"));
-            then.status(200).json_body(job_json("JobComplete"));
-        })
-        .await;
+    let info = reply_json(&server, GET, job_path(""), 200, job_json("JobComplete")).await;
     let ok = server
         .mock_async(|when, then| {
-            when.method(GET)
-                .path(format!("{API}/jobs/ingest/{JOB}/successfulResults/"));
+            when.method(GET).path(job_path("/successfulResults/"));
             then.status(200)
                 .header("content-type", "text/csv")
                 .body(include_str!("fixtures/jobs/successful_results.csv"));
         })
         .await;
-    let failed = server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path(format!("{API}/jobs/ingest/{JOB}/failedResults/"));
-            then.status(200)
-                .body(include_str!("fixtures/jobs/failed_results.csv"));
-        })
-        .await;
-    let unprocessed = server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path(format!("{API}/jobs/ingest/{JOB}/unprocessedrecords/"));
-            then.status(200).body("\"Name\",\"Phone\"\n");
-        })
-        .await;
-    let bulk = bulk_client(&server.base_url(), Arc::new(RecordingSleeper::default()));
+    let failed = reply(
+        &server,
+        GET,
+        job_path("/failedResults/"),
+        200,
+        include_str!("fixtures/jobs/failed_results.csv"),
+    )
+    .await;
+    let unprocessed = reply(
+        &server,
+        GET,
+        job_path("/unprocessedrecords/"),
+        200,
+        "\"Name\",\"Phone\"\n",
+    )
+    .await;
+    let bulk = client(&server);
     let input = records(json!([
         {"Name": "Acme", "Phone": null},
         {"Name": "", "Phone": "555"},
@@ -402,16 +422,11 @@ async fn ingest_flow_maps_shuffled_results_to_input_order() {
 #[tokio::test]
 async fn ingest_stream_splits_by_size_into_two_jobs() {
     let server = MockServer::start_async().await;
-    let create = server
-        .mock_async(|when, then| {
-            when.method(POST).path(format!("{API}/jobs/ingest"));
-            then.status(200).json_body(job_json("Open"));
-        })
-        .await;
+    let create = create_and_close(&server).await;
     let put1 = server
         .mock_async(|when, then| {
             when.method(PUT)
-                .path(format!("{API}/jobs/ingest/{JOB}/batches"))
+                .path(job_path("/batches"))
                 .body("Name\naaaa\nbbbb\n");
             then.status(201);
         })
@@ -419,32 +434,19 @@ async fn ingest_stream_splits_by_size_into_two_jobs() {
     let put2 = server
         .mock_async(|when, then| {
             when.method(PUT)
-                .path(format!("{API}/jobs/ingest/{JOB}/batches"))
+                .path(job_path("/batches"))
                 .body("Name\ncccc\n");
             then.status(201);
         })
         .await;
-    server
-        .mock_async(|when, then| {
-            when.method(PATCH).path(format!("{API}/jobs/ingest/{JOB}"));
-            then.status(200).json_body(job_json("UploadComplete"));
-        })
-        .await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("{API}/jobs/ingest/{JOB}"));
-            then.status(200).json_body(job_json("JobComplete"));
-        })
-        .await;
+    reply_json(&server, GET, job_path(""), 200, job_json("JobComplete")).await;
     let results = server
         .mock_async(|when, then| {
-            when.method(GET)
-                .path_prefix(format!("{API}/jobs/ingest/{JOB}/"))
-                .path_suffix("/");
+            when.method(GET).path_prefix(job_path("/")).path_suffix("/");
             then.status(200).body("\"Name\"\n");
         })
         .await;
-    let bulk = bulk_client(&server.base_url(), Arc::new(RecordingSleeper::default()));
+    let bulk = client(&server);
     let input = records(json!([{"Name": "aaaa"}, {"Name": "bbbb"}, {"Name": "cccc"}]));
     let request = IngestRequest::new("Account", Operation::Insert).limits(SplitLimits {
         max_bytes: 15,
@@ -477,39 +479,17 @@ async fn ingest_stream_splits_by_size_into_two_jobs() {
 #[tokio::test]
 async fn ingest_of_failed_job_returns_error_with_partial_report() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(POST).path(format!("{API}/jobs/ingest"));
-            then.status(200).json_body(job_json("Open"));
-        })
-        .await;
-    server
-        .mock_async(|when, then| {
-            when.method(PUT)
-                .path(format!("{API}/jobs/ingest/{JOB}/batches"));
-            then.status(201);
-        })
-        .await;
-    server
-        .mock_async(|when, then| {
-            when.method(PATCH).path(format!("{API}/jobs/ingest/{JOB}"));
-            then.status(200).json_body(job_json("UploadComplete"));
-        })
-        .await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("{API}/jobs/ingest/{JOB}"));
-            then.status(200)
-                .body(include_str!("fixtures/jobs/info_failed.json"));
-        })
-        .await;
-    server
-        .mock_async(|when, then| {
-            when.method(GET)
-                .path(format!("{API}/jobs/ingest/{JOB}/unprocessedrecords/"));
-            then.status(200).body("Foo__c\nx\n");
-        })
-        .await;
+    create_and_close(&server).await;
+    reply(&server, PUT, job_path("/batches"), 201, "").await;
+    reply(&server, GET, job_path(""), 200, INFO_FAILED).await;
+    reply(
+        &server,
+        GET,
+        job_path("/unprocessedrecords/"),
+        200,
+        "Foo__c\nx\n",
+    )
+    .await;
     server
         .mock_async(|when, then| {
             when.method(GET).path_suffix("Results/");
@@ -517,7 +497,7 @@ async fn ingest_of_failed_job_returns_error_with_partial_report() {
                 .body("\"sf__Id\",\"sf__Error\",\"Foo__c\"\n");
         })
         .await;
-    let bulk = bulk_client(&server.base_url(), Arc::new(RecordingSleeper::default()));
+    let bulk = client(&server);
     let err = bulk
         .ingest(
             IngestRequest::new("Account", Operation::Insert),
@@ -534,13 +514,8 @@ async fn ingest_of_failed_job_returns_error_with_partial_report() {
 #[tokio::test]
 async fn upsert_without_external_id_fails_before_any_call() {
     let server = MockServer::start_async().await;
-    let any = server
-        .mock_async(|when, then| {
-            when.any_request();
-            then.status(500);
-        })
-        .await;
-    let bulk = bulk_client(&server.base_url(), Arc::new(RecordingSleeper::default()));
+    let any = fail_any_request(&server).await;
+    let bulk = client(&server);
     let err = bulk
         .ingest(
             IngestRequest::new("Account", Operation::Upsert),
@@ -555,13 +530,8 @@ async fn upsert_without_external_id_fails_before_any_call() {
 #[tokio::test]
 async fn empty_input_makes_no_call_and_debug_hides_the_token() {
     let server = MockServer::start_async().await;
-    let any = server
-        .mock_async(|when, then| {
-            when.any_request();
-            then.status(500);
-        })
-        .await;
-    let bulk = bulk_client(&server.base_url(), Arc::new(RecordingSleeper::default()));
+    let any = fail_any_request(&server).await;
+    let bulk = client(&server);
     let outcomes = bulk
         .ingest(
             IngestRequest::new("Account", Operation::Insert),
@@ -579,7 +549,7 @@ async fn empty_input_makes_no_call_and_debug_hides_the_token() {
 #[tokio::test]
 async fn declared_columns_must_hold_the_matching_key() {
     let server = MockServer::start_async().await;
-    let bulk = bulk_client(&server.base_url(), Arc::new(RecordingSleeper::default()));
+    let bulk = client(&server);
     let update = IngestRequest::new("Account", Operation::Update).columns(["Name"]);
     let err = bulk
         .ingest(
@@ -607,19 +577,8 @@ async fn declared_columns_must_hold_the_matching_key() {
 #[tokio::test]
 async fn upload_is_not_replayed_but_close_is_retried() {
     let server = MockServer::start_async().await;
-    let put = server
-        .mock_async(|when, then| {
-            when.method(PUT)
-                .path(format!("{API}/jobs/ingest/{JOB}/batches"));
-            then.status(503);
-        })
-        .await;
-    let patch = server
-        .mock_async(|when, then| {
-            when.method(PATCH).path(format!("{API}/jobs/ingest/{JOB}"));
-            then.status(503);
-        })
-        .await;
+    let put = reply(&server, PUT, job_path("/batches"), 503, "").await;
+    let patch = reply(&server, PATCH, job_path(""), 503, "").await;
     let retry = sfdc_rest::RetryConfig {
         max_attempts: 3,
         ..Default::default()

@@ -12,19 +12,13 @@ use support::*;
 #[tokio::test]
 async fn thousand_lead_creates_take_five_collections_calls() {
     let emu = emulator().await;
-    let dest = destination(&emu, vec![sub(r#"action = "lead""#)]);
+    let dest = destination_for(&emu, r#"action = "lead""#);
     let events: Vec<_> = (0..1000)
         .map(|i| identify(&format!("c{i}@example.com"), "Create"))
         .collect();
     let out = dest.send(&events).await;
     assert!(out.iter().all(|o| only(o).status == OutcomeStatus::Created));
-    assert_eq!(
-        emu.api_call_counts()
-            .into_iter()
-            .filter(|(_, v)| *v > 0)
-            .collect::<Vec<_>>(),
-        [("collections".to_owned(), 5)]
-    );
+    assert_eq!(calls(&emu), [("collections".to_owned(), 5)].into());
     assert_eq!(dest.api_calls(), 5);
     assert_eq!(emu.records("Lead").len(), 1000);
 }
@@ -40,14 +34,7 @@ async fn thousand_upserts_by_email_take_one_describe_few_lookups_and_chunked_wri
         )
         .unwrap();
     }
-    let dest = destination(
-        &emu,
-        vec![sub(r#"
-            action = "lead"
-            operation = "upsert"
-            record_matchers = { Email = { "@path" = "$.traits.email" } }
-        "#)],
-    );
+    let dest = destination_for(&emu, LEAD_UPSERT_BY_EMAIL);
     let emails: Vec<String> = (0..1000).map(|i| format!("u{i}@example.com")).collect();
     let events: Vec<_> = emails.iter().map(|e| identify(e, "New")).collect();
     let out = dest.send(&events).await;
@@ -86,15 +73,13 @@ async fn thousand_upserts_by_email_take_one_describe_few_lookups_and_chunked_wri
     );
     // Writes: update_many of 400 = 2 calls, create_many of 600 = 3 calls.
     assert_eq!(
-        emu.api_call_counts()
-            .into_iter()
-            .filter(|(_, v)| *v > 0)
-            .collect::<Vec<_>>(),
+        calls(&emu),
         [
             ("collections".to_owned(), 5),
             ("describe".to_owned(), 1),
             ("query".to_owned(), queries)
         ]
+        .into()
     );
     assert_eq!(dest.api_calls(), 6 + queries);
     assert_eq!(emu.records("Lead").len(), 1000);
@@ -125,9 +110,9 @@ async fn five_hundred_bulk_upserts_get_one_outcome_each() {
         json!({"LastName": "Old", "Company": "Acme", "Ext_Id__c": "user-7"}),
     )
     .unwrap();
-    let dest = destination(
+    let dest = destination_for(
         &emu,
-        vec![sub(r#"
+        r#"
             action = "lead"
             operation = "upsert"
             [bulk]
@@ -135,7 +120,7 @@ async fn five_hundred_bulk_upserts_get_one_outcome_each() {
             batch_size = 1000
             upsert_external_id_name = "Ext_Id__c"
             upsert_external_id_value = { "@path" = "$.userId" }
-        "#)],
+        "#,
     );
     let mut events: Vec<_> = (0..500)
         .map(|i| {
@@ -188,16 +173,16 @@ async fn bulk_update_by_record_id_reports_rows_without_id_as_failed() {
             .unwrap()
         })
         .collect();
-    let dest = destination(
+    let dest = destination_for(
         &emu,
-        vec![sub(r#"
+        r#"
             action = "lead"
             operation = "update"
             [bulk]
             enabled = true
             batch_size = 2
             update_record_id = { "@path" = "$.traits.sf_id" }
-        "#)],
+        "#,
     );
     let mut events: Vec<_> = ids
         .iter()

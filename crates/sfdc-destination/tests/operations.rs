@@ -11,14 +11,7 @@ use support::*;
 #[tokio::test]
 async fn lead_upsert_by_email_creates_then_updates() {
     let emu = emulator().await;
-    let dest = destination(
-        &emu,
-        vec![sub(r#"
-            action = "lead"
-            operation = "upsert"
-            record_matchers = { Email = { "@path" = "$.traits.email" } }
-        "#)],
-    );
+    let dest = destination_for(&emu, LEAD_UPSERT_BY_EMAIL);
     let out = dest.send(&[identify("ada@example.com", "Lovelace")]).await;
     let r = only(&out[0]);
     assert_eq!((r.status, r.http_status), (OutcomeStatus::Created, 201));
@@ -37,14 +30,7 @@ async fn lead_upsert_by_email_creates_then_updates() {
 #[tokio::test]
 async fn same_matcher_twice_in_one_batch_creates_once_then_updates() {
     let emu = emulator().await;
-    let dest = destination(
-        &emu,
-        vec![sub(r#"
-            action = "lead"
-            operation = "upsert"
-            record_matchers = { Email = { "@path" = "$.traits.email" } }
-        "#)],
-    );
+    let dest = destination_for(&emu, LEAD_UPSERT_BY_EMAIL);
     let out = dest
         .send(&[
             identify("dup@example.com", "First"),
@@ -71,7 +57,7 @@ async fn same_matcher_twice_in_one_batch_creates_once_then_updates() {
     assert_eq!(dup["LastName"], "Second");
     // One lookup: the repeat reuses the id created in the first round; then create, update.
     assert_eq!(
-        calls_since(&emu, &Default::default()),
+        calls(&emu),
         [
             ("collections".to_owned(), 2),
             ("describe".to_owned(), 1),
@@ -85,32 +71,32 @@ async fn same_matcher_twice_in_one_batch_creates_once_then_updates() {
 async fn account_on_group_create_update_delete_by_account_number() {
     let emu = emulator().await;
     let group = |name: &str| json!({"type": "group", "groupId": "G-1", "traits": {"name": name, "employees": "42"}});
-    let create = destination(&emu, vec![sub(r#"action = "account""#)]);
+    let create = destination_for(&emu, r#"action = "account""#);
     let out = create.send(&[group("Acme")]).await;
     assert_eq!(only(&out[0]).status, OutcomeStatus::Created);
     let accounts = emu.records("Account");
     assert_eq!(accounts[0]["AccountNumber"], "G-1");
     assert_eq!(accounts[0]["NumberOfEmployees"], 42);
 
-    let update = destination(
+    let update = destination_for(
         &emu,
-        vec![sub(r#"
+        r#"
             action = "account"
             operation = "update"
             record_matchers = { AccountNumber = { "@path" = "$.groupId" } }
-        "#)],
+        "#,
     );
     let out = update.send(&[group("Acme Corp")]).await;
     assert_eq!(only(&out[0]).status, OutcomeStatus::Updated);
     assert_eq!(emu.records("Account")[0]["Name"], "Acme Corp");
 
-    let delete = destination(
+    let delete = destination_for(
         &emu,
-        vec![sub(r#"
+        r#"
             action = "account"
             operation = "delete"
             record_matchers = { AccountNumber = { "@path" = "$.groupId" } }
-        "#)],
+        "#,
     );
     let out = delete.send(&[group("ignored")]).await;
     assert_eq!(only(&out[0]).status, OutcomeStatus::Deleted);
@@ -123,13 +109,13 @@ async fn contact_create_carries_account_id() {
     let account_id = emu
         .insert_record("Account", json!({"Name": "Acme"}))
         .unwrap();
-    let dest = destination(
+    let dest = destination_for(
         &emu,
-        vec![sub(r#"
+        r#"
             action = "contact"
             trigger = 'type = "track" and event = "Signed Up"'
             fields = { account_id = { "@path" = "$.properties.account_id" } }
-        "#)],
+        "#,
     );
     let event = json!({"type": "track", "event": "Signed Up", "properties": {
         "last_name": "Doe", "email": "doe@example.com", "account_id": account_id}});
@@ -143,13 +129,13 @@ async fn contact_create_carries_account_id() {
 #[tokio::test]
 async fn case_create_then_update_and_delete_by_id_without_lookups() {
     let emu = emulator().await;
-    let create = destination(
+    let create = destination_for(
         &emu,
-        vec![sub(r#"
+        r#"
             action = "case"
             trigger = 'type = "track"'
             other_fields = { Subject = { "@path" = "$.properties.subject" } }
-        "#)],
+        "#,
     );
     let out = create
         .send(&[json!({"type": "track", "event": "Ticket", "properties": {"subject": "Broken", "description": "it broke"}})])
@@ -157,15 +143,15 @@ async fn case_create_then_update_and_delete_by_id_without_lookups() {
     let id = only(&out[0]).record_id.clone().unwrap();
     assert_eq!(emu.records("Case")[0]["Subject"], "Broken");
 
-    let update = destination(
+    let update = destination_for(
         &emu,
-        vec![sub(r#"
+        r#"
             action = "case"
             trigger = 'type = "track"'
             operation = "update"
             record_matchers = { Id = { "@path" = "$.properties.case_id" } }
             other_fields = { Status = "Closed" }
-        "#)],
+        "#,
     );
     let before = emu.api_call_counts();
     let out = update
@@ -179,14 +165,14 @@ async fn case_create_then_update_and_delete_by_id_without_lookups() {
         [("collections".to_owned(), 1)].into()
     );
 
-    let delete = destination(
+    let delete = destination_for(
         &emu,
-        vec![sub(r#"
+        r#"
             action = "case"
             trigger = 'type = "track"'
             operation = "delete"
             record_matchers = { Id = { "@path" = "$.properties.case_id" } }
-        "#)],
+        "#,
     );
     let out = delete
         .send(&[json!({"type": "track", "properties": {"case_id": id}})])
@@ -240,16 +226,16 @@ async fn custom_object_upsert_by_external_id_uses_no_lookup() {
             .field(FieldDef::new("Total__c", FieldType::Double)),
     )
     .unwrap();
-    let dest = destination(
+    let dest = destination_for(
         &emu,
-        vec![sub(r#"
+        r#"
             action = "custom_object"
             trigger = 'type = "track" and event = "Invoice Paid"'
             operation = "upsert"
             fields = { object = "Invoice__c" }
             record_matchers = { Invoice_Number__c = { "@path" = "$.properties.number" } }
             other_fields = { Total__c = { "@path" = "$.properties.total" }, Name = { "@path" = "$.properties.number" } }
-        "#)],
+        "#,
     );
     let paid = |n: &str, total: f64| json!({"type": "track", "event": "Invoice Paid", "properties": {"number": n, "total": total}});
     let before = emu.api_call_counts();
@@ -312,14 +298,7 @@ async fn several_matches_are_300_and_not_retried() {
         )
         .unwrap();
     }
-    let dest = destination(
-        &emu,
-        vec![sub(r#"
-            action = "lead"
-            operation = "upsert"
-            record_matchers = { Email = { "@path" = "$.traits.email" } }
-        "#)],
-    );
+    let dest = destination_for(&emu, LEAD_UPSERT_BY_EMAIL);
     let out = dest.send(&[identify("twin@example.com", "Twin")]).await;
     let r = only(&out[0]);
     assert_eq!((r.status, r.http_status), (OutcomeStatus::Failed, 300));
@@ -331,7 +310,7 @@ async fn several_matches_are_300_and_not_retried() {
 #[tokio::test]
 async fn one_bad_event_fails_alone() {
     let emu = emulator().await;
-    let dest = destination(&emu, vec![sub(r#"action = "lead""#)]);
+    let dest = destination_for(&emu, r#"action = "lead""#);
     let mut events: Vec<_> = (0..5)
         .map(|i| identify(&format!("u{i}@example.com"), "Good"))
         .collect();
@@ -369,7 +348,7 @@ async fn one_bad_event_fails_alone() {
 #[tokio::test]
 async fn events_no_subscription_triggers_are_skipped() {
     let emu = emulator().await;
-    let dest = destination(&emu, vec![sub(r#"action = "lead""#)]);
+    let dest = destination_for(&emu, r#"action = "lead""#);
     let out = dest
         .send(&[
             json!({"type": "page", "name": "Home"}),
@@ -420,7 +399,7 @@ async fn a_failing_group_does_not_stop_the_others() {
 #[tokio::test]
 async fn typed_events_are_sent_too() {
     let emu = emulator().await;
-    let dest = destination(&emu, vec![sub(r#"action = "lead""#)]);
+    let dest = destination_for(&emu, r#"action = "lead""#);
     let event = sfdc_actions::Event::from_value(identify("t@example.com", "Typed")).unwrap();
     let out = dest.send_events(&[event]).await;
     assert_eq!(only(&out[0]).status, OutcomeStatus::Created);
@@ -431,7 +410,7 @@ async fn a_throttled_request_fails_its_events_as_retryable() {
     let mut config = sfdc_emulator::EmulatorConfig::default();
     config.daily_api_limit = 1;
     let emu = sfdc_emulator::Emulator::start(config).await.unwrap();
-    let dest = destination(&emu, vec![sub(r#"action = "lead""#)]);
+    let dest = destination_for(&emu, r#"action = "lead""#);
     // The first Collections call uses the whole allocation; the second is refused.
     let first = dest.send(&[identify("a@example.com", "A")]).await;
     assert_eq!(only(&first[0]).status, OutcomeStatus::Created);

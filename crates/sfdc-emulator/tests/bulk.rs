@@ -108,6 +108,47 @@ impl Bulk {
         (id, info)
     }
 
+    /// Creates a job that must be refused with 400 and `error_code`; returns the error body.
+    async fn create_rejected(&self, body: Value, error_code: &str) -> Value {
+        let (status, body) = self.create(body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body[0]["errorCode"], json!(error_code));
+        body
+    }
+
+    /// Closes or aborts a job in a state that forbids it: 400 INVALIDJOBSTATE.
+    async fn patch_state_rejected(&self, id: &str, state: &str) {
+        let (status, body) = self.patch_state(id, state).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(body[0]["errorCode"], json!("INVALIDJOBSTATE"));
+    }
+
+    async fn delete(&self, id: &str) -> reqwest::Response {
+        self.req(reqwest::Method::DELETE, &format!("/{id}"))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Makes `Account.Ext__c` an external-id text field.
+    fn add_account_external_id(&self) {
+        self.emu
+            .add_field(
+                "Account",
+                FieldDef::new("Ext__c", FieldType::String).external_id(),
+            )
+            .unwrap();
+    }
+
+    /// The value of `field` of every stored Account, in storage order.
+    fn account_values(&self, field: &str) -> Vec<Value> {
+        self.emu
+            .records("Account")
+            .into_iter()
+            .map(|r| r[field].clone())
+            .collect()
+    }
+
     async fn result(&self, id: &str, kind: &str) -> (StatusCode, String, String) {
         let resp = self
             .req(reqwest::Method::GET, &format!("/{id}/{kind}"))
@@ -128,6 +169,11 @@ impl Bulk {
         assert!(ct.starts_with("text/csv"), "{ct}");
         body
     }
+}
+
+/// A job-create body with only `object` and `operation`.
+fn new_job(object: &str, operation: &str) -> Value {
+    json!({ "object": object, "operation": operation })
 }
 
 /// Parses a result CSV into rows, asserting every field of every row is quoted.
@@ -202,31 +248,24 @@ async fn create_returns_documented_job_info_and_job_is_listed() {
 #[tokio::test]
 async fn create_errors() {
     let b = Bulk::start().await;
-    let (status, body) = b
-        .create(json!({"object": "Foo", "operation": "insert"}))
+    let body = b
+        .create_rejected(new_job("Foo", "insert"), "INVALIDJOB")
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body[0]["errorCode"], json!("INVALIDJOB"));
     assert_eq!(
         body[0]["message"],
         json!("InvalidJob : Unable to find object: Foo")
     );
 
-    let (status, body) = b
-        .create(json!({"object": "Account", "operation": "merge"}))
+    let body = b
+        .create_rejected(new_job("Account", "merge"), "API_ERROR")
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body[0]["errorCode"], json!("API_ERROR"));
     assert_eq!(
         body[0]["message"],
         json!("Invalid value: 'merge' supplied for property: 'operation'")
     );
 
-    let (status, body) = b
-        .create(json!({"object": "Account", "operation": "upsert"}))
+    b.create_rejected(new_job("Account", "upsert"), "INVALIDJOB")
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body[0]["errorCode"], json!("INVALIDJOB"));
 
     let (_, body) = b
         .create(json!({"object": "Account", "operation": "upsert", "externalIdFieldName": "Name"}))
@@ -252,9 +291,7 @@ async fn insert_with_good_and_bad_rows_reports_both_result_files() {
                ,5,no name\n\
                Globex,many,bad number\n\
                \"Foo, \"\"Inc\"\"\",3,\"two\nlines\"\n";
-    let (id, info) = b
-        .run(json!({"object": "Account", "operation": "insert"}), csv)
-        .await;
+    let (id, info) = b.run(new_job("Account", "insert"), csv).await;
     assert_eq!(info["state"], json!("JobComplete"), "{info}");
     assert_eq!(info["numberRecordsProcessed"], json!(4));
     assert_eq!(info["numberRecordsFailed"], json!(2));
@@ -341,9 +378,7 @@ async fn update_applies_na_as_null_and_leaves_empty_cells_unchanged() {
         "Id,Phone,Website,NumberOfEmployees\n{},#N/A,,8\n,555,,\n001xx,1,,\n",
         &id1[..15]
     );
-    let (job, info) = b
-        .run(json!({"object": "Account", "operation": "update"}), &csv)
-        .await;
+    let (job, info) = b.run(new_job("Account", "update"), &csv).await;
     assert_eq!(info["numberRecordsProcessed"], json!(3));
     assert_eq!(info["numberRecordsFailed"], json!(2));
     let rec = b.emu.record("Account", &id1).unwrap();
@@ -374,12 +409,7 @@ async fn update_applies_na_as_null_and_leaves_empty_cells_unchanged() {
 #[tokio::test]
 async fn upsert_creates_updates_and_fails_multiple_matches() {
     let b = Bulk::start().await;
-    b.emu
-        .add_field(
-            "Account",
-            FieldDef::new("Ext__c", FieldType::String).external_id(),
-        )
-        .unwrap();
+    b.add_account_external_id();
     let existing = b
         .emu
         .insert_record("Account", json!({"Name": "Old", "Ext__c": "E1"}))
@@ -446,17 +476,10 @@ async fn delete_removes_records_and_reports_bad_ids() {
         .insert_record("Account", json!({"Name": "Gone"}))
         .unwrap();
     let csv = format!("Id\n{gone}\n001xx\n{gone}\n");
-    let (job, info) = b
-        .run(json!({"object": "Account", "operation": "delete"}), &csv)
-        .await;
+    let (job, info) = b.run(new_job("Account", "delete"), &csv).await;
     assert_eq!(info["numberRecordsProcessed"], json!(3));
     assert_eq!(info["numberRecordsFailed"], json!(2));
-    let live: Vec<_> = b
-        .emu
-        .records("Account")
-        .into_iter()
-        .map(|r| r["Id"].clone())
-        .collect();
+    let live: Vec<_> = b.account_values("Id");
     assert_eq!(live, vec![json!(keep)]);
     let ok = rows(&b.result_ok(&job, "successfulResults").await);
     assert_eq!(ok[1], vec![gone.clone(), "false".into(), gone.clone()]);
@@ -473,10 +496,7 @@ async fn delete_removes_records_and_reports_bad_ids() {
 async fn unknown_column_fails_the_job_and_leaves_rows_unprocessed() {
     let b = Bulk::start().await;
     let (job, info) = b
-        .run(
-            json!({"object": "Account", "operation": "insert"}),
-            "Name,Foo__c\nA,1\nB,2\n",
-        )
+        .run(new_job("Account", "insert"), "Name,Foo__c\nA,1\nB,2\n")
         .await;
     assert_eq!(info["state"], json!("Failed"));
     assert_eq!(
@@ -504,9 +524,7 @@ async fn unknown_column_fails_the_job_and_leaves_rows_unprocessed() {
 #[tokio::test]
 async fn second_upload_is_rejected() {
     let b = Bulk::start().await;
-    let id = b
-        .create_ok(json!({"object": "Account", "operation": "insert"}))
-        .await;
+    let id = b.create_ok(new_job("Account", "insert")).await;
     let (status, body) = b.upload(&id, "Name\nA\n").await;
     assert_eq!(status, StatusCode::CREATED);
     assert!(body.is_empty(), "upload answers 201 with an empty body");
@@ -527,12 +545,7 @@ async fn second_upload_is_rejected() {
         json!(1),
         "only the first upload counts"
     );
-    let names: Vec<_> = b
-        .emu
-        .records("Account")
-        .into_iter()
-        .map(|r| r["Name"].clone())
-        .collect();
+    let names: Vec<_> = b.account_values("Name");
     assert_eq!(names, vec![json!("A")]);
 }
 
@@ -543,22 +556,16 @@ async fn abort_from_open_and_from_upload_complete() {
     config.bulk_processing_delay = Duration::from_secs(600);
     let b = Bulk::with_config(config).await;
 
-    let open = b
-        .create_ok(json!({"object": "Account", "operation": "insert"}))
-        .await;
+    let open = b.create_ok(new_job("Account", "insert")).await;
     b.upload(&open, "Name\nA\nB\n").await;
     let (status, info) = b.patch_state(&open, "Aborted").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(info["state"], json!("Aborted"));
     let un = rows(&b.result_ok(&open, "unprocessedrecords").await);
     assert_eq!(un, vec![vec!["Name"], vec!["A"], vec!["B"]]);
-    let (status, body) = b.patch_state(&open, "Aborted").await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body[0]["errorCode"], json!("INVALIDJOBSTATE"));
+    b.patch_state_rejected(&open, "Aborted").await;
 
-    let closed = b
-        .create_ok(json!({"object": "Account", "operation": "insert"}))
-        .await;
+    let closed = b.create_ok(new_job("Account", "insert")).await;
     b.upload(&closed, "Name\nC\n").await;
     let (_, info) = b.patch_state(&closed, "UploadComplete").await;
     assert_eq!(info["state"], json!("UploadComplete"));
@@ -575,20 +582,13 @@ async fn abort_from_open_and_from_upload_complete() {
         b.emu.records("Account").is_empty(),
         "aborted jobs write nothing"
     );
-    let (status, body) = b.patch_state(&closed, "UploadComplete").await;
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body[0]["errorCode"], json!("INVALIDJOBSTATE"));
+    b.patch_state_rejected(&closed, "UploadComplete").await;
 }
 
 #[tokio::test]
 async fn aborting_a_completed_job_is_invalid_and_delete_removes_it() {
     let b = Bulk::start().await;
-    let (id, info) = b
-        .run(
-            json!({"object": "Account", "operation": "insert"}),
-            "Name\nA\n",
-        )
-        .await;
+    let (id, info) = b.run(new_job("Account", "insert"), "Name\nA\n").await;
     assert_eq!(info["state"], json!("JobComplete"));
     let (status, body) = b.patch_state(&id, "Aborted").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
@@ -597,32 +597,18 @@ async fn aborting_a_completed_job_is_invalid_and_delete_removes_it() {
         json!([{"errorCode": "INVALIDJOBSTATE", "message": "Aborting already Completed Job not allowed"}])
     );
 
-    let open = b
-        .create_ok(json!({"object": "Account", "operation": "insert"}))
-        .await;
-    let resp = b
-        .req(reqwest::Method::DELETE, &format!("/{open}"))
-        .send()
-        .await
-        .unwrap();
+    let open = b.create_ok(new_job("Account", "insert")).await;
+    let resp = b.delete(&open).await;
     assert_eq!(
         resp.status(),
         StatusCode::BAD_REQUEST,
         "open jobs cannot be deleted"
     );
 
-    let resp = b
-        .req(reqwest::Method::DELETE, &format!("/{id}"))
-        .send()
-        .await
-        .unwrap();
+    let resp = b.delete(&id).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert_eq!(b.info(&id).await.0, StatusCode::NOT_FOUND);
-    let resp = b
-        .req(reqwest::Method::DELETE, &format!("/{id}"))
-        .send()
-        .await
-        .unwrap();
+    let resp = b.delete(&id).await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body[0]["errorCode"], json!("NOT_FOUND"));
@@ -659,12 +645,7 @@ async fn pipe_delimiter_and_crlf_line_endings() {
 #[tokio::test]
 async fn every_bulk_call_is_counted_as_bulk_ingest() {
     let b = Bulk::start().await;
-    let (id, _) = b
-        .run(
-            json!({"object": "Account", "operation": "insert"}),
-            "Name\nA\n",
-        )
-        .await;
+    let (id, _) = b.run(new_job("Account", "insert"), "Name\nA\n").await;
     let before = b.emu.api_call_counts()["bulk_ingest"];
     b.result_ok(&id, "successfulResults").await;
     b.result_ok(&id, "failedResults").await;
@@ -690,9 +671,7 @@ async fn a_large_job_processes_every_row_once() {
         csv.push_str(&format!("{name},{n}\n"));
     }
     let started = std::time::Instant::now();
-    let (job, info) = b
-        .run(json!({"object": "Account", "operation": "insert"}), &csv)
-        .await;
+    let (job, info) = b.run(new_job("Account", "insert"), &csv).await;
     eprintln!(
         "{rows_total}-row insert job: {:?} end to end",
         started.elapsed()
@@ -712,19 +691,14 @@ async fn a_large_job_processes_every_row_once() {
 #[tokio::test]
 async fn relationship_columns_link_parents_by_external_id() {
     let b = Bulk::start().await;
-    b.emu
-        .add_field(
-            "Account",
-            FieldDef::new("Ext__c", FieldType::String).external_id(),
-        )
-        .unwrap();
+    b.add_account_external_id();
     let parent = b
         .emu
         .insert_record("Account", json!({"Name": "Parent", "Ext__c": "A1"}))
         .unwrap();
     let (job, info) = b
         .run(
-            json!({"object": "Contact", "operation": "insert"}),
+            new_job("Contact", "insert"),
             "LastName,Account.Ext__c\nDoe,a1\nRoe,ZZ\nPoe,\n",
         )
         .await;
@@ -744,7 +718,7 @@ async fn relationship_columns_link_parents_by_external_id() {
     // Only indexed (external id or Id) parent fields may be used.
     let (_, info) = b
         .run(
-            json!({"object": "Contact", "operation": "insert"}),
+            new_job("Contact", "insert"),
             "LastName,Account.Name\nX,Parent\n",
         )
         .await;

@@ -5,11 +5,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
 use httpmock::Method::POST;
-use httpmock::MockServer;
+use httpmock::{Mock, MockServer};
 use secrecy::{ExposeSecret, SecretString};
 use sfdc_rest::auth::{
     AccessToken, ClientCredentialsSource, LoginHost, PasswordSource, ProcessingRetry,
-    RefreshTokenSource, StaticToken, TokenSource,
+    RefreshTokenSource, RefreshTokenSourceBuilder, StaticToken, TokenSource,
 };
 
 const TOKEN_PATH: &str = "/services/oauth2/token";
@@ -43,15 +43,45 @@ fn token_json(access_token: &str, refresh_token: Option<&str>) -> String {
     body.to_string()
 }
 
-fn refresh_source(server: &MockServer, refresh_token: &str) -> RefreshTokenSource {
+/// A refresh-token builder for the confidential test app, pointed at the mock server.
+fn refresh_builder(server: &MockServer) -> RefreshTokenSourceBuilder {
     RefreshTokenSource::builder()
         .login_host(host(server))
         .client_id("3MVG9client")
         .client_secret("client-secret-1")
+}
+
+fn refresh_source(server: &MockServer, refresh_token: &str) -> RefreshTokenSource {
+    refresh_builder(server)
         .refresh_token(refresh_token)
         .processing_retry(NO_DELAY)
         .build()
         .unwrap()
+}
+
+/// A public-client source (no secret) for `client_id` with refresh token `rt`, on `login_host`.
+fn public_refresh_source(
+    login_host: LoginHost,
+    client_id: &str,
+    retry: ProcessingRetry,
+) -> RefreshTokenSource {
+    RefreshTokenSource::builder()
+        .login_host(login_host)
+        .client_id(client_id)
+        .refresh_token("rt")
+        .processing_retry(retry)
+        .build()
+        .unwrap()
+}
+
+/// A token-endpoint mock answering every POST with `status` and `body`.
+async fn token_endpoint<'a>(server: &'a MockServer, status: u16, body: &str) -> Mock<'a> {
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path(TOKEN_PATH);
+            then.status(status).body(body);
+        })
+        .await
 }
 
 #[tokio::test]
@@ -105,12 +135,7 @@ async fn public_client_omits_client_secret() {
             then.status(200).body(token_json("AT", None));
         })
         .await;
-    let source = RefreshTokenSource::builder()
-        .login_host(host(&server))
-        .client_id("public-app")
-        .refresh_token("rt")
-        .build()
-        .unwrap();
+    let source = public_refresh_source(host(&server), "public-app", ProcessingRetry::default());
     source.token().await.unwrap();
     mock.assert_calls_async(1).await;
 }
@@ -150,12 +175,7 @@ async fn invalid_grant_becomes_auth_error() {
 #[tokio::test]
 async fn invalid_client_401_becomes_auth_error() {
     let server = MockServer::start_async().await;
-    server
-        .mock_async(|when, then| {
-            when.method(POST).path(TOKEN_PATH);
-            then.status(401).body(INVALID_CLIENT);
-        })
-        .await;
+    token_endpoint(&server, 401, INVALID_CLIENT).await;
     let err = refresh_source(&server, "rt").token().await.unwrap_err();
     assert!(err.is_auth());
     assert_eq!(err.status(), Some(http::StatusCode::UNAUTHORIZED));
@@ -165,13 +185,12 @@ async fn invalid_client_401_becomes_auth_error() {
 #[tokio::test]
 async fn non_oauth_5xx_is_retryable_api_error() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(POST).path(TOKEN_PATH);
-            then.status(503)
-                .body("<html><body>Service Unavailable</body></html>");
-        })
-        .await;
+    let mock = token_endpoint(
+        &server,
+        503,
+        "<html><body>Service Unavailable</body></html>",
+    )
+    .await;
     let err = refresh_source(&server, "rt").token().await.unwrap_err();
     assert!(err.is_retryable(), "{err:?}");
     assert!(!err.is_auth());
@@ -200,10 +219,7 @@ async fn rotated_refresh_token_goes_to_callback_and_is_used_next() {
         .await;
     let rotated: Arc<Mutex<Vec<String>>> = Arc::default();
     let seen = rotated.clone();
-    let source = RefreshTokenSource::builder()
-        .login_host(host(&server))
-        .client_id("3MVG9client")
-        .client_secret("client-secret-1")
+    let source = refresh_builder(&server)
         .refresh_token("rt-1")
         .on_refresh_token_rotated(move |rt: SecretString| {
             seen.lock().unwrap().push(rt.expose_secret().to_owned());
@@ -227,17 +243,9 @@ async fn rotated_refresh_token_goes_to_callback_and_is_used_next() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_concurrent_refreshes_make_one_token_request() {
     let server = MockServer::start_async().await;
-    let mock = server
-        .mock_async(|when, then| {
-            when.method(POST).path(TOKEN_PATH);
-            then.status(200).body(token_json("AT-new", None));
-        })
-        .await;
+    let mock = token_endpoint(&server, 200, &token_json("AT-new", None)).await;
     let source = Arc::new(
-        RefreshTokenSource::builder()
-            .login_host(host(&server))
-            .client_id("3MVG9client")
-            .client_secret("client-secret-1")
+        refresh_builder(&server)
             .refresh_token("rt")
             .access_token("AT-old")
             .instance_url(url::Url::parse("https://acme.my.salesforce.com").unwrap())
@@ -276,12 +284,7 @@ async fn already_being_processed_is_retried_then_succeeds() {
             then.status(400).body(BUSY).up_to_n_times(1);
         })
         .await;
-    let ok = server
-        .mock_async(|when, then| {
-            when.method(POST).path(TOKEN_PATH);
-            then.status(200).body(token_json("AT-after-busy", None));
-        })
-        .await;
+    let ok = token_endpoint(&server, 200, &token_json("AT-after-busy", None)).await;
     let token = refresh_source(&server, "rt").token().await.unwrap();
     assert_eq!(token.secret().expose_secret(), "AT-after-busy");
     busy.assert_calls_async(1).await;
@@ -292,22 +295,15 @@ async fn already_being_processed_is_retried_then_succeeds() {
 #[tokio::test]
 async fn already_being_processed_gives_up_after_max_retries() {
     let server = MockServer::start_async().await;
-    let busy = server
-        .mock_async(|when, then| {
-            when.method(POST).path(TOKEN_PATH);
-            then.status(400).body(BUSY);
-        })
-        .await;
-    let source = RefreshTokenSource::builder()
-        .login_host(host(&server))
-        .client_id("c")
-        .refresh_token("rt")
-        .processing_retry(ProcessingRetry {
+    let busy = token_endpoint(&server, 400, BUSY).await;
+    let source = public_refresh_source(
+        host(&server),
+        "c",
+        ProcessingRetry {
             max_retries: 2,
             delay: Duration::ZERO,
-        })
-        .build()
-        .unwrap();
+        },
+    );
     let err = source.token().await.unwrap_err();
     assert!(err.is_retryable());
     assert!(err.is_auth());
@@ -395,15 +391,12 @@ async fn unreachable_endpoint_is_a_transport_error() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let source = RefreshTokenSource::builder()
-        .login_host(
-            LoginHost::insecure_loopback_token_url(format!("http://127.0.0.1:{port}{TOKEN_PATH}"))
-                .unwrap(),
-        )
-        .client_id("c")
-        .refresh_token("rt")
-        .build()
-        .unwrap();
+    let source = public_refresh_source(
+        LoginHost::insecure_loopback_token_url(format!("http://127.0.0.1:{port}{TOKEN_PATH}"))
+            .unwrap(),
+        "c",
+        ProcessingRetry::default(),
+    );
     let err = source.token().await.unwrap_err();
     assert!(
         matches!(err, sfdc_rest::Error::Transport { sent: false, .. }),
@@ -433,7 +426,7 @@ fn builders_report_missing_fields() {
 mod jwt {
     use super::*;
     use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-    use sfdc_rest::auth::JwtBearerSource;
+    use sfdc_rest::auth::{JwtBearerSource, JwtBearerSourceBuilder};
 
     const PRIVATE_KEY: &str = include_str!("fixtures/auth/throwaway_test_rsa_private_key.pem");
     const PUBLIC_KEY: &str = include_str!("fixtures/auth/throwaway_test_rsa_public_key.pem");
@@ -446,6 +439,23 @@ mod jwt {
         sub: String,
         aud: String,
         exp: u64,
+    }
+
+    /// A JWT source for `client_id` / `username` signing with the test key, pointed at the mock.
+    fn jwt_builder(server: &MockServer, client_id: &str, username: &str) -> JwtBearerSourceBuilder {
+        JwtBearerSource::builder()
+            .login_host(host(server))
+            .client_id(client_id)
+            .username(username)
+            .private_key_pem(PRIVATE_KEY)
+    }
+
+    /// Verifies `assertion` with the test public key and `validation`, returning its claims.
+    fn verified_claims(assertion: &str, validation: &Validation) -> Claims {
+        let key = DecodingKey::from_rsa_pem(PUBLIC_KEY.as_bytes()).unwrap();
+        jsonwebtoken::decode::<Claims>(assertion, &key, validation)
+            .unwrap()
+            .claims
     }
 
     fn now_secs() -> u64 {
@@ -478,12 +488,8 @@ mod jwt {
                 then.status(200).body(JWT_OK);
             })
             .await;
-        let source = JwtBearerSource::builder()
-            .login_host(host(&server))
+        let source = jwt_builder(&server, "3MVG9jwt-consumer-key", "integration@example.com")
             .audience("https://login.salesforce.com")
-            .client_id("3MVG9jwt-consumer-key")
-            .username("integration@example.com")
-            .private_key_pem(PRIVATE_KEY)
             .build()
             .unwrap();
 
@@ -507,10 +513,7 @@ mod jwt {
         validation.set_audience(&["https://login.salesforce.com"]);
         validation.set_issuer(&["3MVG9jwt-consumer-key"]);
         validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
-        let key = DecodingKey::from_rsa_pem(PUBLIC_KEY.as_bytes()).unwrap();
-        let claims = jsonwebtoken::decode::<Claims>(assertion, &key, &validation)
-            .unwrap()
-            .claims;
+        let claims = verified_claims(assertion, &validation);
         assert_eq!(claims.iss, "3MVG9jwt-consumer-key");
         assert_eq!(claims.sub, "integration@example.com");
         assert_eq!(claims.aud, "https://login.salesforce.com");
@@ -551,11 +554,7 @@ mod jwt {
                 then.status(200).body(JWT_OK);
             })
             .await;
-        let source = JwtBearerSource::builder()
-            .login_host(host(&server))
-            .client_id("id")
-            .username("u@example.com")
-            .private_key_pem(PRIVATE_KEY)
+        let source = jwt_builder(&server, "id", "u@example.com")
             .assertion_lifetime(Duration::from_secs(60))
             .build()
             .unwrap();
@@ -566,10 +565,7 @@ mod jwt {
         let mut validation = Validation::new(Algorithm::RS256);
         // Default audience of an explicit token URL is its origin.
         validation.set_audience(&[server.base_url()]);
-        let key = DecodingKey::from_rsa_pem(PUBLIC_KEY.as_bytes()).unwrap();
-        let claims = jsonwebtoken::decode::<Claims>(&assertion, &key, &validation)
-            .unwrap()
-            .claims;
+        let claims = verified_claims(&assertion, &validation);
         assert!(claims.exp >= before + 60 && claims.exp <= after + 60);
     }
 }

@@ -36,6 +36,18 @@ pub fn destination(emu: &Emulator, subscriptions: Vec<ActionConfig>) -> Destinat
         .unwrap()
 }
 
+/// A destination on `emu` with the one subscription in `subscription_toml`.
+pub fn destination_for(emu: &Emulator, subscription_toml: &str) -> Destination {
+    destination(emu, vec![sub(subscription_toml)])
+}
+
+/// A lead subscription that upserts by `Email`, looked up from `$.traits.email`.
+pub const LEAD_UPSERT_BY_EMAIL: &str = r#"
+    action = "lead"
+    operation = "upsert"
+    record_matchers = { Email = { "@path" = "$.traits.email" } }
+"#;
+
 /// Parses one subscription from TOML.
 pub fn sub(toml_text: &str) -> ActionConfig {
     toml::from_str(toml_text).unwrap()
@@ -54,6 +66,11 @@ pub fn identify(email: &str, last_name: &str) -> Value {
 pub fn only(outcome: &EventOutcome) -> &ActionOutcome {
     assert_eq!(outcome.results.len(), 1, "{outcome:?}");
     &outcome.results[0]
+}
+
+/// Calls per endpoint kind since the emulator started (kinds with no call left out).
+pub fn calls(emu: &Emulator) -> std::collections::BTreeMap<String, u64> {
+    calls_since(emu, &std::collections::BTreeMap::new())
 }
 
 /// Calls per endpoint kind since `before`.

@@ -4,9 +4,9 @@ use std::fmt;
 
 use secrecy::SecretString;
 
-use super::endpoint::{ClientAuth, TokenEndpoint, required, required_secret};
+use super::endpoint::{ClientAuth, TokenEndpoint, required_client_id, required_client_secret};
 use super::single_flight::TokenCache;
-use super::{AccessToken, LoginHost, ProcessingRetry, TokenSource};
+use super::{AccessToken, LoginHost, ProcessingRetry};
 use crate::{Error, Result};
 
 /// Tokens from the OAuth client-credentials grant (`grant_type=client_credentials`).
@@ -53,34 +53,13 @@ impl ClientCredentialsSource {
             client_id: &self.client_id,
             client_secret: &self.client_secret,
         };
-        let response = self
-            .endpoint
-            .request(&[("grant_type", "client_credentials")], auth)
-            .await?;
-        Ok(response.token)
+        self.endpoint
+            .request_token(&[("grant_type", "client_credentials")], auth)
+            .await
     }
 }
 
-#[async_trait::async_trait]
-impl TokenSource for ClientCredentialsSource {
-    #[tracing::instrument(
-        name = "sfdc_rest::auth::token",
-        skip_all,
-        fields(flow = "client_credentials")
-    )]
-    async fn token(&self) -> Result<AccessToken> {
-        self.cache.get(|| self.fetch()).await
-    }
-
-    #[tracing::instrument(
-        name = "sfdc_rest::auth::refresh",
-        skip_all,
-        fields(flow = "client_credentials")
-    )]
-    async fn refresh(&self, rejected: &AccessToken) -> Result<AccessToken> {
-        self.cache.refresh(rejected, || self.fetch()).await
-    }
-}
+cached_token_source!(ClientCredentialsSource, "client_credentials");
 
 impl fmt::Debug for ClientCredentialsSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -106,17 +85,7 @@ pub struct ClientCredentialsSourceBuilder {
 impl ClientCredentialsSourceBuilder {
     endpoint_setters!();
 
-    /// Sets the connected app's consumer key (required).
-    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
-        self.client_id = Some(client_id.into());
-        self
-    }
-
-    /// Sets the connected app's consumer secret (required).
-    pub fn client_secret(mut self, secret: impl Into<SecretString>) -> Self {
-        self.client_secret = Some(secret.into());
-        self
-    }
+    client_setters!("Sets the connected app's consumer secret (required).");
 
     /// Builds the source.
     ///
@@ -126,16 +95,8 @@ impl ClientCredentialsSourceBuilder {
     /// `login.salesforce.com` / `test.salesforce.com` (use [`LoginHost::my_domain`]); a transport
     /// error when no HTTP client was given and one cannot be created.
     pub fn build(self) -> Result<ClientCredentialsSource> {
-        let client_id = required(
-            self.client_id,
-            "client_id",
-            "the connected app's consumer key",
-        )?;
-        let client_secret = required_secret(
-            self.client_secret,
-            "client_secret",
-            "the connected app's consumer secret",
-        )?;
+        let client_id = required_client_id(self.client_id)?;
+        let client_secret = required_client_secret(self.client_secret)?;
         if !(self.login_host.is_my_domain() || self.login_host.is_explicit_token_url()) {
             return Err(Error::config(format!(
                 "the client-credentials flow only works on the org's My Domain host, not {}; set \

@@ -6,8 +6,8 @@ use std::time::Duration;
 use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
-use super::LoginHost;
 use super::token_response::{self, TokenResponse};
+use super::{AccessToken, LoginHost};
 use crate::{Error, Result};
 
 /// How a token source retries the transient OAuth answer `invalid_grant` / "token request is already
@@ -71,6 +71,15 @@ impl TokenEndpoint {
     /// Returns the token endpoint URL.
     pub(crate) fn url(&self) -> &Url {
         &self.url
+    }
+
+    /// POSTs `form` like [`request`](Self::request) and returns only the access token.
+    pub(crate) async fn request_token(
+        &self,
+        form: &[(&str, &str)],
+        auth: ClientAuth<'_>,
+    ) -> Result<AccessToken> {
+        Ok(self.request(form, auth).await?.token)
     }
 
     /// POSTs `form` (URL-encoded, in the given order) and parses the answer, retrying
@@ -164,4 +173,18 @@ pub(crate) fn required_secret(
             "{field} is required ({what}); set it on the builder"
         ))),
     }
+}
+
+/// Returns the connected app's consumer key, or a configuration error saying it is missing.
+pub(crate) fn required_client_id(value: Option<String>) -> Result<String> {
+    required(value, "client_id", "the connected app's consumer key")
+}
+
+/// Returns the connected app's consumer secret, or a configuration error saying it is missing.
+pub(crate) fn required_client_secret(value: Option<SecretString>) -> Result<SecretString> {
+    required_secret(
+        value,
+        "client_secret",
+        "the connected app's consumer secret",
+    )
 }

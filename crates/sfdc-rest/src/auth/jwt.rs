@@ -7,9 +7,9 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
-use super::endpoint::{ClientAuth, TokenEndpoint, required, required_secret};
+use super::endpoint::{ClientAuth, TokenEndpoint, required, required_client_id, required_secret};
 use super::single_flight::TokenCache;
-use super::{AccessToken, LoginHost, ProcessingRetry, TokenSource};
+use super::{AccessToken, LoginHost, ProcessingRetry};
 use crate::{Error, Result};
 
 /// Salesforce rejects assertions whose `exp` is more than three minutes ahead.
@@ -98,26 +98,11 @@ impl JwtBearerSource {
             ("grant_type", GRANT_TYPE),
             ("assertion", assertion.expose_secret()),
         ];
-        Ok(self.endpoint.request(&form, ClientAuth::None).await?.token)
+        self.endpoint.request_token(&form, ClientAuth::None).await
     }
 }
 
-#[async_trait::async_trait]
-impl TokenSource for JwtBearerSource {
-    #[tracing::instrument(name = "sfdc_rest::auth::token", skip_all, fields(flow = "jwt_bearer"))]
-    async fn token(&self) -> Result<AccessToken> {
-        self.cache.get(|| self.fetch()).await
-    }
-
-    #[tracing::instrument(
-        name = "sfdc_rest::auth::refresh",
-        skip_all,
-        fields(flow = "jwt_bearer")
-    )]
-    async fn refresh(&self, rejected: &AccessToken) -> Result<AccessToken> {
-        self.cache.refresh(rejected, || self.fetch()).await
-    }
-}
+cached_token_source!(JwtBearerSource, "jwt_bearer");
 
 impl fmt::Debug for JwtBearerSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -190,11 +175,7 @@ impl JwtBearerSourceBuilder {
     /// not an RSA private key in PEM form, or the assertion lifetime is zero or over 3 minutes; a
     /// transport error when no HTTP client was given and one cannot be created.
     pub fn build(self) -> Result<JwtBearerSource> {
-        let client_id = required(
-            self.client_id,
-            "client_id",
-            "the connected app's consumer key",
-        )?;
+        let client_id = required_client_id(self.client_id)?;
         let username = required(self.username, "username", "the Salesforce username")?;
         let pem = required_secret(
             self.private_key_pem,

@@ -76,6 +76,48 @@ macro_rules! endpoint_setters {
     };
 }
 
+/// The consumer-key and consumer-secret setters of an OAuth flow builder (fields `client_id`,
+/// `client_secret`); the argument documents `client_secret`.
+macro_rules! client_setters {
+    ($secret_doc:literal) => {
+        /// Sets the connected app's consumer key (required).
+        pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
+            self.client_id = Some(client_id.into());
+            self
+        }
+
+        #[doc = $secret_doc]
+        pub fn client_secret(mut self, secret: impl Into<secrecy::SecretString>) -> Self {
+            self.client_secret = Some(secret.into());
+            self
+        }
+    };
+}
+
+/// Implements [`TokenSource`] for a flow with a `cache: TokenCache` field and an
+/// `async fn fetch(&self) -> Result<AccessToken>`: `token()` and `refresh()` go through the
+/// single-flight cache, in spans `sfdc_rest::auth::token` / `sfdc_rest::auth::refresh` with the
+/// field `flow`.
+macro_rules! cached_token_source {
+    ($source:ty, $flow:literal) => {
+        #[async_trait::async_trait]
+        impl crate::auth::TokenSource for $source {
+            #[tracing::instrument(name = "sfdc_rest::auth::token", skip_all, fields(flow = $flow))]
+            async fn token(&self) -> crate::Result<crate::auth::AccessToken> {
+                self.cache.get(|| self.fetch()).await
+            }
+
+            #[tracing::instrument(name = "sfdc_rest::auth::refresh", skip_all, fields(flow = $flow))]
+            async fn refresh(
+                &self,
+                rejected: &crate::auth::AccessToken,
+            ) -> crate::Result<crate::auth::AccessToken> {
+                self.cache.refresh(rejected, || self.fetch()).await
+            }
+        }
+    };
+}
+
 mod client_credentials;
 mod endpoint;
 #[cfg(feature = "jwt")]

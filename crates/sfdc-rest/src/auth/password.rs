@@ -4,9 +4,12 @@ use std::fmt;
 
 use secrecy::{ExposeSecret, SecretString};
 
-use super::endpoint::{ClientAuth, TokenEndpoint, required, required_secret};
+use super::endpoint::{
+    ClientAuth, TokenEndpoint, required, required_client_id, required_client_secret,
+    required_secret,
+};
 use super::single_flight::TokenCache;
-use super::{AccessToken, LoginHost, ProcessingRetry, TokenSource};
+use super::{AccessToken, LoginHost, ProcessingRetry};
 use crate::Result;
 
 /// Tokens from the OAuth username-password grant (`grant_type=password`).
@@ -63,22 +66,11 @@ impl PasswordSource {
             ("username", self.username.as_str()),
             ("password", self.password.expose_secret()),
         ];
-        Ok(self.endpoint.request(&form, ClientAuth::None).await?.token)
+        self.endpoint.request_token(&form, ClientAuth::None).await
     }
 }
 
-#[async_trait::async_trait]
-impl TokenSource for PasswordSource {
-    #[tracing::instrument(name = "sfdc_rest::auth::token", skip_all, fields(flow = "password"))]
-    async fn token(&self) -> Result<AccessToken> {
-        self.cache.get(|| self.fetch()).await
-    }
-
-    #[tracing::instrument(name = "sfdc_rest::auth::refresh", skip_all, fields(flow = "password"))]
-    async fn refresh(&self, rejected: &AccessToken) -> Result<AccessToken> {
-        self.cache.refresh(rejected, || self.fetch()).await
-    }
-}
+cached_token_source!(PasswordSource, "password");
 
 impl fmt::Debug for PasswordSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -109,17 +101,7 @@ pub struct PasswordSourceBuilder {
 impl PasswordSourceBuilder {
     endpoint_setters!();
 
-    /// Sets the connected app's consumer key (required).
-    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
-        self.client_id = Some(client_id.into());
-        self
-    }
-
-    /// Sets the connected app's consumer secret (required).
-    pub fn client_secret(mut self, secret: impl Into<SecretString>) -> Self {
-        self.client_secret = Some(secret.into());
-        self
-    }
+    client_setters!("Sets the connected app's consumer secret (required).");
 
     /// Sets the Salesforce username (required).
     pub fn username(mut self, username: impl Into<String>) -> Self {
@@ -148,16 +130,8 @@ impl PasswordSourceBuilder {
     /// `password` is missing; a transport error when no HTTP client was given and one cannot be
     /// created.
     pub fn build(self) -> Result<PasswordSource> {
-        let client_id = required(
-            self.client_id,
-            "client_id",
-            "the connected app's consumer key",
-        )?;
-        let client_secret = required_secret(
-            self.client_secret,
-            "client_secret",
-            "the connected app's consumer secret",
-        )?;
+        let client_id = required_client_id(self.client_id)?;
+        let client_secret = required_client_secret(self.client_secret)?;
         let username = required(self.username, "username", "the Salesforce username")?;
         let password = required_secret(self.password, "password", "the user's password")?;
         let password = match self.security_token {

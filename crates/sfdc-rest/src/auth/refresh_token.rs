@@ -7,9 +7,9 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
 use url::Url;
 
-use super::endpoint::{ClientAuth, TokenEndpoint, required, required_secret};
+use super::endpoint::{ClientAuth, TokenEndpoint, required_client_id, required_secret};
 use super::single_flight::TokenCache;
-use super::{AccessToken, LoginHost, ProcessingRetry, TokenSource};
+use super::{AccessToken, LoginHost, ProcessingRetry};
 use crate::Result;
 
 /// A callback that receives a rotated refresh token; see
@@ -19,8 +19,8 @@ pub type RotationCallback = Arc<dyn Fn(SecretString) + Send + Sync>;
 /// Tokens from the OAuth refresh-token grant (`grant_type=refresh_token`).
 ///
 /// Use it when a user authorised your connected app interactively (web-server flow) and you stored
-/// the refresh token. The first [`TokenSource::token`] call fetches an access token unless one was
-/// seeded with [`RefreshTokenSourceBuilder::access_token`].
+/// the refresh token. The first [`TokenSource::token`](super::TokenSource::token) call fetches an
+/// access token unless one was seeded with [`RefreshTokenSourceBuilder::access_token`].
 ///
 /// Request body, in this order: `grant_type=refresh_token`, `refresh_token`, `client_id`, and
 /// `client_secret` when one is configured (public clients have none).
@@ -103,26 +103,7 @@ impl RefreshTokenSource {
     }
 }
 
-#[async_trait::async_trait]
-impl TokenSource for RefreshTokenSource {
-    #[tracing::instrument(
-        name = "sfdc_rest::auth::token",
-        skip_all,
-        fields(flow = "refresh_token")
-    )]
-    async fn token(&self) -> Result<AccessToken> {
-        self.cache.get(|| self.fetch()).await
-    }
-
-    #[tracing::instrument(
-        name = "sfdc_rest::auth::refresh",
-        skip_all,
-        fields(flow = "refresh_token")
-    )]
-    async fn refresh(&self, rejected: &AccessToken) -> Result<AccessToken> {
-        self.cache.refresh(rejected, || self.fetch()).await
-    }
-}
+cached_token_source!(RefreshTokenSource, "refresh_token");
 
 impl fmt::Debug for RefreshTokenSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -157,17 +138,7 @@ pub struct RefreshTokenSourceBuilder {
 impl RefreshTokenSourceBuilder {
     endpoint_setters!();
 
-    /// Sets the connected app's consumer key (required).
-    pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
-        self.client_id = Some(client_id.into());
-        self
-    }
-
-    /// Sets the connected app's consumer secret (omit for public clients).
-    pub fn client_secret(mut self, secret: impl Into<SecretString>) -> Self {
-        self.client_secret = Some(secret.into());
-        self
-    }
+    client_setters!("Sets the connected app's consumer secret (omit for public clients).");
 
     /// Sets the refresh token (required).
     pub fn refresh_token(mut self, token: impl Into<SecretString>) -> Self {
@@ -208,11 +179,7 @@ impl RefreshTokenSourceBuilder {
     /// [`Error::Config`](crate::Error::Config) when `client_id` or `refresh_token` is missing or empty; a transport error
     /// when no HTTP client was given and one cannot be created.
     pub fn build(self) -> Result<RefreshTokenSource> {
-        let client_id = required(
-            self.client_id,
-            "client_id",
-            "the connected app's consumer key",
-        )?;
+        let client_id = required_client_id(self.client_id)?;
         let refresh_token = required_secret(
             self.refresh_token,
             "refresh_token",
