@@ -52,6 +52,12 @@ async fn all_or_none_rolls_back_every_item() {
             items[i]["errors"],
             json!([{"statusCode":"ALL_OR_NONE_OPERATION_ROLLED_BACK","message":"Record rolled back because not all records were valid and the request was using AllOrNone header","fields":[]}])
         );
+        // A rolled-back create names no record (facts §4.1: id omitted or null for failed creates).
+        assert!(
+            items[i].get("id").is_none_or(|id| id.is_null()),
+            "rolled-back create still carries an id: {}",
+            items[i]
+        );
     }
     assert_eq!(ctx.emu.records("Account").len(), 1);
 

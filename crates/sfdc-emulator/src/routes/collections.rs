@@ -153,6 +153,10 @@ fn run_items<T>(
                 if it.error.is_none() {
                     it.error = Some(rolled_back());
                 }
+                // A create that was rolled back names no record: its id no longer exists.
+                if it.id.as_deref().is_some_and(|id| org.find(id).is_none()) {
+                    it.id = None;
+                }
             }
         } else {
             org.commit();
