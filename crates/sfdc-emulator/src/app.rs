@@ -220,11 +220,11 @@ async fn api_layer(State(state): State<AppState>, mut req: Request, next: Next) 
         return session_invalid();
     }
     let faults = &state.config().faults;
-    if let Some(n) = faults.expire_token_every.filter(|n| *n > 0) {
-        if state.next_authed_call() % n == 0 {
-            state.revoke_token(token);
-            return session_invalid();
-        }
+    if let Some(n) = faults.expire_token_every.filter(|n| *n > 0)
+        && state.next_authed_call() % n == 0
+    {
+        state.revoke_token(token);
+        return session_invalid();
     }
 
     // Allocation and counting.

@@ -774,10 +774,10 @@ impl Org {
     /// Converts a JSON body value to the stored value of field `f`.
     fn coerce(&self, o: &ObjectSchema, f: &FieldDef, v: &Value) -> Result<Value, SfError> {
         let v = coerce_value(f, v)?;
-        if f.field_type == FieldType::Reference {
-            if let Value::String(id) = &v {
-                self.check_reference(o, f, id)?;
-            }
+        if f.field_type == FieldType::Reference
+            && let Value::String(id) = &v
+        {
+            self.check_reference(o, f, id)?;
         }
         Ok(v)
     }

@@ -125,10 +125,10 @@ async fn bulk_job_create(
         .ok_or_else(|| invalid_value("operation", operation_text))?;
     let object_text = property(&m, "object")?.unwrap_or("");
     tracing::Span::current().record("object", object_text);
-    if let Some(ct) = property(&m, "contentType")? {
-        if ct != "CSV" {
-            return Err(invalid_value("contentType", ct));
-        }
+    if let Some(ct) = property(&m, "contentType")?
+        && ct != "CSV"
+    {
+        return Err(invalid_value("contentType", ct));
     }
     let line_ending = match property(&m, "lineEnding")? {
         None => LineEnding::Lf,

@@ -43,10 +43,9 @@ fn client_credentials<'a>(
         .and_then(|v| v.strip_prefix("Basic "))
         .and_then(|b| STANDARD.decode(b.trim()).ok())
         .and_then(|b| String::from_utf8(b).ok())
+        && let Some((id, secret)) = basic.split_once(':')
     {
-        if let Some((id, secret)) = basic.split_once(':') {
-            return (Some(id.to_owned()), Some(secret.to_owned()));
-        }
+        return (Some(id.to_owned()), Some(secret.to_owned()));
     }
     let get = |k: &str| form.get(k).cloned();
     let _: &'a HashMap<String, String> = form;

@@ -176,21 +176,19 @@ fn page_body(cursor: &Cursor, _v: ApiVersion, _id: Option<&str>, offset: usize) 
 /// Adds `nextRecordsUrl` when the page is not the last one.
 fn with_next(mut page: Value, v: ApiVersion, cursor_id: &str, next_offset: usize) -> Value {
     let done = page.get("done").and_then(Value::as_bool).unwrap_or(true);
-    if !done {
-        if let Some(m) = page.as_object_mut() {
-            // Key order as Salesforce: totalSize, done, nextRecordsUrl, records.
-            let records = m
-                .shift_remove("records")
-                .unwrap_or(Value::Array(Vec::new()));
-            m.insert(
-                "nextRecordsUrl".into(),
-                Value::String(format!(
-                    "/services/data/v{}/query/{cursor_id}-{next_offset}",
-                    v.0
-                )),
-            );
-            m.insert("records".into(), records);
-        }
+    if !done && let Some(m) = page.as_object_mut() {
+        // Key order as Salesforce: totalSize, done, nextRecordsUrl, records.
+        let records = m
+            .shift_remove("records")
+            .unwrap_or(Value::Array(Vec::new()));
+        m.insert(
+            "nextRecordsUrl".into(),
+            Value::String(format!(
+                "/services/data/v{}/query/{cursor_id}-{next_offset}",
+                v.0
+            )),
+        );
+        m.insert("records".into(), records);
     }
     page
 }

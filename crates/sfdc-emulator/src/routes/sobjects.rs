@@ -395,10 +395,10 @@ async fn sobject_upsert(
     match result {
         Ok((id, true)) => {
             let mut body = json!({"id": id, "success": true, "errors": []});
-            if v.major() >= 46 {
-                if let Some(m) = body.as_object_mut() {
-                    m.insert("created".into(), Value::Bool(true));
-                }
+            if v.major() >= 46
+                && let Some(m) = body.as_object_mut()
+            {
+                m.insert("created".into(), Value::Bool(true));
             }
             Ok(json_response(StatusCode::CREATED, &body))
         }

@@ -251,11 +251,11 @@ impl Parser<'_> {
 
     fn unsigned(&mut self) -> Result<(u64, usize), QueryError> {
         let t = self.peek().clone();
-        if let TokenKind::Number(s) = &t.kind {
-            if let Ok(n) = s.parse::<u64>() {
-                self.advance();
-                return Ok((n, t.offset));
-            }
+        if let TokenKind::Number(s) = &t.kind
+            && let Ok(n) = s.parse::<u64>()
+        {
+            self.advance();
+            return Ok((n, t.offset));
         }
         Err(self.unexpected())
     }
@@ -461,10 +461,10 @@ impl Parser<'_> {
 
 /// `12` → Integer, `1.5` / `.5` / out-of-range integers → Decimal.
 fn number(s: &str) -> Option<Literal> {
-    if !s.contains('.') {
-        if let Ok(n) = s.parse::<i64>() {
-            return Some(Literal::Integer(n));
-        }
+    if !s.contains('.')
+        && let Ok(n) = s.parse::<i64>()
+    {
+        return Some(Literal::Integer(n));
     }
     s.parse::<f64>()
         .ok()
