@@ -50,7 +50,8 @@ pub struct ActionOutcome {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record_id: Option<String>,
     /// HTTP-style status: 201 created, 200 updated or deleted, 400 bad input, 404 no record
-    /// found, 300 several records found, or the status of a failed request.
+    /// found, 300 several records found, 409 `OUTCOME_UNKNOWN` (a create whose response was
+    /// lost), or the status of a failed request.
     pub http_status: u16,
     /// Salesforce (or destination) error code of a failure, e.g. `REQUIRED_FIELD_MISSING`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -58,8 +59,11 @@ pub struct ActionOutcome {
     /// Error message of a failure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
-    /// `true` when sending the event again later may succeed (lock contention, server errors,
-    /// transport failures, throttling). Always `false` for successes.
+    /// `true` when sending the event again later may succeed without duplicating data (lock
+    /// contention, server errors, throttling, transport failures of requests that were not sent
+    /// or are safe to resend). Always `false` for successes, and `false` for `OUTCOME_UNKNOWN`: a
+    /// create that was sent but whose response was lost may have been committed, so look the
+    /// record up before sending the event again.
     pub retryable: bool,
 }
 

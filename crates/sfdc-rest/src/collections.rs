@@ -11,11 +11,32 @@
 //! # Request-level failures
 //!
 //! If the **first** chunk fails as a whole (HTTP error, transport failure, budget guard), the method
-//! returns that error and nothing was applied. If a later chunk fails as a whole, earlier results
-//! are kept: every record of the failed chunk gets a failed [`CollectionResult`] carrying the
-//! request's errors (code `ERROR_HTTP_<status>` style or the Salesforce codes; a transport failure
-//! becomes code `REQUEST_FAILED`), and, when the failure is throttling or authentication, the
-//! remaining chunks are not sent and get the same failed result.
+//! returns that error and no later chunk is sent. Whether the first chunk itself was applied
+//! depends on the error:
+//! - an HTTP error response, the budget guard, or a transport failure before sending
+//!   (`!`[`Error::was_sent`]): Salesforce did not apply the chunk;
+//! - a transport failure after sending ([`Error::was_sent`]: timeout, connection reset, unreadable
+//!   response): Salesforce may have applied the chunk. For updates, upserts and deletes that is
+//!   harmless ([`Error::is_retryable`] is true). For creates [`Error::is_outcome_unknown`] is true
+//!   and [`Error::is_retryable`] false: the records may exist, look them up before creating them
+//!   again.
+//!
+//! If a later chunk fails as a whole, the earlier chunks' results are kept (those chunks were
+//! applied as their results say) and every record of the failed chunk gets a failed
+//! [`CollectionResult`] carrying the request's errors: the Salesforce codes, or
+//! `ERROR_HTTP_<status>` for a non-JSON error body (not applied). Any other failure gets one
+//! client-side code:
+//! - [`ErrorCode::OutcomeUnknown`] (`OUTCOME_UNKNOWN`) when a **create** chunk was sent but its
+//!   response was lost or unreadable: the records may have been created. Not retryable: look them
+//!   up before creating them again;
+//! - [`ErrorCode::RequestFailed`] (`REQUEST_FAILED`) when the chunk was not applied, or was an
+//!   update, upsert or delete, and resending may succeed ([`Error::is_retryable`] or
+//!   [`Error::is_throttled`] of the chunk's error);
+//! - [`ErrorCode::RequestRejected`] (`REQUEST_REJECTED`) otherwise (e.g. an authentication
+//!   failure): resending as is will not help.
+//!
+//! When the failure is throttling or authentication, the remaining chunks are not sent and get the
+//! same failed result.
 
 use http::Method;
 use serde::{Deserialize, Serialize};
@@ -63,12 +84,14 @@ impl Client {
     /// Creates many records of `object` (`POST composite/sobjects`), 200 per request.
     ///
     /// `attributes.type` is set to `object` on each record; records must not contain `Id`.
-    /// Not idempotent: a chunk is not resent after a timeout or reset.
+    /// Not idempotent: a chunk is not resent after a timeout or reset, and a later chunk lost that
+    /// way gives its records code [`ErrorCode::OutcomeUnknown`] (they may have been created).
     ///
     /// # Errors
     ///
     /// [`Error::InvalidInput`] for a bad object name; the first chunk's request-level error (see the
-    /// module docs). Per-record failures are in the results, not errors.
+    /// module docs: when [`Error::is_outcome_unknown`] is true the first chunk may have been
+    /// created). Per-record failures are in the results, not errors.
     #[tracing::instrument(level = "debug", skip_all, fields(sobject = object, records = records.len()))]
     pub async fn create_many(
         &self,
@@ -183,21 +206,20 @@ impl Client {
                 .collect::<Vec<_>>()
                 .join(",");
             let all = if all_or_none { "true" } else { "false" };
-            let outcome = async {
+            let outcome = decode(
                 self.request(Method::DELETE, "composite/sobjects")
                     .path_template("composite/sobjects")
                     .query(&[("ids", joined.as_str()), ("allOrNone", all)])
                     .send()
-                    .await?
-                    .json::<Vec<CollectionResult>>()
-                    .await
-            }
+                    .await,
+            )
             .await;
             match outcome {
                 Ok(chunk_results) => results.extend(align(chunk_results, chunk.len())?),
-                Err(err) if results.is_empty() => return Err(err),
-                Err(err) => {
-                    let errors = request_errors(&err);
+                Err(failure) if results.is_empty() => return Err(failure.err),
+                Err(failure) => {
+                    let errors = failure.record_errors(Idempotency::Idempotent);
+                    let err = failure.err;
                     results.extend(chunk.iter().map(|id| failed(Some(id.as_ref()), &errors)));
                     if err.is_throttled() || err.is_auth() {
                         stop = Some(errors);
@@ -252,22 +274,21 @@ impl Client {
                 all_or_none,
                 records: &typed,
             };
-            let outcome = async {
+            let outcome = decode(
                 self.request(method.clone(), &path)
                     .path_template(template)
                     .idempotency(idempotency)
                     .json(&body)
                     .send()
-                    .await?
-                    .json::<Vec<CollectionResult>>()
-                    .await
-            }
+                    .await,
+            )
             .await;
             match outcome {
                 Ok(chunk_results) => results.extend(align(chunk_results, chunk.len())?),
-                Err(err) if results.is_empty() => return Err(err),
-                Err(err) => {
-                    let errors = request_errors(&err);
+                Err(failure) if results.is_empty() => return Err(failure.err),
+                Err(failure) => {
+                    let errors = failure.record_errors(idempotency);
+                    let err = failure.err;
                     results.extend(chunk.iter().map(|r| failed(id_of(r).as_deref(), &errors)));
                     if err.is_throttled() || err.is_auth() {
                         stop = Some(errors);
@@ -310,15 +331,59 @@ fn align(results: Vec<CollectionResult>, expected: usize) -> Result<Vec<Collecti
     Ok(results)
 }
 
-fn request_errors(err: &Error) -> Vec<ApiError> {
-    if !err.api_errors().is_empty() {
-        return err.api_errors().to_vec();
+/// A chunk that failed as a whole.
+struct ChunkFailure {
+    err: Error,
+    /// `true` when Salesforce answered with a success status but the body could not be read or
+    /// decoded: the chunk was processed.
+    answered: bool,
+}
+
+/// Reads a chunk's results, remembering whether a success status had arrived.
+async fn decode(
+    sent: Result<crate::transport::Response>,
+) -> Result<Vec<CollectionResult>, ChunkFailure> {
+    let response = sent.map_err(|err| ChunkFailure {
+        err,
+        answered: false,
+    })?;
+    response.json().await.map_err(|err| ChunkFailure {
+        err,
+        answered: true,
+    })
+}
+
+impl ChunkFailure {
+    /// The per-record errors of the chunk's records. Their code follows the error's predicates:
+    /// the Salesforce codes of an error response; [`ErrorCode::OutcomeUnknown`] when a
+    /// non-idempotent chunk may have been applied; [`ErrorCode::RequestFailed`] when resending may
+    /// succeed ([`Error::is_retryable`] or [`Error::is_throttled`]); otherwise
+    /// [`ErrorCode::RequestRejected`].
+    fn record_errors(&self, idempotency: Idempotency) -> Vec<ApiError> {
+        let err = &self.err;
+        if !err.api_errors().is_empty() {
+            return err.api_errors().to_vec();
+        }
+        let unknown = err.is_outcome_unknown()
+            || (self.answered && idempotency == Idempotency::NotIdempotent);
+        let (error_code, message) = if unknown {
+            (
+                ErrorCode::OutcomeUnknown,
+                format!(
+                    "the request was sent but its response was lost, so this record may have been created; look it up before creating it again ({err})"
+                ),
+            )
+        } else if err.is_retryable() || err.is_throttled() {
+            (ErrorCode::RequestFailed, err.to_string())
+        } else {
+            (ErrorCode::RequestRejected, err.to_string())
+        };
+        vec![ApiError {
+            error_code,
+            message,
+            fields: Vec::new(),
+        }]
     }
-    vec![ApiError {
-        error_code: ErrorCode::Other("REQUEST_FAILED".to_owned()),
-        message: err.to_string(),
-        fields: Vec::new(),
-    }]
 }
 
 fn failed(id: Option<&str>, errors: &[ApiError]) -> CollectionResult {

@@ -1,8 +1,8 @@
 //! The crate error type, Salesforce error bodies and error codes.
 //!
 //! Every failure of this crate is an [`Error`]. Callers should ask the predicates
-//! ([`Error::is_retryable`], [`Error::is_auth`], [`Error::is_throttled`], [`Error::is_not_found`]) and
-//! accessors ([`Error::status`], [`Error::api_errors`], [`Error::error_code`]) rather than match
+//! ([`Error::is_retryable`], [`Error::is_outcome_unknown`], [`Error::is_auth`],
+//! [`Error::is_throttled`], [`Error::is_not_found`]) and accessors ([`Error::status`], [`Error::api_errors`], [`Error::error_code`]) rather than match
 //! variants: the enum is `#[non_exhaustive]`.
 
 use std::fmt;
@@ -10,6 +10,8 @@ use std::str::FromStr;
 
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
+
+use crate::retry::Idempotency;
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -37,14 +39,21 @@ pub enum Error {
     },
 
     /// The HTTP exchange itself failed: DNS, connect, TLS, timeout, connection reset, body read.
-    #[error("HTTP transport error ({}): {source}", if *.sent { "request may have been sent" } else { "request not sent" })]
+    ///
+    /// When `sent` is true and `idempotency` is [`Idempotency::NotIdempotent`] (e.g. a POST create
+    /// whose response was lost), Salesforce may have committed the request:
+    /// [`Error::is_outcome_unknown`] is true and [`Error::is_retryable`] is false.
+    #[error("HTTP transport error ({}): {source}", transport_state(*.sent, *.idempotency))]
     Transport {
         /// The underlying reqwest error (its URL is stripped: URLs can carry record ids).
         #[source]
         source: reqwest::Error,
-        /// `true` when the request may have reached Salesforce (timeout, reset after send), so a
-        /// non-idempotent request must not be replayed blindly.
+        /// `true` when the request may have reached Salesforce (timeout, reset after send, or a
+        /// response whose body could not be read), so it may have been applied.
         sent: bool,
+        /// The idempotency class of the failed request, set by the transport: whether sending it
+        /// again is harmless even if the first attempt was applied.
+        idempotency: Idempotency,
     },
 
     /// The client or an auth flow was configured with an invalid value; fix the configuration.
@@ -117,11 +126,15 @@ impl Error {
         }
     }
 
-    /// Builds an [`Error::Transport`], stripping the URL from the reqwest error.
-    pub fn transport(source: reqwest::Error, sent: bool) -> Self {
+    /// Builds an [`Error::Transport`] for a request of class `idempotency`, stripping the URL from
+    /// the reqwest error.
+    ///
+    /// `sent` is `true` when the request may have reached Salesforce.
+    pub fn transport(source: reqwest::Error, sent: bool, idempotency: Idempotency) -> Self {
         Self::Transport {
             source: source.without_url(),
             sent,
+            idempotency,
         }
     }
 
@@ -146,15 +159,21 @@ impl Error {
         }
     }
 
-    /// Returns `true` when the same request may succeed if sent again later.
+    /// Returns `true` when sending the same request again later may succeed and cannot duplicate
+    /// data.
     ///
-    /// True for: HTTP 500/502/503/504; `UNABLE_TO_LOCK_ROW`; transport failures (but when
-    /// [`Error::was_sent`] is also true, only replay requests that are idempotent); and the OAuth
-    /// `invalid_grant` "token request is already being processed" answer. False for throttling
+    /// True for: HTTP 500/502/503/504; `UNABLE_TO_LOCK_ROW`; transport failures before the request
+    /// was sent, and transport failures after it may have been sent for safe and idempotent
+    /// requests (reads, updates, upserts, deletes); and the OAuth `invalid_grant` "token request is
+    /// already being processed" answer.
+    ///
+    /// False for a transport failure after a non-idempotent request (POST create, Collections
+    /// create) may have been sent: Salesforce may have applied it, and resending may create a
+    /// duplicate; see [`Error::is_outcome_unknown`]. False for throttling
     /// (`REQUEST_LIMIT_EXCEEDED`, [`Error::BudgetExceeded`]): waiting minutes or hours is needed.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::Transport { .. } => true,
+            Self::Transport { .. } => !self.is_outcome_unknown(),
             Self::Auth {
                 code, description, ..
             } => {
@@ -230,9 +249,29 @@ impl Error {
     }
 
     /// Returns `true` when a [`Error::Transport`] failure happened after the request may have been
-    /// sent (timeout, connection reset after send). Such a request may have been applied.
+    /// sent (timeout, connection reset after send, unreadable response body). Such a request may
+    /// have been applied.
     pub fn was_sent(&self) -> bool {
         matches!(self, Self::Transport { sent: true, .. })
+    }
+
+    /// Returns `true` when a non-idempotent request (POST create, Collections create, or a request
+    /// marked [`Idempotency::NotIdempotent`]) may have been applied by Salesforce but no usable
+    /// response arrived: a [`Error::Transport`] failure after the request was sent.
+    ///
+    /// The outcome is unknown: the record may exist. Do **not** resend the request (it may create a
+    /// duplicate; [`Error::is_retryable`] is false). Look the record up instead, e.g. by an
+    /// external id or another unique field, and create it only if it is not there (or use an
+    /// upsert by external id, which is safe to resend).
+    pub fn is_outcome_unknown(&self) -> bool {
+        matches!(
+            self,
+            Self::Transport {
+                sent: true,
+                idempotency: Idempotency::NotIdempotent,
+                ..
+            }
+        )
     }
 
     /// Returns the HTTP status of the response that caused this error, when there was one.
@@ -404,6 +443,18 @@ error_codes! {
     InvalidJobState => "INVALIDJOBSTATE",
     /// `API_ERROR`: generic API error (often Bulk API).
     ApiError => "API_ERROR",
+    /// `OUTCOME_UNKNOWN`: a client-side code, never sent by Salesforce. A non-idempotent request
+    /// (a Collections create chunk) was sent but its response was lost, so the record may or may
+    /// not have been created. Not retryable: look the record up before creating it again.
+    OutcomeUnknown => "OUTCOME_UNKNOWN",
+    /// `REQUEST_FAILED`: a client-side code, never sent by Salesforce. A Collections chunk failed
+    /// as a whole without an error body (not sent, or a safe-to-resend update, upsert or delete
+    /// lost in transit, or throttled by the budget guard). Retryable.
+    RequestFailed => "REQUEST_FAILED",
+    /// `REQUEST_REJECTED`: a client-side code, never sent by Salesforce. A Collections chunk failed
+    /// as a whole without an error body and resending it as is will not help (e.g. no token could
+    /// be obtained). Not retryable.
+    RequestRejected => "REQUEST_REJECTED",
 }
 
 impl FromStr for ErrorCode {
@@ -440,6 +491,17 @@ impl<'de> Deserialize<'de> for ErrorCode {
     }
 }
 
+/// Describes the `sent` state of a transport failure for its `Display` message.
+fn transport_state(sent: bool, idempotency: Idempotency) -> &'static str {
+    match (sent, idempotency) {
+        (false, _) => "request not sent",
+        (true, Idempotency::NotIdempotent) => {
+            "request may have been applied: look the record up before sending it again"
+        }
+        (true, _) => "request may have been sent",
+    }
+}
+
 /// The OAuth-style error object some endpoints return instead of the array.
 #[derive(Deserialize)]
 struct OAuthStyleError {
@@ -450,10 +512,10 @@ struct OAuthStyleError {
 
 /// Parses an error response body into Salesforce errors; never fails.
 pub(crate) fn parse_error_body(status: StatusCode, body: &[u8]) -> Vec<ApiError> {
-    if let Ok(errors) = serde_json::from_slice::<Vec<ApiError>>(body) {
-        if !errors.is_empty() {
-            return errors;
-        }
+    if let Ok(errors) = serde_json::from_slice::<Vec<ApiError>>(body)
+        && !errors.is_empty()
+    {
+        return errors;
     }
     if let Ok(error) = serde_json::from_slice::<ApiError>(body) {
         return vec![error];
@@ -610,6 +672,55 @@ mod tests {
         );
         assert!(gone.is_not_found());
         assert!(!gone.is_retryable());
+    }
+
+    /// A real reqwest error without any I/O: building a request with an invalid URL fails.
+    fn reqwest_error() -> reqwest::Error {
+        reqwest::Client::new().get("not a url").build().unwrap_err()
+    }
+
+    #[test]
+    fn transport_not_sent_is_retryable_for_every_class() {
+        for class in [
+            Idempotency::Safe,
+            Idempotency::Idempotent,
+            Idempotency::NotIdempotent,
+        ] {
+            let err = Error::transport(reqwest_error(), false, class);
+            assert!(err.is_retryable(), "{class:?}");
+            assert!(!err.was_sent() && !err.is_outcome_unknown(), "{class:?}");
+            assert!(err.to_string().contains("request not sent"), "{err}");
+        }
+    }
+
+    #[test]
+    fn transport_sent_idempotent_is_retryable() {
+        for class in [Idempotency::Safe, Idempotency::Idempotent] {
+            let err = Error::transport(reqwest_error(), true, class);
+            assert!(err.is_retryable(), "{class:?}");
+            assert!(err.was_sent(), "{class:?}");
+            assert!(!err.is_outcome_unknown(), "{class:?}");
+        }
+    }
+
+    #[test]
+    fn transport_sent_not_idempotent_is_outcome_unknown_not_retryable() {
+        let err = Error::transport(reqwest_error(), true, Idempotency::NotIdempotent);
+        assert!(!err.is_retryable());
+        assert!(err.was_sent());
+        assert!(err.is_outcome_unknown());
+        let msg = err.to_string();
+        assert!(msg.contains("may have been applied"), "{msg}");
+        assert!(msg.contains("look the record up"), "{msg}");
+    }
+
+    #[test]
+    fn outcome_unknown_code_round_trips() {
+        assert_eq!(
+            ErrorCode::from("OUTCOME_UNKNOWN"),
+            ErrorCode::OutcomeUnknown
+        );
+        assert_eq!(ErrorCode::OutcomeUnknown.as_str(), "OUTCOME_UNKNOWN");
     }
 
     #[test]

@@ -21,7 +21,8 @@
 //!   ([`RequestBuilder::body_stream`] with a [`BodyFactory`]), so large uploads are never held
 //!   in memory and still survive retries and the replay after a token refresh.
 //! - **Errors** ([`Error`]): Salesforce error arrays parsed into [`ApiError`] with an [`ErrorCode`];
-//!   predicates [`Error::is_retryable`], [`Error::is_auth`], [`Error::is_throttled`],
+//!   predicates [`Error::is_retryable`], [`Error::is_outcome_unknown`] (a create that may have
+//!   been applied: look it up, do not resend), [`Error::is_auth`], [`Error::is_throttled`],
 //!   [`Error::is_not_found`].
 //! - **Retries** ([`retry`]): a pure decision function of idempotency, failure and attempt, with
 //!   exponential backoff and jitter ([`BackoffConfig`]); sleep and jitter are injectable.

@@ -160,15 +160,15 @@ impl UsageTracker {
 
     pub(crate) fn record(&self, header: &str) {
         let info = LimitInfo::parse(header);
-        if let Some(usage) = info.api_usage {
-            if let Ok(mut last) = self.last.lock() {
-                *last = Some(usage);
-            }
+        if let Some(usage) = info.api_usage
+            && let Ok(mut last) = self.last.lock()
+        {
+            *last = Some(usage);
         }
-        if let Some(per_app) = info.per_app {
-            if let Ok(mut last) = self.last_per_app.lock() {
-                *last = Some(per_app);
-            }
+        if let Some(per_app) = info.per_app
+            && let Ok(mut last) = self.last_per_app.lock()
+        {
+            *last = Some(per_app);
         }
     }
 

@@ -231,8 +231,10 @@ impl RequestBuilder {
     ///   [`Error::is_auth`] (401 even after one refresh), [`Error::is_throttled`]
     ///   (`REQUEST_LIMIT_EXCEEDED`), [`Error::is_not_found`], [`Error::is_retryable`] (retries were
     ///   exhausted or not allowed for this idempotency class).
-    /// - [`Error::Transport`] when no response arrived ([`Error::was_sent`] tells whether it may have
-    ///   been applied).
+    /// - [`Error::Transport`] when no response arrived: [`Error::was_sent`] tells whether it may have
+    ///   been applied; for a [`Idempotency::NotIdempotent`] request that was sent,
+    ///   [`Error::is_outcome_unknown`] is true and [`Error::is_retryable`] false (look the record up
+    ///   rather than resend).
     /// - [`Error::BudgetExceeded`] when the API budget guard refused the call (nothing sent).
     /// - the token source's errors ([`Error::is_auth`]), and [`Error::InvalidInput`] /
     ///   [`Error::Decode`] for a bad path, header or body.
@@ -274,6 +276,7 @@ impl RequestBuilder {
                 &self.headers,
                 self.body.as_ref(),
                 &token,
+                idempotency,
             )?;
             let result = inner.http.execute(request).await;
             let (failure_error, retry_after, status) = match result {
@@ -283,7 +286,7 @@ impl RequestBuilder {
                         inner.usage.count_call();
                     }
                     tracing::debug!(attempt, sent, "request failed without a response");
-                    (Error::transport(e, sent), None, None)
+                    (Error::transport(e, sent, idempotency), None, None)
                 }
                 Ok(resp) => {
                     inner.usage.count_call();
@@ -301,6 +304,7 @@ impl RequestBuilder {
                         return Ok(Response {
                             inner: resp,
                             template,
+                            idempotency,
                         });
                     }
                     let retry_after = resp
@@ -310,7 +314,7 @@ impl RequestBuilder {
                         .and_then(parse_retry_after);
                     let body = match resp.bytes().await {
                         Ok(b) => b,
-                        Err(e) => return Err(Error::transport(e, true)),
+                        Err(e) => return Err(Error::transport(e, true, idempotency)),
                     };
                     let err = Error::from_response(status, &body);
                     tracing::debug!(attempt, status = status.as_u16(), code = ?err.error_code().map(ErrorCode::as_str), "error response");
@@ -367,6 +371,7 @@ fn build_request(
     headers: &HeaderMap,
     body: Option<&RequestBody>,
     token: &AccessToken,
+    idempotency: Idempotency,
 ) -> Result<reqwest::Request> {
     let mut auth = HeaderValue::try_from(format!("Bearer {}", token.secret().expose_secret()))
         .map_err(|_| {
@@ -385,7 +390,9 @@ fn build_request(
         }
         builder = builder.body(body.for_attempt());
     }
-    builder.build().map_err(|e| Error::transport(e, false))
+    builder
+        .build()
+        .map_err(|e| Error::transport(e, false, idempotency))
 }
 
 /// Resolves a request path against the data URL (relative) or the instance URL (leading `/`), and
@@ -433,6 +440,9 @@ fn redact_path(path: &str) -> String {
 pub struct Response {
     inner: reqwest::Response,
     template: String,
+    /// The idempotency class of the request, carried into body-read errors: a create whose `201`
+    /// body cannot be read was applied.
+    idempotency: Idempotency,
 }
 
 impl fmt::Debug for Response {
@@ -459,31 +469,36 @@ impl Response {
     ///
     /// # Errors
     ///
-    /// [`Error::Transport`] (with `sent` true) when the body cannot be read.
+    /// [`Error::Transport`] (with `sent` true) when the body cannot be read; for a non-idempotent
+    /// request (a create) [`Error::is_outcome_unknown`] is then true, because Salesforce answered
+    /// with a success status.
     pub async fn bytes(self) -> Result<Bytes> {
+        let idempotency = self.idempotency;
         self.inner
             .bytes()
             .await
-            .map_err(|e| Error::transport(e, true))
+            .map_err(|e| Error::transport(e, true, idempotency))
     }
 
     /// Reads the whole body as text (charset from `Content-Type`, UTF-8 by default).
     ///
     /// # Errors
     ///
-    /// [`Error::Transport`] when the body cannot be read.
+    /// [`Error::Transport`] when the body cannot be read (see [`Response::bytes`]).
     pub async fn text(self) -> Result<String> {
+        let idempotency = self.idempotency;
         self.inner
             .text()
             .await
-            .map_err(|e| Error::transport(e, true))
+            .map_err(|e| Error::transport(e, true, idempotency))
     }
 
     /// Reads the body and decodes it as JSON.
     ///
     /// # Errors
     ///
-    /// [`Error::Transport`] when the body cannot be read; [`Error::Decode`] when it is not the
+    /// [`Error::Transport`] when the body cannot be read (see [`Response::bytes`]);
+    /// [`Error::Decode`] when it is not the
     /// expected JSON.
     pub async fn json<T: DeserializeOwned>(self) -> Result<T> {
         let context = format!("response of {}", self.template);
@@ -493,9 +508,10 @@ impl Response {
 
     /// Streams the body in chunks without buffering it.
     pub fn bytes_stream(self) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
+        let idempotency = self.idempotency;
         self.inner
             .bytes_stream()
-            .map_err(|e| Error::transport(e, true))
+            .map_err(move |e| Error::transport(e, true, idempotency))
     }
 }
 

@@ -176,6 +176,109 @@ async fn later_chunk_failure_keeps_earlier_results() {
     throttled.assert_calls_async(1).await;
 }
 
+/// 250 records: the first chunk (n0..n199) is echoed, the second (n200..) answers only after the
+/// client's 150 ms timeout, so that request is sent but its response is lost.
+async fn second_chunk_times_out<'a>(
+    server: &'a MockServer,
+    method: &'static str,
+) -> [httpmock::Mock<'a>; 2] {
+    let first = server
+        .mock_async(|when, then| {
+            when.method(method)
+                .path(format!("{DATA}/composite/sobjects"))
+                .json_body_includes(r#"{"records": [{"Name": "n0"}]}"#);
+            then.respond_with(echo);
+        })
+        .await;
+    let lost = server
+        .mock_async(|when, then| {
+            when.method(method)
+                .path(format!("{DATA}/composite/sobjects"))
+                .json_body_includes(r#"{"records": [{"Name": "n200"}]}"#);
+            then.status(200)
+                .header("content-type", JSON)
+                .body("[]")
+                .delay(std::time::Duration::from_millis(1500));
+        })
+        .await;
+    [first, lost]
+}
+
+fn timeout_client(server: &MockServer) -> sfdc_rest::Client {
+    support::builder(server, &support::RecordingSleeper::default())
+        .timeout(std::time::Duration::from_millis(150))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn lost_create_chunk_gives_outcome_unknown_not_retryable_failures() {
+    let server = MockServer::start_async().await;
+    let [first, lost] = second_chunk_times_out(&server, "POST").await;
+    let records: Vec<Record> = (0..250)
+        .map(|i| rec(json!({"Name": format!("n{i}")})))
+        .collect();
+    let results = timeout_client(&server)
+        .create_many("Account", &records, false)
+        .await
+        .unwrap();
+    assert_eq!(results.len(), 250);
+    assert!(results[..200].iter().all(|r| r.success));
+    for r in &results[200..] {
+        assert!(!r.success);
+        assert_eq!(r.errors[0].error_code, ErrorCode::OutcomeUnknown, "{r:?}");
+        assert_eq!(r.errors[0].error_code.as_str(), "OUTCOME_UNKNOWN");
+        assert!(
+            r.errors[0].message.contains("may have been created"),
+            "{r:?}"
+        );
+    }
+    first.assert_calls_async(1).await;
+    // Not idempotent: the lost chunk is never resent.
+    lost.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn lost_update_chunk_stays_request_failed() {
+    let server = MockServer::start_async().await;
+    let [first, lost] = second_chunk_times_out(&server, "PATCH").await;
+    let records: Vec<Record> = (0..250)
+        .map(|i| rec(json!({"Id": format!("001{i:015}"), "Name": format!("n{i}")})))
+        .collect();
+    let results = timeout_client(&server)
+        .update_many("Account", &records, false)
+        .await
+        .unwrap();
+    assert!(results[..200].iter().all(|r| r.success));
+    for r in &results[200..] {
+        assert!(!r.success);
+        assert_eq!(r.errors[0].error_code.as_str(), "REQUEST_FAILED", "{r:?}");
+    }
+    first.assert_calls_async(1).await;
+    // Idempotent: resent up to the 4 attempts of the retry policy.
+    lost.assert_calls_async(4).await;
+}
+
+#[tokio::test]
+async fn lost_first_create_chunk_is_an_outcome_unknown_error() {
+    let server = MockServer::start_async().await;
+    let lost = server
+        .mock_async(|when, then| {
+            when.method(POST).path(format!("{DATA}/composite/sobjects"));
+            then.status(200)
+                .header("content-type", JSON)
+                .body("[]")
+                .delay(std::time::Duration::from_millis(1500));
+        })
+        .await;
+    let err = timeout_client(&server)
+        .create_many("Account", &[rec(json!({"Name": "A"}))], false)
+        .await
+        .unwrap_err();
+    assert!(err.is_outcome_unknown() && !err.is_retryable(), "{err:?}");
+    lost.assert_calls_async(1).await;
+}
+
 #[tokio::test]
 async fn first_chunk_failure_is_an_error() {
     let server = MockServer::start_async().await;

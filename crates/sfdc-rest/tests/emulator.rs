@@ -182,6 +182,15 @@ async fn dropped_connection_after_commit_never_duplicates_a_create() {
         .await
         .unwrap_err();
     assert!(err.was_sent(), "{err:?}");
+    assert!(
+        err.is_outcome_unknown(),
+        "a lost create response leaves the outcome unknown: {err:?}"
+    );
+    assert!(
+        !err.is_retryable(),
+        "a committed create must not be reported retryable: {err:?}"
+    );
+    assert!(err.to_string().contains("look the record up"), "{err}");
     let once: Vec<_> = emulator
         .records("Account")
         .into_iter()

@@ -214,6 +214,10 @@ async fn connection_refused_is_retried_even_for_post() {
         "{err:?}"
     );
     assert!(!err.was_sent());
+    assert!(
+        err.is_retryable() && !err.is_outcome_unknown(),
+        "a create that never left the client is safe to resend: {err:?}"
+    );
     assert_eq!(
         sleeper.delays().len(),
         3,
@@ -251,12 +255,14 @@ async fn timeout_after_send_is_not_replayed_for_post_but_is_for_get() {
         .await
         .unwrap_err();
     assert!(err.was_sent(), "{err:?}");
+    assert!(err.is_outcome_unknown() && !err.is_retryable(), "{err:?}");
     slow_post.assert_calls_async(1).await;
     let err = client
         .retrieve("Account", "001D000000IqhSLIAZ", &[])
         .await
         .unwrap_err();
     assert!(err.was_sent());
+    assert!(!err.is_outcome_unknown() && err.is_retryable(), "{err:?}");
     slow_get.assert_calls_async(2).await;
     assert_eq!(sleeper.delays().len(), 1);
 }

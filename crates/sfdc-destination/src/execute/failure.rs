@@ -21,6 +21,9 @@ pub(crate) const NOT_FOUND: &str = "NOT_FOUND";
 pub(crate) const MULTIPLE_MATCHES: &str = "MULTIPLE_MATCHES";
 /// Error code of a Bulk API record that Salesforce did not process.
 pub(crate) const UNPROCESSED: &str = "BULK_UNPROCESSED";
+/// HTTP-style status of an outcome-unknown failure (a create sent, response lost): 409, because the
+/// record may already exist. Deliberately not 5xx, so a pipeline keyed on the status does not resend.
+pub(crate) const OUTCOME_UNKNOWN_STATUS: u16 = 409;
 
 impl Failure {
     /// A planning error from `sfdc-actions`: 400, not retryable.
@@ -71,8 +74,20 @@ impl Failure {
     ///
     /// Retryable when the client says so ([`sfdc_rest::Error::is_retryable`]) or when the org
     /// is throttling ([`sfdc_rest::Error::is_throttled`]: the event itself is fine, send it
-    /// again once the allocation recovers).
+    /// again once the allocation recovers). A create that was sent but whose response was lost
+    /// ([`sfdc_rest::Error::is_outcome_unknown`]) is `OUTCOME_UNKNOWN`, not retryable: the
+    /// record may exist, and resending the event could duplicate it.
     pub(crate) fn request(e: &sfdc_rest::Error) -> Failure {
+        if e.is_outcome_unknown() {
+            return Failure {
+                http_status: OUTCOME_UNKNOWN_STATUS,
+                code: ErrorCode::OutcomeUnknown.as_str().to_owned(),
+                message: format!(
+                    "the create was sent to Salesforce but its response was lost, so the record may have been created; it was not sent again: look the record up before sending this event again ({e})"
+                ),
+                retryable: false,
+            };
+        }
         let code = match e.error_code() {
             Some(code) => code.as_str().to_owned(),
             None if e.is_throttled() => "REQUEST_LIMIT_EXCEEDED".to_owned(),
@@ -169,15 +184,21 @@ impl Failure {
     }
 }
 
-/// Whether a per-record error code is worth retrying: lock contention, server-side and
-/// transport failures, throttling.
+/// Whether a per-record error code is worth retrying: lock contention, server-side failures,
+/// throttling, and `REQUEST_FAILED` (which `sfdc-rest` gives only to chunk failures whose error
+/// [`sfdc_rest::Error::is_retryable`] or [`sfdc_rest::Error::is_throttled`]).
+///
+/// Never for `OUTCOME_UNKNOWN` (a create chunk sent, response lost: the records may exist) nor
+/// `REQUEST_REJECTED`.
 pub(crate) fn code_is_retryable(code: &ErrorCode) -> bool {
     match code {
-        ErrorCode::UnableToLockRow | ErrorCode::RequestLimitExceeded => true,
+        ErrorCode::UnableToLockRow | ErrorCode::RequestLimitExceeded | ErrorCode::RequestFailed => {
+            true
+        }
+        ErrorCode::OutcomeUnknown | ErrorCode::RequestRejected => false,
         other => {
             let s = other.as_str();
-            s == "REQUEST_FAILED"
-                || s == "SERVER_UNAVAILABLE"
+            s == "SERVER_UNAVAILABLE"
                 || matches!(
                     s.strip_prefix("ERROR_HTTP_"),
                     Some("500" | "502" | "503" | "504" | "420" | "429")
@@ -193,11 +214,13 @@ pub(crate) fn code_status(code: &ErrorCode) -> u16 {
         ErrorCode::RequestLimitExceeded => 403,
         ErrorCode::InvalidSessionId | ErrorCode::InvalidAuthHeader => 401,
         ErrorCode::UnableToLockRow => 409,
+        ErrorCode::OutcomeUnknown => OUTCOME_UNKNOWN_STATUS,
+        ErrorCode::RequestFailed => 503,
         other => {
             let s = other.as_str();
             if let Some(status) = s.strip_prefix("ERROR_HTTP_").and_then(|n| n.parse().ok()) {
                 status
-            } else if s == "REQUEST_FAILED" || s == "SERVER_UNAVAILABLE" {
+            } else if s == "SERVER_UNAVAILABLE" {
                 503
             } else {
                 400
@@ -230,6 +253,8 @@ mod tests {
             ("ERROR_HTTP_503", true, 503),
             ("ERROR_HTTP_400", false, 400),
             ("REQUEST_FAILED", true, 503),
+            ("OUTCOME_UNKNOWN", false, 409),
+            ("REQUEST_REJECTED", false, 400),
         ] {
             let f = Failure::code(&ErrorCode::from(code), "m".into());
             assert_eq!((f.retryable, f.http_status), (retryable, status), "{code}");

@@ -8,7 +8,11 @@ use url::Url;
 
 use super::token_response::{self, TokenResponse};
 use super::{AccessToken, LoginHost};
-use crate::{Error, Result};
+use crate::{Error, Idempotency, Result};
+
+/// The idempotency class of a token request: it changes no data (a replay only issues another
+/// token), so a lost response never leaves a record in an unknown state.
+const TOKEN_REQUEST: Idempotency = Idempotency::Idempotent;
 
 /// How a token source retries the transient OAuth answer `invalid_grant` / "token request is already
 /// being processed".
@@ -126,13 +130,13 @@ impl TokenEndpoint {
         }
         let response = request.send().await.map_err(|e| {
             let sent = !(e.is_connect() || e.is_builder());
-            Error::transport(e, sent)
+            Error::transport(e, sent, TOKEN_REQUEST)
         })?;
         let status = response.status();
         let body = response
             .bytes()
             .await
-            .map_err(|e| Error::transport(e, true))?;
+            .map_err(|e| Error::transport(e, true, TOKEN_REQUEST))?;
         tracing::debug!(status = status.as_u16(), "token endpoint answered");
         if status.is_success() {
             token_response::parse_success(status, &body)
@@ -148,7 +152,7 @@ fn default_client() -> Result<reqwest::Client> {
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(60))
         .build()
-        .map_err(|e| Error::transport(e, false))
+        .map_err(|e| Error::transport(e, false, TOKEN_REQUEST))
 }
 
 /// Returns the value, or a configuration error naming the missing builder field.

@@ -84,20 +84,20 @@ impl RefreshTokenSource {
             }
             self.endpoint.request(&form, ClientAuth::None).await?
         };
-        if let Some(rotated) = response.refresh_token {
-            if rotated.expose_secret() != current.expose_secret() {
-                tracing::info!("Salesforce rotated the refresh token; using the new one");
-                *current = rotated.clone();
-                if let Some(callback) = &self.on_rotated {
-                    callback(rotated);
-                }
+        if let Some(rotated) = response.refresh_token
+            && rotated.expose_secret() != current.expose_secret()
+        {
+            tracing::info!("Salesforce rotated the refresh token; using the new one");
+            *current = rotated.clone();
+            if let Some(callback) = &self.on_rotated {
+                callback(rotated);
             }
         }
         let mut token = response.token;
-        if token.instance_url().is_none() {
-            if let Some(url) = &self.instance_url {
-                token = token.with_instance_url(url.clone());
-            }
+        if token.instance_url().is_none()
+            && let Some(url) = &self.instance_url
+        {
+            token = token.with_instance_url(url.clone());
         }
         Ok(token)
     }

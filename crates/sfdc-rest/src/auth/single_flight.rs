@@ -54,11 +54,11 @@ impl TokenCache {
         Fut: Future<Output = Result<AccessToken>>,
     {
         let mut slot = self.slot.lock().await;
-        if let Some(current) = slot.as_ref() {
-            if !current.same_secret(rejected) {
-                tracing::debug!("token already refreshed by a concurrent caller");
-                return Ok(current.clone());
-            }
+        if let Some(current) = slot.as_ref()
+            && !current.same_secret(rejected)
+        {
+            tracing::debug!("token already refreshed by a concurrent caller");
+            return Ok(current.clone());
         }
         let token = fetch().await?;
         *slot = Some(token.clone());
