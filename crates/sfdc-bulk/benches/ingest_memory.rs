@@ -5,7 +5,10 @@
 //! Rows: `SFDC_BULK_BENCH_ROWS` (default 300,000). Modes: `SFDC_BULK_BENCH_MODES`, a comma list
 //! (default `ingest,upload-file,upload-bytes,in-process`):
 //!
-//! - `ingest`: `BulkClient::ingest` (spool, streamed upload, close, poll, results, correlation).
+//! - `ingest`: `BulkClient::ingest_stream` (spool, streamed upload, close, poll, results,
+//!   correlation); each job's report is dropped once counted. Prints the peak after each job.
+//! - `ingest-vec`: `BulkClient::ingest`, which returns the outcomes of the whole input in one
+//!   `Vec` (grows with the input by design).
 //! - `upload-file` / `upload-bytes`: the same chunks through the low-level calls (create, upload,
 //!   close, wait; no result download), uploading with `upload_file` (streamed) or by reading the
 //!   spool file into one `Bytes` and calling `upload` (what `ingest` did before). The difference
@@ -37,11 +40,11 @@ fn record(i: u64) -> Record {
     let v = json!({
         "Name": format!("Company {i}, \"Ltd\""),
         "AccountNumber": format!("ACC-{i:010}"),
-        "Phone": if i % 7 == 0 { Value::Null } else { json!(format!("+1 555 {:07}", i % 10_000_000)) },
+        "Phone": if i.is_multiple_of(7) { Value::Null } else { json!(format!("+1 555 {:07}", i % 10_000_000)) },
         "Website": format!("https://example.com/{i}"),
         "AnnualRevenue": (i as f64) * 1.25,
         "NumberOfEmployees": i % 5000,
-        "Description": if i % 11 == 0 { json!("multi\nline") } else { json!("plain text") },
+        "Description": if i.is_multiple_of(11) { json!("multi\nline") } else { json!("plain text") },
     });
     match v {
         Value::Object(m) => m,
@@ -54,10 +57,14 @@ fn records(rows: u64) -> impl futures::Stream<Item = Record> + Send + 'static {
 }
 
 fn vm_hwm_kib() -> u64 {
+    vm_kib("VmHWM:")
+}
+
+fn vm_kib(key: &str) -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find(|l| l.starts_with("VmHWM:"))
+        .find(|l| l.starts_with(key))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(0)
@@ -103,11 +110,45 @@ async fn run_ingest(bulk: &BulkClient, rows: u64) -> Run {
             .iter()
             .filter(|o| matches!(o, Outcome::Created(_)))
             .count();
+        eprintln!(
+            "ingest_memory [ingest] after job {jobs}: peak RSS (VmHWM) {:.1} MB, now (VmRSS) {:.1} MB",
+            mb(vm_hwm_kib()),
+            mb(vm_kib("VmRSS:")),
+        );
     }
     assert_eq!(total as u64, rows);
     Run {
         secs: start.elapsed().as_secs_f64(),
         jobs,
+        created,
+        api_calls: bulk.rest().api_calls(),
+    }
+}
+
+async fn run_ingest_vec(bulk: &BulkClient, rows: u64) -> Run {
+    let start = Instant::now();
+    let outcomes = bulk
+        .ingest(
+            IngestRequest::new("Account", Operation::Insert),
+            records(rows),
+        )
+        .await
+        .unwrap();
+    assert_eq!(outcomes.len() as u64, rows);
+    let created = outcomes
+        .iter()
+        .filter(|o| matches!(o, Outcome::Created(_)))
+        .count();
+    eprintln!(
+        "ingest_memory [ingest-vec] holding {} outcomes: VmRSS {:.1} MB, Vec capacity {:.1} MB + ids",
+        outcomes.len(),
+        mb(vm_kib("VmRSS:")),
+        (outcomes.capacity() * std::mem::size_of::<Outcome>()) as f64 / 1024.0 / 1024.0,
+    );
+    Run {
+        secs: start.elapsed().as_secs_f64(),
+        // `ingest` does not report jobs; this is the count at the default 250,000 rows per job.
+        jobs: rows.div_ceil(250_000) as usize,
         created,
         api_calls: bulk.rest().api_calls(),
     }
@@ -211,6 +252,7 @@ fn client_role(mode: &str, rows: u64) {
     let bulk = bulk(&url, &token);
     let run = match mode {
         "ingest" => rt.block_on(run_ingest(&bulk, rows)),
+        "ingest-vec" => rt.block_on(run_ingest_vec(&bulk, rows)),
         "upload-file" => rt.block_on(run_low_level(&bulk, rows, false)),
         "upload-bytes" => rt.block_on(run_low_level(&bulk, rows, true)),
         other => panic!("unknown mode {other}"),

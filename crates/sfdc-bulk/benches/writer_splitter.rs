@@ -19,10 +19,10 @@ fn record(i: u64) -> Record {
         "Ext__c": format!("EXT-{i:010}"),
         "Name": format!("Company {i}, \"Ltd\""),
         "Email": format!("user{i}@example.com"),
-        "Phone": if i % 7 == 0 { Value::Null } else { json!(format!("+1 555 {:07}", i % 10_000_000)) },
+        "Phone": if i.is_multiple_of(7) { Value::Null } else { json!(format!("+1 555 {:07}", i % 10_000_000)) },
         "AnnualRevenue": (i as f64) * 1.25,
-        "IsActive__c": i % 2 == 0,
-        "Description": if i % 11 == 0 { json!("multi\nline") } else { json!("plain text") },
+        "IsActive__c": i.is_multiple_of(2),
+        "Description": if i.is_multiple_of(11) { json!("multi\nline") } else { json!("plain text") },
     });
     match v {
         Value::Object(m) => m,

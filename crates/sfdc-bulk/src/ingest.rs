@@ -14,6 +14,7 @@ use crate::outcome::{JobReport, Outcome};
 use crate::results::{Correlator, ResultKind};
 use crate::split::SplitLimits;
 use crate::spool::{ChunkConfig, ChunkWriter, ColumnMode, SpooledChunk};
+use crate::worker::Worker;
 use crate::{Error, Record, Result};
 
 /// What to ingest and how: object, operation and CSV/job settings.
@@ -159,14 +160,16 @@ struct IngestState {
     request: IngestRequest,
     writer: Option<ChunkWriter>,
     input: Pin<Box<dyn Stream<Item = Record> + Send>>,
+    worker: Worker,
     stopped: bool,
 }
 
 impl BulkClient {
     /// Ingests records and returns one outcome per record, in input order.
     ///
-    /// Convenience over [`BulkClient::ingest_stream`] that collects every report; for inputs
-    /// too large to hold all outcomes, use the stream.
+    /// Convenience over [`BulkClient::ingest_stream`] that collects every report. The result
+    /// holds about 100 bytes per record (a 72-byte [`Outcome`] plus its id), so it grows with
+    /// the input; for large inputs use the stream, whose memory does not.
     ///
     /// # Errors
     /// As [`BulkClient::ingest_stream`]; outcomes of jobs finished before the error are lost
@@ -177,10 +180,12 @@ impl BulkClient {
         S: Stream<Item = Record> + Send + 'static,
     {
         let mut reports = std::pin::pin!(self.ingest_stream(request, records));
-        let mut outcomes = Vec::new();
+        let mut outcomes: Vec<Outcome> = Vec::new();
         while let Some(report) = reports.next().await {
             outcomes.extend(report?.outcomes);
         }
+        // Growth by doubling may leave up to half the slots unused; return them.
+        outcomes.shrink_to_fit();
         Ok(outcomes)
     }
 
@@ -219,6 +224,7 @@ impl BulkClient {
             request,
             writer,
             input: Box::pin(records),
+            worker: Worker::default(),
             stopped: false,
         };
         let first = futures::stream::iter(first_error.map(Err));
@@ -256,12 +262,21 @@ impl IngestState {
                 }
             }
         };
-        Some(self.client.run_chunk(&self.request, chunk).await)
+        Some(
+            self.client
+                .run_chunk(&self.request, chunk, &mut self.worker)
+                .await,
+        )
     }
 }
 
 impl BulkClient {
-    async fn run_chunk(&self, request: &IngestRequest, chunk: SpooledChunk) -> Result<JobReport> {
+    async fn run_chunk(
+        &self,
+        request: &IngestRequest,
+        chunk: SpooledChunk,
+        worker: &mut Worker,
+    ) -> Result<JobReport> {
         let range = chunk.range();
         let span = tracing::info_span!(
             "sfdc_bulk.job",
@@ -291,7 +306,7 @@ impl BulkClient {
             }
             let info = self.poll_until_terminal(&job_id).await?;
             let failed = matches!(info.state, JobState::Failed | JobState::Aborted);
-            let correlated = self.correlate(request, &chunk, &job_id).await;
+            let correlated = self.correlate(request, &chunk, &job_id, worker).await;
             let report = match correlated {
                 Ok((outcomes, unmatched)) => {
                     Some(assemble(Some(info.clone()), &chunk, outcomes, unmatched))
@@ -328,11 +343,13 @@ impl BulkClient {
     }
 
     /// Builds the index from the spool file, then streams the three result files through it.
+    /// Every blocking step runs on the ingest's one [`Worker`] thread.
     async fn correlate(
         &self,
         request: &IngestRequest,
         chunk: &SpooledChunk,
         job_id: &str,
+        worker: &mut Worker,
     ) -> Result<(Vec<Outcome>, u64)> {
         let path = chunk
             .path()
@@ -341,18 +358,20 @@ impl BulkClient {
         let operation = request.operation.clone();
         let ext = request.external_id_field.clone();
         let spool = path.clone();
-        let mut correlator = tokio::task::spawn_blocking(move || {
-            let file = std::fs::File::open(&spool).map_err(Error::spool)?;
-            Correlator::new(operation, ext.as_deref(), std::io::BufReader::new(file)).map_err(
-                |source| Error::Results {
-                    job_id: String::new(),
-                    file: "spool file",
-                    source,
-                },
-            )
-        })
-        .await
-        .map_err(|e| Error::spool(std::io::Error::other(e)))??;
+        let rows = chunk.row_count();
+        let mut correlator = worker
+            .run(move || {
+                let file = std::fs::File::open(&spool).map_err(Error::spool)?;
+                let input = std::io::BufReader::new(file);
+                Correlator::new(operation, ext.as_deref(), rows, input).map_err(|source| {
+                    Error::Results {
+                        job_id: String::new(),
+                        file: "spool file",
+                        source,
+                    }
+                })
+            })
+            .await??;
 
         for kind in [
             ResultKind::Successful,
@@ -363,36 +382,36 @@ impl BulkClient {
             let stream = response.bytes_stream().map_err(std::io::Error::other);
             let bridge = SyncIoBridge::new(StreamReader::new(stream));
             let id = job_id.to_owned();
-            correlator = tokio::task::spawn_blocking(move || {
-                correlator
-                    .apply(kind, bridge)
-                    .map(|()| correlator)
-                    .map_err(|source| Error::Results {
-                        job_id: id,
-                        file: kind.path_segment(),
-                        source,
-                    })
-            })
-            .await
-            .map_err(|e| Error::spool(std::io::Error::other(e)))??;
+            correlator = worker
+                .run(move || {
+                    correlator
+                        .apply(kind, bridge)
+                        .map(|()| correlator)
+                        .map_err(|source| Error::Results {
+                            job_id: id,
+                            file: kind.path_segment(),
+                            source,
+                        })
+                })
+                .await??;
         }
         debug_assert_eq!(correlator.len(), chunk.row_count());
         let id = job_id.to_owned();
-        tokio::task::spawn_blocking(move || {
-            let input = if correlator.needs_fallback() {
-                let file = std::fs::File::open(&path).map_err(Error::spool)?;
-                Some(std::io::BufReader::new(file))
-            } else {
-                None
-            };
-            correlator.finish(input).map_err(|source| Error::Results {
-                job_id: id,
-                file: "spool file",
-                source,
+        worker
+            .run(move || {
+                let input = if correlator.needs_fallback() {
+                    let file = std::fs::File::open(&path).map_err(Error::spool)?;
+                    Some(std::io::BufReader::new(file))
+                } else {
+                    None
+                };
+                correlator.finish(input).map_err(|source| Error::Results {
+                    job_id: id,
+                    file: "spool file",
+                    source,
+                })
             })
-        })
-        .await
-        .map_err(|e| Error::spool(std::io::Error::other(e)))?
+            .await?
     }
 }
 
@@ -404,20 +423,117 @@ fn assemble(
     unmatched: u64,
 ) -> JobReport {
     let range = chunk.range();
-    let mut slots: Vec<Option<Outcome>> = vec![None; range.len()];
-    for (pos, outcome) in chunk.rows().zip(row_outcomes) {
-        slots[pos - range.start] = Some(outcome);
-    }
-    for (pos, err) in chunk.rejected() {
-        slots[pos - range.start] = Some(Outcome::from_row_error(err));
-    }
+    let rejected = chunk.rejected().iter().map(|(pos, err)| {
+        (
+            pos.saturating_sub(range.start),
+            Outcome::from_row_error(err),
+        )
+    });
     JobReport {
         job,
         first_index: range.start,
-        outcomes: slots
-            .into_iter()
-            .map(|o| o.unwrap_or(Outcome::Unprocessed))
-            .collect(),
+        outcomes: spread(row_outcomes, chunk.row_count(), range.len(), rejected),
         unmatched_results: unmatched,
+    }
+}
+
+/// Places `rows` outcomes of the spooled rows and the `rejected` ones (relative position,
+/// ascending) into one vector of `len`, in place: with no rejections the vector is returned as
+/// is, otherwise it grows once and the row outcomes move back to their positions. Positions
+/// left without an outcome are `Unprocessed`.
+fn spread(
+    mut outcomes: Vec<Outcome>,
+    rows: usize,
+    len: usize,
+    rejected: impl DoubleEndedIterator<Item = (usize, Outcome)>,
+) -> Vec<Outcome> {
+    outcomes.truncate(rows);
+    let mut rejected = rejected.rev().peekable();
+    if rejected.peek().is_none() && outcomes.len() == len {
+        return outcomes;
+    }
+    let mut src = outcomes.len();
+    outcomes.resize_with(len, || Outcome::Unprocessed);
+    for dst in (0..len).rev() {
+        if let Some((_, outcome)) = rejected.next_if(|(pos, _)| *pos == dst) {
+            outcomes[dst] = outcome;
+        } else if let Some(from) = src.checked_sub(1) {
+            // `from <= dst`: fewer row outcomes than positions up to `dst`.
+            outcomes.swap(from, dst);
+            src = from;
+        }
+    }
+    outcomes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn created(id: &str) -> Outcome {
+        Outcome::Created(id.to_owned())
+    }
+
+    fn rejected(code: &str) -> Outcome {
+        Outcome::Failed {
+            code: crate::ErrorCode::from(code),
+            message: String::new(),
+            fields: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn spread_without_rejections_keeps_the_same_allocation() {
+        let rows = vec![created("a"), created("b")];
+        let ptr = rows.as_ptr();
+        let out = spread(rows, 2, 2, std::iter::empty());
+        assert_eq!(out, vec![created("a"), created("b")]);
+        assert_eq!(out.as_ptr(), ptr, "no copy of the outcomes");
+    }
+
+    #[test]
+    fn spread_puts_rejections_between_rows_in_input_order() {
+        let rows = vec![created("a"), created("b"), created("c")];
+        let rej = vec![
+            (0, rejected("X0")),
+            (2, rejected("X2")),
+            (5, rejected("X5")),
+        ];
+        let out = spread(rows, 3, 6, rej.into_iter());
+        assert_eq!(
+            out,
+            vec![
+                rejected("X0"),
+                created("a"),
+                rejected("X2"),
+                created("b"),
+                created("c"),
+                rejected("X5"),
+            ]
+        );
+        let all = spread(
+            Vec::new(),
+            0,
+            2,
+            vec![(0, rejected("A")), (1, rejected("B"))].into_iter(),
+        );
+        assert_eq!(all, vec![rejected("A"), rejected("B")]);
+    }
+
+    #[test]
+    fn spread_fills_missing_row_outcomes_with_unprocessed() {
+        let out = spread(
+            vec![created("a")],
+            2,
+            3,
+            vec![(1, rejected("X"))].into_iter(),
+        );
+        assert_eq!(out.len(), 3);
+        assert_eq!(out[1], rejected("X"));
+        assert_eq!(
+            out.iter().filter(|o| **o == Outcome::Unprocessed).count(),
+            1
+        );
+        assert!(out.contains(&created("a")));
     }
 }

@@ -69,6 +69,7 @@ mod poll;
 mod results;
 pub mod split;
 mod spool;
+mod worker;
 
 pub use crate::csv::{Columns, EmptyString, RowEncoder, RowError, format_date, format_datetime};
 pub use client::BulkClient;

@@ -110,6 +110,13 @@ impl Index {
         }
     }
 
+    fn with_capacity(rows: usize) -> Self {
+        Self {
+            queues: HashMap::with_capacity(rows),
+            next: Vec::with_capacity(rows),
+        }
+    }
+
     fn insert(&mut self, key: u64, pos: u32) {
         if self.next.len() <= pos as usize {
             self.next.resize(pos as usize + 1, NONE);
@@ -180,10 +187,13 @@ fn input_reader<R: Read>(input: R) -> ::csv::Reader<R> {
 }
 
 impl Correlator {
-    /// Indexes the job's input CSV (header first), read from `input`.
+    /// Indexes the job's input CSV (header first), read from `input`. `rows` is the expected
+    /// number of rows: the index and outcome vector are allocated for it once, instead of
+    /// growing by doubling (which briefly holds both the old and the new allocation).
     pub(crate) fn new(
         operation: Operation,
         external_id_field: Option<&str>,
+        rows: usize,
         input: impl Read,
     ) -> Result<Self, ::csv::Error> {
         let mut reader = input_reader(input);
@@ -202,8 +212,8 @@ impl Correlator {
             columns,
             key_column,
             hasher: RandomState::new(),
-            exact: Index::default(),
-            outcomes: Vec::new(),
+            exact: Index::with_capacity(rows),
+            outcomes: Vec::with_capacity(rows),
             deferred: Vec::new(),
             unmatched: 0,
         };
@@ -451,7 +461,7 @@ mod tests {
 
     #[test]
     fn results_in_any_order_map_back_to_input_positions() {
-        let mut c = Correlator::new(Operation::Update, None, UPDATE_INPUT.as_bytes()).unwrap();
+        let mut c = Correlator::new(Operation::Update, None, 0, UPDATE_INPUT.as_bytes()).unwrap();
         assert_eq!(c.len(), 4);
         let ok = "\"sf__Id\",\"sf__Created\",\"Id\",\"Name\"\n\
                   \"001000000000001AAA\",\"false\",\"001000000000001\",\"C\"\n\
@@ -487,7 +497,8 @@ mod tests {
     #[test]
     fn reformatted_echo_falls_back_to_key_then_canonical_value() {
         let input = "Ext__c,Amount\nX1,912260031\nX2,5\n";
-        let mut c = Correlator::new(Operation::Upsert, Some("Ext__c"), input.as_bytes()).unwrap();
+        let mut c =
+            Correlator::new(Operation::Upsert, Some("Ext__c"), 0, input.as_bytes()).unwrap();
         let ok = "sf__Id,sf__Created,Ext__c,Amount\nid1,true,X1,9.12260031E8\n";
         c.apply(ResultKind::Successful, ok.as_bytes()).unwrap();
         let (out, _) = c.finish(Some(input.as_bytes())).unwrap();
@@ -495,7 +506,7 @@ mod tests {
         assert_eq!(out[1], Outcome::Unprocessed, "no result row for X2");
 
         let input = "Name,Amount\nA,912260031\nA,1\n";
-        let mut c = Correlator::new(Operation::Insert, None, input.as_bytes()).unwrap();
+        let mut c = Correlator::new(Operation::Insert, None, 0, input.as_bytes()).unwrap();
         let ok = "sf__Id,sf__Created,Name,Amount\nid9,true,A,1.0\nid8,true,A,9.12260031E8\n";
         c.apply(ResultKind::Successful, ok.as_bytes()).unwrap();
         let (out, unmatched) = c.finish(Some(input.as_bytes())).unwrap();
@@ -512,7 +523,7 @@ mod tests {
     #[test]
     fn duplicate_rows_each_get_one_result_and_extras_are_unmatched() {
         let input = "Name\nSame\nSame\n";
-        let mut c = Correlator::new(Operation::Insert, None, input.as_bytes()).unwrap();
+        let mut c = Correlator::new(Operation::Insert, None, 0, input.as_bytes()).unwrap();
         let ok = "sf__Id,sf__Created,Name\nid1,true,Same\nid2,true,Same\nid3,true,Same\n";
         c.apply(ResultKind::Successful, ok.as_bytes()).unwrap();
         let (out, unmatched) = c.finish(Some(input.as_bytes())).unwrap();
@@ -529,7 +540,7 @@ mod tests {
     #[test]
     fn delete_and_unprocessed() {
         let input = "Id\n001000000000001AAA\n001000000000002AAA\n";
-        let mut c = Correlator::new(Operation::Delete, None, input.as_bytes()).unwrap();
+        let mut c = Correlator::new(Operation::Delete, None, 0, input.as_bytes()).unwrap();
         // 15-character id echoed for an 18-character input still matches by key.
         c.apply(
             ResultKind::Successful,
@@ -572,7 +583,7 @@ mod tests {
     #[test]
     fn deferred_rows_without_input_are_counted_unmatched() {
         let input = "Name\nA\n";
-        let mut c = Correlator::new(Operation::Insert, None, input.as_bytes()).unwrap();
+        let mut c = Correlator::new(Operation::Insert, None, 0, input.as_bytes()).unwrap();
         c.apply(
             ResultKind::Successful,
             "sf__Id,sf__Created,Name\nid,true,B\n".as_bytes(),

@@ -219,6 +219,53 @@ async fn a_small_size_limit_splits_the_input_into_several_jobs() {
 }
 
 #[tokio::test]
+async fn client_rejections_stay_at_their_input_positions_across_jobs() {
+    let emu = emulator(EmulatorConfig::default()).await;
+    let bulk = bulk(&emu);
+    let rejected = [0, 3, 4, 8];
+    let input: Vec<serde_json::Value> = (0..9)
+        .map(|i| {
+            if rejected.contains(&i) {
+                json!({"Name": format!("N{i}"), "Undeclared__c": i})
+            } else {
+                json!({"Name": format!("N{i}")})
+            }
+        })
+        .collect();
+    let request = IngestRequest::new("Account", Operation::Insert)
+        .columns(["Name"])
+        .limits(SplitLimits {
+            max_bytes: 1_000,
+            max_records: 2,
+        });
+    let reports: Vec<_> = bulk
+        .ingest_stream(request, stream(json!(input)))
+        .collect()
+        .await;
+    let reports: Vec<_> = reports.into_iter().map(Result::unwrap).collect();
+    assert!(reports.len() >= 3, "5 sent rows at 2 per job");
+    let mut next = 0;
+    for r in &reports {
+        assert_eq!(r.first_index, next, "reports cover consecutive ranges");
+        next += r.outcomes.len();
+    }
+    let outcomes: Vec<&Outcome> = reports.iter().flat_map(|r| r.outcomes.iter()).collect();
+    assert_eq!(outcomes.len(), 9);
+    for (i, outcome) in outcomes.iter().enumerate() {
+        if rejected.contains(&i) {
+            assert_eq!(failed_code(outcome), Some("CLIENT_UNDECLARED_FIELD"), "{i}");
+        } else {
+            let id = outcome.id().unwrap();
+            assert_eq!(
+                emu.record("Account", id).unwrap()["Name"],
+                json!(format!("N{i}"))
+            );
+        }
+    }
+    assert_eq!(emu.records("Account").len(), 5);
+}
+
+#[tokio::test]
 async fn aborted_job_is_an_error_with_unprocessed_records() {
     let emu = emulator({
         let mut config = EmulatorConfig::default();
