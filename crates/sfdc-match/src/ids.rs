@@ -8,10 +8,16 @@ pub(crate) fn looks_like_id(s: &str) -> bool {
 
 const SUFFIX_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
 
-/// Returns the case-correct 15-character form of an id (a 15-character id as given; an
-/// 18-character id, in any case, with the case its suffix encodes). Other strings are
-/// returned unchanged.
-pub(crate) fn canonical_id(id: &str) -> String {
+/// Returns the case-correct 15-character form of a record id: a 15-character id as given; an
+/// 18-character id, in any case, with the case its suffix encodes. Other strings are returned
+/// unchanged. Two ids name the same record exactly when their canonical forms are equal.
+///
+/// ```
+/// use sfdc_match::canonical_id;
+/// assert_eq!(canonical_id("00Q000000000001EAA"), canonical_id("00Q000000000001"));
+/// assert_eq!(canonical_id("001aB0000000001qaa"), canonical_id("001AB0000000001QAA"));
+/// ```
+pub fn canonical_id(id: &str) -> String {
     if !looks_like_id(id) {
         return id.to_owned();
     }

@@ -123,12 +123,6 @@ where
     rounds
 }
 
-/// The identity of a record id: its first 15 characters (18-character ids only add a case
-/// checksum).
-pub(crate) fn id_key(id: &str) -> String {
-    id.chars().take(15).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,7 +143,11 @@ mod tests {
     }
 
     #[test]
-    fn id_key_unifies_15_and_18_character_ids() {
-        assert_eq!(id_key("00Q000000000001EAA"), id_key("00Q000000000001"));
+    fn record_identity_unifies_15_and_18_character_ids() {
+        use sfdc_match::canonical_id;
+        assert_eq!(
+            canonical_id("00Q000000000001EAA"),
+            canonical_id("00Q000000000001")
+        );
     }
 }

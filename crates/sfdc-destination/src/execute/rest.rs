@@ -8,7 +8,7 @@ use sfdc_match::{LookupPlan, Resolution, Schema};
 use sfdc_rest::{CollectionResult, Record};
 
 use super::lookup::{self, lookup_of, matcher_key};
-use super::{Failure, Group, Job, Sink, id_key, rounds_by_key};
+use super::{Failure, Group, Job, Sink, rounds_by_key};
 use crate::outcome::OutcomeStatus;
 
 /// What a Collections call did, to name the success status.
@@ -217,7 +217,7 @@ async fn update_found<'j>(
     sink: &mut Sink<'_>,
 ) -> Vec<(&'j Job, String)> {
     let mut written = Vec::new();
-    for round in rounds_by_key(found, |(_, id)| id_key(id)) {
+    for round in rounds_by_key(found, |(_, id)| sfdc_match::canonical_id(id)) {
         let (jobs, ids): (Vec<&Job>, Vec<String>) = round.into_iter().unzip();
         let records: Vec<Record> = jobs
             .iter()
@@ -238,7 +238,7 @@ async fn update_found<'j>(
 
 /// `delete_many` of found records; a record two events delete is deleted once per round.
 async fn delete_found(client: &sfdc_rest::Client, found: Vec<(&Job, String)>, sink: &mut Sink<'_>) {
-    for round in rounds_by_key(found, |(_, id)| id_key(id)) {
+    for round in rounds_by_key(found, |(_, id)| sfdc_match::canonical_id(id)) {
         let (jobs, ids): (Vec<&Job>, Vec<String>) = round.into_iter().unzip();
         let result = client.delete_many(&ids, false).await;
         let _ = apply(sink, &jobs, &ids, Write::Delete, result);
