@@ -242,6 +242,13 @@ fn invalid_names_are_rejected() {
     compile_err(
         CustomObjectConfig::default().fields(CustomObjectFields::new("Invoice__c; DELETE")),
     );
+    // `attributes` is Salesforce's record metadata key (its `type` names the object): refused as
+    // a field everywhere, so no event value can choose the object a record is written to.
+    for name in ["attributes", "Attributes"] {
+        let err = compile_err(LeadConfig::default().other_field(name, Mapping::path("$.a")));
+        assert!(err.to_string().contains("record metadata key"), "{err}");
+        compile_err(LeadConfig::default().record_matcher(name, Mapping::path("$.a")));
+    }
     // Relationship paths are fine in matchers, namespaces and __c in fields.
     LeadConfig::default()
         .record_matcher("Owner.Email", Mapping::path("$.a"))

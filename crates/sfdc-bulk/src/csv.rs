@@ -126,12 +126,16 @@ impl fmt::Display for RowError {
 
 impl std::error::Error for RowError {}
 
-/// Returns true if `name` looks like a field API name or relationship path.
+/// Returns true if `name` is a Bulk API column: a field API name or relationship path
+/// (`Account.External_Id__c`), optionally prefixed by the object type of a polymorphic relationship
+/// (`User:Owner.Email`). Names are checked by the workspace's one validator, `sfdc-match`.
 pub(crate) fn is_valid_field_name(name: &str) -> bool {
-    !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':'))
+    match name.split_once(':') {
+        Some((object, path)) => {
+            sfdc_match::SObjectName::new(object).is_ok() && sfdc_match::FieldName::new(path).is_ok()
+        }
+        None => sfdc_match::FieldName::new(name).is_ok(),
+    }
 }
 
 /// An ordered set of column names (field API names) with fast lookup.
@@ -375,6 +379,21 @@ fn format_number(n: &serde_json::Number) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn column_names_use_the_one_validator() {
+        for ok in [
+            "Name",
+            "Account.External_Id__c",
+            "User:Owner.Email",
+            "ns__X__c",
+        ] {
+            assert!(is_valid_field_name(ok), "{ok}");
+        }
+        for bad in ["attributes", "bad name", "A.B.C", "Us er:Owner.Email", ""] {
+            assert!(!is_valid_field_name(bad), "{bad}");
+        }
+    }
     use serde_json::json;
 
     fn rec(v: Value) -> Record {

@@ -164,7 +164,7 @@ impl ChunkWriter {
                 }
                 if let Some(bad) = names.iter().find(|n| !is_valid_field_name(n)) {
                     return Err(Error::config(format!(
-                        "declared column `{bad}` is not a field API name (letters, digits, `_`, `.`, `:`)"
+                        "declared column `{bad}` is not a field API name or relationship path (e.g. `Name`, `Account.External_Id__c`)"
                     )));
                 }
                 (true, Columns::new(names.iter().cloned()))

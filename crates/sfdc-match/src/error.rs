@@ -122,6 +122,17 @@ impl Error {
         false
     }
 
+    /// Returns what is wrong with a rejected field or object name ([`Error::InvalidFieldName`],
+    /// [`Error::InvalidObjectName`]), without the name itself.
+    pub fn reason(&self) -> Option<&str> {
+        match self {
+            Error::InvalidFieldName { reason, .. } | Error::InvalidObjectName { reason, .. } => {
+                Some(reason)
+            }
+            _ => None,
+        }
+    }
+
     /// Returns the matcher field the error is about, when there is one.
     pub fn field(&self) -> Option<&str> {
         match self {

@@ -1,4 +1,6 @@
-//! Validated field and object API names: the only names that reach a SOQL string.
+//! Validated field and object API names: the one validator of Salesforce API names in the
+//! workspace. SOQL text, REST paths, record bodies, mappings and Bulk API columns all take their
+//! names through [`FieldName`] and [`SObjectName`].
 
 use std::fmt;
 use std::str::FromStr;
@@ -9,6 +11,11 @@ use crate::error::{Error, Result};
 
 /// Longest accepted name (object name, or one part of a relationship path), in bytes.
 const MAX_PART_LEN: usize = 255;
+
+/// The key Salesforce reserves in JSON record bodies for record metadata (`attributes.type` names
+/// the object). No field is called that, and letting a mapping or an event write it would let the
+/// event choose the object a record is written to.
+const RECORD_METADATA_KEY: &str = "attributes";
 
 /// Words SOQL reserves; none of them can name an object or a field.
 const RESERVED: &[&str] = &[
@@ -50,6 +57,33 @@ impl FieldName {
             Ok(()) => Ok(FieldName(name)),
             Err(reason) => Err(Error::InvalidFieldName { name, reason }),
         }
+    }
+
+    /// Validates `name` as the API name of a field of the record itself, with no relationship
+    /// path: the names a record body, a REST path segment or an external-id field can carry.
+    ///
+    /// ```
+    /// use sfdc_match::FieldName;
+    ///
+    /// assert!(FieldName::new_plain("External_Id__c").is_ok());
+    /// assert!(FieldName::new_plain("Account.Name").is_err());
+    /// assert!(FieldName::new_plain("attributes").is_err());
+    /// # Ok::<(), sfdc_match::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidFieldName`] naming the field and what is wrong with it.
+    pub fn new_plain(name: impl Into<String>) -> Result<Self> {
+        let field = Self::new(name)?;
+        if field.relationship().is_some() {
+            return Err(Error::InvalidFieldName {
+                reason: "a relationship path names a field of another record; name a field of \
+                         this object"
+                    .into(),
+                name: field.0,
+            });
+        }
+        Ok(field)
     }
 
     /// Returns the name as given.
@@ -129,6 +163,15 @@ impl SObjectName {
 
 fn check_field(name: &str) -> Result<(), String> {
     let parts: Vec<&str> = name.split('.').collect();
+    if parts
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(RECORD_METADATA_KEY))
+    {
+        return Err(format!(
+            "`{RECORD_METADATA_KEY}` is the record metadata key of Salesforce's JSON record \
+             bodies, not a field"
+        ));
+    }
     match parts.as_slice() {
         [field] => {
             check_part(field)?;
@@ -308,11 +351,25 @@ mod tests {
             "AND",
             "null",
             "Select",
+            "attributes",
+            "Attributes",
+            "Account.attributes",
         ] {
             let err = FieldName::new(bad).unwrap_err();
             assert_eq!(err.field(), Some(bad), "{bad:?}");
             assert!(err.to_string().contains(&format!("{bad:?}")), "{err}");
         }
+    }
+
+    #[test]
+    fn plain_names_refuse_paths_and_the_metadata_key() {
+        assert_eq!(FieldName::new_plain("Email").unwrap().as_str(), "Email");
+        for bad in ["Account.Name", "attributes", "ATTRIBUTES", "Parent__r"] {
+            let err = FieldName::new_plain(bad).unwrap_err();
+            assert_eq!(err.field(), Some(bad), "{bad:?}");
+        }
+        let err = FieldName::new_plain("attributes").unwrap_err().to_string();
+        assert!(err.contains("record metadata key"), "{err}");
     }
 
     #[test]

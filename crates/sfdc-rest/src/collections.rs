@@ -44,7 +44,7 @@ use serde_json::Value;
 
 use crate::client::Client;
 use crate::error::{ApiError, Error, ErrorCode, Result};
-use crate::path::{check_name, encode_segment};
+use crate::path::{check_field, check_object, encode_segment};
 use crate::retry::Idempotency;
 use crate::sobjects::Record;
 
@@ -99,7 +99,7 @@ impl Client {
         records: &[Record],
         all_or_none: bool,
     ) -> Result<Vec<CollectionResult>> {
-        check_name("object name", object)?;
+        check_object(object)?;
         self.save_many(object, records, all_or_none, Kind::Create)
             .await
     }
@@ -119,7 +119,7 @@ impl Client {
         records: &[Record],
         all_or_none: bool,
     ) -> Result<Vec<CollectionResult>> {
-        check_name("object name", object)?;
+        check_object(object)?;
         if let Some(pos) = records
             .iter()
             .position(|r| !r.keys().any(|k| k.eq_ignore_ascii_case("id")))
@@ -149,8 +149,8 @@ impl Client {
         records: &[Record],
         all_or_none: bool,
     ) -> Result<Vec<CollectionResult>> {
-        check_name("object name", object)?;
-        check_name("external id field", external_id_field)?;
+        check_object(object)?;
+        check_field("external id field", external_id_field)?;
         if let Some(pos) = records
             .iter()
             .position(|r| !r.contains_key(external_id_field))
@@ -300,21 +300,16 @@ impl Client {
     }
 }
 
-/// Adds `attributes.type` unless the record already has one.
+/// Sets `attributes.type` to `object`, whatever the record carried: the object a record is
+/// written to is the caller's argument, never something a value inside the record can choose.
 fn with_type(record: &Record, object: &str) -> Record {
     let mut out = record.clone();
-    let has_type = out
-        .get("attributes")
-        .and_then(|a| a.get("type"))
-        .is_some_and(Value::is_string);
-    if !has_type {
-        let mut attrs = match out.remove("attributes") {
-            Some(Value::Object(map)) => map,
-            _ => serde_json::Map::new(),
-        };
-        attrs.insert("type".to_owned(), Value::String(object.to_owned()));
-        out.insert("attributes".to_owned(), Value::Object(attrs));
-    }
+    let mut attrs = match out.remove("attributes") {
+        Some(Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    attrs.insert("type".to_owned(), Value::String(object.to_owned()));
+    out.insert("attributes".to_owned(), Value::Object(attrs));
     out
 }
 
@@ -410,7 +405,8 @@ mod tests {
         let r: Record =
             serde_json::from_value(json!({"attributes": {"type": "Contact"}, "LastName": "B"}))
                 .unwrap();
-        assert_eq!(with_type(&r, "Account")["attributes"]["type"], "Contact");
+        // A record cannot redirect itself to another object.
+        assert_eq!(with_type(&r, "Account")["attributes"]["type"], "Account");
     }
 
     #[test]

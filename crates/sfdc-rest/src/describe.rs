@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
 use crate::error::Result;
-use crate::path::check_name;
+use crate::path::check_object;
 
 /// The answer of `GET sobjects` (describe global).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -203,7 +203,7 @@ impl Client {
     /// object.
     #[tracing::instrument(level = "debug", skip_all, fields(sobject = object))]
     pub async fn describe(&self, object: &str) -> Result<Arc<SObjectDescribe>> {
-        check_name("object name", object)?;
+        check_object(object)?;
         let key = object.to_ascii_lowercase();
         let cell = self.inner.describe.cell(&key);
         let described = cell

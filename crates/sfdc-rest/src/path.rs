@@ -2,33 +2,28 @@
 
 use crate::error::{Error, Result};
 
-/// Longest object or field API name accepted (Salesforce names are at most 40 characters plus
-/// namespace prefix and suffix).
-const MAX_NAME_LEN: usize = 120;
+/// Checks an object name that goes into a REST path with the workspace's one name validator,
+/// [`sfdc_match::SObjectName`]: never slashes, dots or spaces.
+pub(crate) fn check_object(name: &str) -> Result<()> {
+    sfdc_match::SObjectName::new(name)
+        .map(drop)
+        .map_err(|e| invalid("object name", name, &e))
+}
 
-/// Checks an object or field API name: ASCII letters, digits and underscores, starting with a letter
-/// (e.g. `Account`, `ns__Thing__c`, `External_Id__c`). Never slashes, dots or spaces.
-pub(crate) fn check_name(kind: &'static str, name: &str) -> Result<()> {
-    let invalid = |reason: &str| Error::InvalidInput {
+/// Checks a field name of the record itself (e.g. an external-id field) that goes into a REST
+/// path, with [`sfdc_match::FieldName::new_plain`]: no relationship path, never `attributes`.
+pub(crate) fn check_field(kind: &'static str, name: &str) -> Result<()> {
+    sfdc_match::FieldName::new_plain(name)
+        .map(drop)
+        .map_err(|e| invalid(kind, name, &e))
+}
+
+fn invalid(kind: &'static str, name: &str, e: &sfdc_match::Error) -> Error {
+    Error::InvalidInput {
         kind,
         value: name.to_owned(),
-        reason: reason.to_owned(),
-    };
-    if name.is_empty() {
-        return Err(invalid("must not be empty"));
+        reason: e.reason().map_or_else(|| e.to_string(), str::to_owned),
     }
-    if name.len() > MAX_NAME_LEN {
-        return Err(invalid("is too long"));
-    }
-    if !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
-        return Err(invalid("must start with a letter"));
-    }
-    if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-        return Err(invalid(
-            "may only contain ASCII letters, digits and underscores",
-        ));
-    }
-    Ok(())
 }
 
 /// Percent-encodes a value (record id, external-id value) as one path segment.
@@ -61,7 +56,7 @@ mod tests {
     #[test]
     fn names() {
         for ok in ["Account", "ns__Thing__c", "External_Id__c", "A1"] {
-            assert!(check_name("object name", ok).is_ok(), "{ok}");
+            assert!(check_object(ok).is_ok(), "{ok}");
         }
         for bad in [
             "",
@@ -73,7 +68,11 @@ mod tests {
             "_x",
             "Ä",
         ] {
-            assert!(check_name("object name", bad).is_err(), "{bad}");
+            assert!(check_object(bad).is_err(), "{bad}");
+        }
+        assert!(check_field("external id field", "External_Id__c").is_ok());
+        for bad in ["attributes", "Account.Name", "a/b"] {
+            assert!(check_field("external id field", bad).is_err(), "{bad}");
         }
     }
 

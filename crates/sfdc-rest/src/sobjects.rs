@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::path::{check_name, encode_segment};
+use crate::path::{check_field, check_object, encode_segment};
 
 /// A record as JSON: field API name to value (Salesforce adds an `attributes` object on reads).
 pub type Record = serde_json::Map<String, serde_json::Value>;
@@ -52,7 +52,7 @@ impl Client {
     /// unknown object); the errors of [`crate::RequestBuilder::send`].
     #[tracing::instrument(level = "debug", skip_all, fields(sobject = object))]
     pub async fn create<T: Serialize + ?Sized>(&self, object: &str, fields: &T) -> Result<String> {
-        check_name("object name", object)?;
+        check_object(object)?;
         let saved: SaveResult = self
             .request(Method::POST, &format!("sobjects/{object}"))
             .path_template("sobjects/{object}")
@@ -72,9 +72,9 @@ impl Client {
     /// when the record does not exist; `MALFORMED_ID` for a bad id.
     #[tracing::instrument(level = "debug", skip_all, fields(sobject = object))]
     pub async fn retrieve(&self, object: &str, id: &str, fields: &[&str]) -> Result<Record> {
-        check_name("object name", object)?;
+        check_object(object)?;
         for field in fields {
-            check_name("field name", field)?;
+            check_field("field name", field)?;
         }
         let id = encode_segment("record id", id)?;
         let mut req = self
@@ -99,7 +99,7 @@ impl Client {
         id: &str,
         fields: &T,
     ) -> Result<()> {
-        check_name("object name", object)?;
+        check_object(object)?;
         let id = encode_segment("record id", id)?;
         self.request(Method::PATCH, &format!("sobjects/{object}/{id}"))
             .path_template("sobjects/{object}/{id}")
@@ -119,7 +119,7 @@ impl Client {
     /// As [`Client::retrieve`]; [`Error::is_not_found`] for `ENTITY_IS_DELETED` / `NOT_FOUND`.
     #[tracing::instrument(level = "debug", skip_all, fields(sobject = object))]
     pub async fn delete(&self, object: &str, id: &str) -> Result<()> {
-        check_name("object name", object)?;
+        check_object(object)?;
         let id = encode_segment("record id", id)?;
         self.request(Method::DELETE, &format!("sobjects/{object}/{id}"))
             .path_template("sobjects/{object}/{id}")
@@ -147,8 +147,8 @@ impl Client {
         value: &str,
         fields: &T,
     ) -> Result<UpsertOutcome> {
-        check_name("object name", object)?;
-        check_name("external id field", external_id_field)?;
+        check_object(object)?;
+        check_field("external id field", external_id_field)?;
         let value = encode_segment("external id value", value)?;
         let resp = self
             .request(

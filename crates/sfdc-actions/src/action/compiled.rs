@@ -47,7 +47,7 @@ struct CompiledBulk {
 impl Action {
     pub(super) fn compile<F: ActionFields>(settings: &ActionSettings<F>) -> Result<Action> {
         let object = settings.fields.object().to_owned();
-        validate_name(&object, false, "object API name").map_err(|e| e.at("fields.object"))?;
+        validate_name(&object, false, OBJECT_NAME).map_err(|e| e.at("fields.object"))?;
 
         let trigger = if settings.trigger.trim().is_empty() {
             None
@@ -356,24 +356,20 @@ fn check_scalar(field: &str, value: &Value) -> Result<()> {
     })
 }
 
-/// Checks a Salesforce API name: a letter, then letters, digits and underscores (`__c`, `ns__X__c`
-/// included); with `dotted`, relationship paths such as `Account.Name` too.
+/// Checks a Salesforce API name with the workspace's one validator ([`sfdc_match::FieldName`],
+/// [`sfdc_match::SObjectName`]); `dotted` admits relationship paths such as `Account.Name`.
 fn validate_name(name: &str, dotted: bool, what: &str) -> Result<()> {
-    let valid_part = |part: &str| {
-        let mut chars = part.chars();
-        chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+    let checked = match what {
+        OBJECT_NAME => sfdc_match::SObjectName::new(name).map(drop),
+        _ if dotted => sfdc_match::FieldName::new(name).map(drop),
+        _ => sfdc_match::FieldName::new_plain(name).map(drop),
     };
-    let valid = if dotted {
-        name.split('.').all(valid_part)
-    } else {
-        valid_part(name)
-    };
-    if valid {
-        Ok(())
-    } else {
-        Err(Error::config(format!(
-            "`{name}` is not a valid {what}: use letters, digits and underscores, starting with a letter (custom names end in __c)"
-        )))
-    }
+    checked.map_err(|e| {
+        let reason = e.reason().map_or_else(|| e.to_string(), str::to_owned);
+        Error::config(format!(
+            "`{name}` is not a valid {what}: {reason}; use the API name as shown in Salesforce Setup (custom names end in __c)"
+        ))
+    })
 }
+
+const OBJECT_NAME: &str = "object API name";
