@@ -119,7 +119,17 @@ impl Error {
     /// [`sfdc_rest::Error::is_retryable`] for REST failures (5xx, `UNABLE_TO_LOCK_ROW`,
     /// transport). False for job failures, timeouts and configuration or spool errors.
     pub fn is_retryable(&self) -> bool {
-        self.rest().is_some_and(sfdc_rest::Error::is_retryable)
+        self.verdict() == sfdc_rest::retry::Verdict::Retry
+    }
+
+    /// Returns what this failure means for sending the same request again: the `sfdc-rest` retry
+    /// table's verdict for a request error, [`sfdc_rest::retry::Verdict::Permanent`] for anything
+    /// else (a failed job, a poll timeout, bad input).
+    pub fn verdict(&self) -> sfdc_rest::retry::Verdict {
+        self.rest().map_or(
+            sfdc_rest::retry::Verdict::Permanent,
+            sfdc_rest::Error::verdict,
+        )
     }
 
     /// Returns true for authentication failures (token request failed, or 401 after a refresh).

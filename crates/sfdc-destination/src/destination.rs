@@ -226,12 +226,7 @@ impl Destination {
                     continue;
                 };
                 let slot = outcome.results.len();
-                let pending = Failure {
-                    http_status: 500,
-                    code: "NOT_EXECUTED".to_owned(),
-                    message: "the operation was planned but not executed".to_owned(),
-                    retryable: true,
-                };
+                let pending = Failure::not_executed();
                 let failure = match &planned {
                     Ok(_) => pending,
                     Err(e) => Failure::planning(e),

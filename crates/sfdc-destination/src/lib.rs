@@ -16,7 +16,21 @@
 //!   [`Destination::send_events`] (typed [`sfdc_actions::Event`]s); [`Destination::api_calls`].
 //! - [`EventOutcome`], [`ActionOutcome`], [`EventStatus`], [`OutcomeStatus`]: per-event
 //!   results (serde `Serialize`).
+//! - [`OutcomeCode`]: the typed error code of a failed action (a Salesforce [`ErrorCode`] or
+//!   one of the destination's own).
 //! - [`Error`], [`Result`]: setup failures only; per-event problems are outcomes.
+//! - [`rest`], [`actions`], [`bulk`], [`matching`]: the crates this facade's signatures use,
+//!   re-exported, so `sfdc-destination` is the only dependency a program needs:
+//!
+//! ```
+//! use sfdc_destination::actions::LeadConfig;
+//! use sfdc_destination::rest::{Client, Idempotency};
+//!
+//! let lead = LeadConfig::default().compile().map(|_| ());
+//! assert!(lead.is_ok());
+//! let _: Option<Client> = None;
+//! assert_ne!(Idempotency::NotIdempotent, Idempotency::Safe);
+//! ```
 //!
 //! # How a batch runs
 //!
@@ -75,13 +89,33 @@
 //! `sfdc_destination.group` span per group (object, operation, bulk, records). Never bodies or
 //! secrets. The crate installs no subscriber.
 
+mod code;
 mod destination;
 mod error;
 mod execute;
 mod outcome;
 mod settings;
 
+pub use code::OutcomeCode;
 pub use destination::{Destination, DestinationBuilder};
 pub use error::{Error, Result};
 pub use outcome::{ActionOutcome, EventOutcome, EventStatus, OutcomeStatus};
 pub use settings::{AuthSettings, Settings};
+
+/// The REST/SOQL client this facade runs on (`sfdc-rest`), re-exported so that depending on
+/// `sfdc-destination` alone is enough: `sfdc_destination::rest::Client`,
+/// `sfdc_destination::rest::ErrorCode`, ...
+pub use sfdc_rest as rest;
+
+/// The event model, mappings and actions (`sfdc-actions`): `sfdc_destination::actions::LeadConfig`,
+/// `sfdc_destination::actions::Event`, ...
+pub use sfdc_actions as actions;
+
+/// The Bulk API 2.0 client (`sfdc-bulk`) that runs subscriptions with Bulk enabled.
+pub use sfdc_bulk as bulk;
+
+/// Record matchers to SOQL and the workspace's API-name validator (`sfdc-match`).
+pub use sfdc_match as matching;
+
+pub use sfdc_actions::{ActionConfig, ActionKind, Event, Operation};
+pub use sfdc_rest::{Client, ErrorCode};

@@ -3,6 +3,8 @@
 use serde::Serialize;
 use sfdc_actions::{ActionKind, Operation};
 
+use crate::code::OutcomeCode;
+
 /// What one action did for one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -55,7 +57,7 @@ pub struct ActionOutcome {
     pub http_status: u16,
     /// Salesforce (or destination) error code of a failure, e.g. `REQUIRED_FIELD_MISSING`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub error_code: Option<String>,
+    pub error_code: Option<OutcomeCode>,
     /// Error message of a failure.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,

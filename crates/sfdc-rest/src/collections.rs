@@ -356,11 +356,11 @@ impl ChunkFailure {
     /// [`ErrorCode::RequestRejected`].
     fn record_errors(&self, idempotency: Idempotency) -> Vec<ApiError> {
         let err = &self.err;
-        if !err.api_errors().is_empty() {
-            return err.api_errors().to_vec();
-        }
         let unknown = err.is_outcome_unknown()
             || (self.answered && idempotency == Idempotency::NotIdempotent);
+        if !unknown && !err.api_errors().is_empty() {
+            return err.api_errors().to_vec();
+        }
         let (error_code, message) = if unknown {
             (
                 ErrorCode::OutcomeUnknown,
@@ -368,7 +368,7 @@ impl ChunkFailure {
                     "the request was sent but its response was lost, so this record may have been created; look it up before creating it again ({err})"
                 ),
             )
-        } else if err.is_retryable() || err.is_throttled() {
+        } else if err.verdict().is_resendable() {
             (ErrorCode::RequestFailed, err.to_string())
         } else {
             (ErrorCode::RequestRejected, err.to_string())

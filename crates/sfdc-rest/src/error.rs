@@ -11,7 +11,7 @@ use std::str::FromStr;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use crate::retry::Idempotency;
+use crate::retry::{Failure, Idempotency, Verdict, classify};
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -71,6 +71,9 @@ pub enum Error {
         /// The parsed Salesforce errors; for a non-JSON body (e.g. an HTML proxy page) one
         /// synthesised entry with code `ERROR_HTTP_<status>` and an excerpt of the body.
         errors: Vec<ApiError>,
+        /// The idempotency class of the request that got this answer, which decides with the
+        /// status and code whether it may be sent again ([`Error::verdict`]).
+        idempotency: Idempotency,
     },
 
     /// The client refused to make a call because the configured share of the daily API allocation
@@ -152,44 +155,77 @@ impl Error {
     /// single error object, or as an OAuth-style `{"error","error_description"}` object; anything else
     /// (HTML from a proxy, plain text, empty) becomes one error with code `ERROR_HTTP_<status>` and a
     /// short excerpt of the body.
+    ///
+    /// The error is classified as the answer to an idempotent request; the transport uses
+    /// [`Error::from_response_to`] with the request's real class.
     pub fn from_response(status: StatusCode, body: &[u8]) -> Self {
+        Self::from_response_to(status, body, Idempotency::Idempotent)
+    }
+
+    /// Like [`Error::from_response`], for a request of the given idempotency class.
+    pub fn from_response_to(status: StatusCode, body: &[u8], idempotency: Idempotency) -> Self {
         Self::Api {
             status,
             errors: parse_error_body(status, body),
+            idempotency,
+        }
+    }
+
+    /// Returns what this failure means for sending the same request again, from the one retry
+    /// table ([`crate::retry::classify`]); every predicate below agrees with it.
+    pub fn verdict(&self) -> Verdict {
+        match self {
+            Self::Transport {
+                sent, idempotency, ..
+            } => {
+                let failure = if *sent {
+                    Failure::NoResponse
+                } else {
+                    Failure::NotSent
+                };
+                classify(*idempotency, &failure)
+            }
+            Self::Api {
+                status,
+                errors,
+                idempotency,
+            } => classify(
+                *idempotency,
+                &Failure::Response {
+                    status: *status,
+                    error_code: errors.first().map(|e| &e.error_code),
+                    retry_after: None,
+                },
+            ),
+            Self::Auth {
+                code, description, ..
+            } if code == "invalid_grant"
+                && description
+                    .to_ascii_lowercase()
+                    .contains("already being processed") =>
+            {
+                Verdict::Retry
+            }
+            Self::BudgetExceeded { .. } => Verdict::RetryLater,
+            _ => Verdict::Permanent,
         }
     }
 
     /// Returns `true` when sending the same request again later may succeed and cannot duplicate
     /// data.
     ///
-    /// True for: HTTP 500/502/503/504; `UNABLE_TO_LOCK_ROW`; transport failures before the request
-    /// was sent, and transport failures after it may have been sent for safe and idempotent
-    /// requests (reads, updates, upserts, deletes); and the OAuth `invalid_grant` "token request is
-    /// already being processed" answer.
+    /// True when [`Error::verdict`] is [`Verdict::Retry`]: HTTP 503, 420, 429; `UNABLE_TO_LOCK_ROW`;
+    /// HTTP 500/502/504 of safe and idempotent requests; transport failures before the request
+    /// was sent, and after it may have been sent for safe and idempotent requests (reads,
+    /// updates, upserts, deletes); and the OAuth `invalid_grant` "token request is already being
+    /// processed" answer.
     ///
-    /// False for a transport failure after a non-idempotent request (POST create, Collections
-    /// create) may have been sent: Salesforce may have applied it, and resending may create a
-    /// duplicate; see [`Error::is_outcome_unknown`]. False for throttling
+    /// False for a transport failure or a gateway status (500/502/504) after a non-idempotent
+    /// request (POST create, Collections create) may have been sent: Salesforce may have applied
+    /// it, and resending may create a duplicate; see [`Error::is_outcome_unknown`]. False for throttling
     /// (`REQUEST_LIMIT_EXCEEDED`, [`Error::BudgetExceeded`]): waiting minutes or hours is needed.
     pub fn is_retryable(&self) -> bool {
-        match self {
-            Self::Transport { .. } => !self.is_outcome_unknown(),
-            Self::Auth {
-                code, description, ..
-            } => {
-                code == "invalid_grant"
-                    && description
-                        .to_ascii_lowercase()
-                        .contains("already being processed")
-            }
-            Self::Api { status, errors } => {
-                matches!(status.as_u16(), 500 | 502 | 503 | 504)
-                    || errors
-                        .iter()
-                        .any(|e| e.error_code == ErrorCode::UnableToLockRow)
-            }
-            _ => false,
-        }
+        self.verdict() == Verdict::Retry
     }
 
     /// Returns `true` for authentication failures: [`Error::Auth`], HTTP 401, or the codes
@@ -200,7 +236,7 @@ impl Error {
     pub fn is_auth(&self) -> bool {
         match self {
             Self::Auth { .. } => true,
-            Self::Api { status, errors } => {
+            Self::Api { status, errors, .. } => {
                 *status == StatusCode::UNAUTHORIZED
                     || errors.iter().any(|e| {
                         matches!(
@@ -221,7 +257,7 @@ impl Error {
     pub fn is_throttled(&self) -> bool {
         match self {
             Self::BudgetExceeded { .. } => true,
-            Self::Api { status, errors } => {
+            Self::Api { status, errors, .. } => {
                 matches!(status.as_u16(), 420 | 429)
                     || errors
                         .iter()
@@ -235,7 +271,7 @@ impl Error {
     /// unknown object or external-id field) or a `NOT_FOUND` / `ENTITY_IS_DELETED` code.
     pub fn is_not_found(&self) -> bool {
         match self {
-            Self::Api { status, errors } => {
+            Self::Api { status, errors, .. } => {
                 *status == StatusCode::NOT_FOUND
                     || errors.iter().any(|e| {
                         matches!(
@@ -257,21 +293,15 @@ impl Error {
 
     /// Returns `true` when a non-idempotent request (POST create, Collections create, or a request
     /// marked [`Idempotency::NotIdempotent`]) may have been applied by Salesforce but no usable
-    /// response arrived: a [`Error::Transport`] failure after the request was sent.
+    /// response arrived: a [`Error::Transport`] failure after the request was sent, or a gateway
+    /// status (500, 502, 504) that may have come after the commit ([`Verdict::OutcomeUnknown`]).
     ///
     /// The outcome is unknown: the record may exist. Do **not** resend the request (it may create a
     /// duplicate; [`Error::is_retryable`] is false). Look the record up instead, e.g. by an
     /// external id or another unique field, and create it only if it is not there (or use an
     /// upsert by external id, which is safe to resend).
     pub fn is_outcome_unknown(&self) -> bool {
-        matches!(
-            self,
-            Self::Transport {
-                sent: true,
-                idempotency: Idempotency::NotIdempotent,
-                ..
-            }
-        )
+        self.verdict() == Verdict::OutcomeUnknown
     }
 
     /// Returns the HTTP status of the response that caused this error, when there was one.
@@ -443,6 +473,8 @@ error_codes! {
     InvalidJobState => "INVALIDJOBSTATE",
     /// `API_ERROR`: generic API error (often Bulk API).
     ApiError => "API_ERROR",
+    /// `SERVER_UNAVAILABLE`: the server is temporarily unavailable (HTTP 503); retry later.
+    ServerUnavailable => "SERVER_UNAVAILABLE",
     /// `OUTCOME_UNKNOWN`: a client-side code, never sent by Salesforce. A non-idempotent request
     /// (a Collections create chunk) was sent but its response was lost, so the record may or may
     /// not have been created. Not retryable: look the record up before creating it again.
@@ -455,6 +487,45 @@ error_codes! {
     /// as a whole without an error body and resending it as is will not help (e.g. no token could
     /// be obtained). Not retryable.
     RequestRejected => "REQUEST_REJECTED",
+}
+
+impl ErrorCode {
+    /// Returns the HTTP status carried by a client-side `ERROR_HTTP_<status>` code (the code
+    /// given to a non-JSON error body), e.g. 502 for `ERROR_HTTP_502`.
+    pub fn synthetic_status(&self) -> Option<StatusCode> {
+        match self {
+            Self::Other(s) => s
+                .strip_prefix("ERROR_HTTP_")
+                .and_then(|n| n.parse::<u16>().ok())
+                .and_then(|n| StatusCode::from_u16(n).ok()),
+            _ => None,
+        }
+    }
+
+    /// Returns what a record failing with this code means for sending it again (the retry
+    /// table's [`Failure::Record`] row, for an idempotent write).
+    pub fn verdict(&self) -> Verdict {
+        classify(
+            Idempotency::Idempotent,
+            &Failure::Record { error_code: self },
+        )
+    }
+
+    /// Returns the HTTP status Salesforce answers a single-record request failing with this
+    /// code: 404 for `NOT_FOUND` / `ENTITY_IS_DELETED`, 403 for `REQUEST_LIMIT_EXCEEDED`, 401 for
+    /// session errors, 503 for `SERVER_UNAVAILABLE` and `REQUEST_FAILED`, 409 for
+    /// `UNABLE_TO_LOCK_ROW` and `OUTCOME_UNKNOWN`, the carried status of `ERROR_HTTP_<status>`,
+    /// and 400 for any other code.
+    pub fn http_status(&self) -> StatusCode {
+        match self {
+            Self::NotFound | Self::EntityIsDeleted => StatusCode::NOT_FOUND,
+            Self::RequestLimitExceeded => StatusCode::FORBIDDEN,
+            Self::InvalidSessionId | Self::InvalidAuthHeader => StatusCode::UNAUTHORIZED,
+            Self::UnableToLockRow | Self::OutcomeUnknown => StatusCode::CONFLICT,
+            Self::ServerUnavailable | Self::RequestFailed => StatusCode::SERVICE_UNAVAILABLE,
+            other => other.synthetic_status().unwrap_or(StatusCode::BAD_REQUEST),
+        }
+    }
 }
 
 impl FromStr for ErrorCode {
@@ -585,6 +656,46 @@ fn body_excerpt(status: StatusCode, body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn predicates_follow_the_one_retry_table() {
+        use crate::retry::{Decision, RetryConfig, decide};
+        for (status, idem, verdict) in [
+            (502, Idempotency::NotIdempotent, Verdict::OutcomeUnknown),
+            (502, Idempotency::Idempotent, Verdict::Retry),
+            (503, Idempotency::NotIdempotent, Verdict::Retry),
+            (400, Idempotency::Safe, Verdict::Permanent),
+        ] {
+            let status = StatusCode::from_u16(status).unwrap();
+            let err = Error::from_response_to(status, b"<html>", idem);
+            assert_eq!(err.verdict(), verdict, "{status} {idem:?}");
+            assert_eq!(err.is_retryable(), verdict == Verdict::Retry);
+            assert_eq!(err.is_outcome_unknown(), verdict == Verdict::OutcomeUnknown);
+            let failure = Failure::Response {
+                status,
+                error_code: err.error_code(),
+                retry_after: None,
+            };
+            let looped = decide(
+                idem,
+                &failure,
+                1,
+                Default::default(),
+                &RetryConfig::default(),
+                0.0,
+            );
+            assert_eq!(
+                matches!(looped, Decision::RetryAfter(_)),
+                err.is_retryable()
+            );
+        }
+        let throttled = Error::from_response(
+            StatusCode::FORBIDDEN,
+            br#"[{"errorCode":"REQUEST_LIMIT_EXCEEDED","message":"x"}]"#,
+        );
+        assert_eq!(throttled.verdict(), Verdict::RetryLater);
+        assert!(!throttled.is_retryable() && throttled.verdict().is_resendable());
+    }
 
     #[test]
     fn parses_rest_error_array() {

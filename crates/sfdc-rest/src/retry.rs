@@ -4,18 +4,12 @@
 //! the send loop in the transport passes what happened and a jitter sample, and sleeps for the
 //! returned delay.
 //!
-//! What is retried (within [`RetryConfig::max_attempts`]):
-//! - a connection failure before the request was sent, for every request;
-//! - a timeout or connection reset after sending, only for [`Idempotency::Safe`] and
-//!   [`Idempotency::Idempotent`] requests (a POST create could have been applied);
-//! - HTTP 500, 502, 503, 504 and the error code `UNABLE_TO_LOCK_ROW`, only for safe and idempotent
-//!   requests;
-//! - HTTP 429 and 420 (rate limited at the edge), only for safe and idempotent requests, honouring
-//!   `Retry-After`.
-//!
-//! Never retried: `403 REQUEST_LIMIT_EXCEEDED` (throttling: surfaced at once), 401 (the transport
-//! refreshes the token once instead), any other 4xx, and a `Retry-After` longer than the maximum
-//! backoff delay (the error is surfaced instead of waiting).
+//! What is retried is what the one retry table, [`classify`], calls [`Verdict::Retry`] (see the
+//! table in its module docs), within [`RetryConfig::max_attempts`] and
+//! [`RetryConfig::max_elapsed`], honouring `Retry-After`. Never retried by the loop: throttling
+//! (`403 REQUEST_LIMIT_EXCEEDED`, [`Verdict::RetryLater`]: surfaced at once), a request whose
+//! outcome is unknown (a create sent without an answer), 401 (the transport refreshes the token
+//! instead), any other 4xx, and a `Retry-After` longer than the maximum backoff delay.
 
 use std::time::Duration;
 
@@ -23,6 +17,10 @@ use http::{Method, StatusCode};
 
 use crate::backoff::BackoffConfig;
 use crate::error::ErrorCode;
+
+mod table;
+
+pub use table::{Verdict, classify};
 
 /// Whether a request can safely be sent more than once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,10 +43,6 @@ impl Idempotency {
             Method::PUT | Method::PATCH | Method::DELETE => Self::Idempotent,
             _ => Self::NotIdempotent,
         }
-    }
-
-    fn replayable(self) -> bool {
-        !matches!(self, Self::NotIdempotent)
     }
 }
 
@@ -85,6 +79,7 @@ impl RetryConfig {
 
 /// What went wrong with one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Failure<'a> {
     /// The connection failed before the request was sent (DNS, connect refused, TLS handshake).
     NotSent,
@@ -98,6 +93,12 @@ pub enum Failure<'a> {
         error_code: Option<&'a ErrorCode>,
         /// The `Retry-After` delay, if the response carried one in seconds.
         retry_after: Option<Duration>,
+    },
+    /// Salesforce answered, and reported this record (a Collections item, a Bulk result row) as
+    /// failed with this code; nothing of the record was applied.
+    Record {
+        /// The record's first error code.
+        error_code: &'a ErrorCode,
     },
 }
 
@@ -130,25 +131,20 @@ pub fn decide(
     if attempt >= config.max_attempts {
         return Decision::Stop;
     }
+    if classify(idempotency, failure) != Verdict::Retry {
+        return Decision::Stop;
+    }
     let backoff = config.backoff.delay(attempt, jitter);
     let delay = match failure {
-        Failure::NotSent => Some(backoff),
-        Failure::NoResponse => idempotency.replayable().then_some(backoff),
         Failure::Response {
-            status,
-            error_code,
-            retry_after,
-        } => {
-            if !idempotency.replayable() || !retryable_response(*status, *error_code) {
-                None
-            } else {
-                match retry_after {
-                    Some(wait) if *wait > config.backoff.max_delay => None,
-                    Some(wait) => Some(backoff.max(*wait)),
-                    None => Some(backoff),
-                }
-            }
-        }
+            retry_after: Some(wait),
+            ..
+        } if *wait > config.backoff.max_delay => None,
+        Failure::Response {
+            retry_after: Some(wait),
+            ..
+        } => Some(backoff.max(*wait)),
+        _ => Some(backoff),
     };
     match delay {
         Some(delay)
@@ -159,14 +155,6 @@ pub fn decide(
             Decision::RetryAfter(delay.min(config.backoff.max_delay))
         }
         _ => Decision::Stop,
-    }
-}
-
-fn retryable_response(status: StatusCode, code: Option<&ErrorCode>) -> bool {
-    match code {
-        Some(ErrorCode::RequestLimitExceeded) => false,
-        Some(ErrorCode::UnableToLockRow) => true,
-        _ => matches!(status.as_u16(), 420 | 429 | 500 | 502 | 503 | 504),
     }
 }
 
@@ -220,9 +208,11 @@ mod tests {
             (Idempotent, resp(502, None), retry),
             (Idempotent, resp(503, None), retry),
             (Safe, resp(504, None), retry),
-            (NotIdempotent, resp(503, None), Decision::Stop),
+            // Refused before it was applied: safe to resend even for a create.
+            (NotIdempotent, resp(503, None), retry),
+            (NotIdempotent, resp(502, None), Decision::Stop),
             (Idempotent, resp(400, Some(&lock)), retry),
-            (NotIdempotent, resp(400, Some(&lock)), Decision::Stop),
+            (NotIdempotent, resp(400, Some(&lock)), retry),
             (Safe, resp(403, Some(&limit)), Decision::Stop),
             (Safe, resp(401, Some(&session)), Decision::Stop),
             (Safe, resp(400, Some(&malformed)), Decision::Stop),
@@ -360,8 +350,10 @@ mod tests {
             };
             let d = decide(idem, &failure, attempt, Duration::from_millis(elapsed), &config, jitter);
             if let Decision::RetryAfter(delay) = d {
-                // NotIdempotent is never retried once it may have been sent.
-                prop_assert!(idem != NotIdempotent || failure == Failure::NotSent);
+                // The loop retries exactly what the table calls Retry.
+                prop_assert_eq!(classify(idem, &failure), Verdict::Retry);
+                // NotIdempotent is never retried once it may have been applied.
+                prop_assert!(idem != NotIdempotent || failure != Failure::NoResponse);
                 // The attempt limit is never exceeded.
                 prop_assert!(attempt < config.max_attempts);
                 // No delay is above the maximum.

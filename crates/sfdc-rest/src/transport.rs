@@ -316,7 +316,7 @@ impl RequestBuilder {
                         Ok(b) => b,
                         Err(e) => return Err(Error::transport(e, true, idempotency)),
                     };
-                    let err = Error::from_response(status, &body);
+                    let err = Error::from_response_to(status, &body, idempotency);
                     tracing::debug!(attempt, status = status.as_u16(), code = ?err.error_code().map(ErrorCode::as_str), "error response");
                     if status == StatusCode::UNAUTHORIZED
                         && !refreshed

@@ -69,7 +69,7 @@ async fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
                     outcome.index,
                     outcome.message_id.as_deref().unwrap_or("-"),
                     r.http_status,
-                    r.error_code.as_deref().unwrap_or("-"),
+                    r.error_code.as_ref().map(|c| c.as_str()).unwrap_or("-"),
                     r.message.as_deref().unwrap_or("-")
                 ));
             }

@@ -1,26 +1,23 @@
 //! [`Failure`]: why one action failed for one event, mapped from every error source.
+//!
+//! Whether a failure may be resent comes from `sfdc-rest`'s one retry table
+//! ([`sfdc_rest::retry::classify`], through [`sfdc_rest::Error::verdict`] and
+//! [`ErrorCode::verdict`]); nothing here reads error codes to decide.
 
+use sfdc_rest::retry::Verdict;
 use sfdc_rest::{ApiError, ErrorCode};
+
+use crate::code::OutcomeCode;
 
 /// The failure part of an [`crate::ActionOutcome`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Failure {
     pub(crate) http_status: u16,
-    pub(crate) code: String,
+    pub(crate) code: OutcomeCode,
     pub(crate) message: String,
     pub(crate) retryable: bool,
 }
 
-/// Error code of an event the action could not plan (missing field, bad value, ...).
-pub(crate) const INVALID_EVENT: &str = "INVALID_EVENT";
-/// Error code of a record matcher `sfdc-match` rejected (bad field name, value type, length).
-pub(crate) const INVALID_RECORD_MATCHER: &str = "INVALID_RECORD_MATCHER";
-/// Error code of an update, delete or upsert-by-Id whose lookup found no record.
-pub(crate) const NOT_FOUND: &str = "NOT_FOUND";
-/// Error code of a lookup that found several records (status 300).
-pub(crate) const MULTIPLE_MATCHES: &str = "MULTIPLE_MATCHES";
-/// Error code of a Bulk API record that Salesforce did not process.
-pub(crate) const UNPROCESSED: &str = "BULK_UNPROCESSED";
 /// HTTP-style status of an outcome-unknown failure (a create sent, response lost): 409, because the
 /// record may already exist. Deliberately not 5xx, so a pipeline keyed on the status does not resend.
 pub(crate) const OUTCOME_UNKNOWN_STATUS: u16 = 409;
@@ -30,7 +27,7 @@ impl Failure {
     pub(crate) fn planning(e: &sfdc_actions::Error) -> Failure {
         Failure {
             http_status: e.status(),
-            code: INVALID_EVENT.to_owned(),
+            code: OutcomeCode::InvalidEvent,
             message: e.to_string(),
             retryable: e.is_retryable(),
         }
@@ -40,7 +37,7 @@ impl Failure {
     pub(crate) fn matcher(e: &sfdc_match::Error) -> Failure {
         Failure {
             http_status: 400,
-            code: INVALID_RECORD_MATCHER.to_owned(),
+            code: OutcomeCode::InvalidRecordMatcher,
             message: e.to_string(),
             retryable: e.is_retryable(),
         }
@@ -50,7 +47,7 @@ impl Failure {
     pub(crate) fn not_found(object: &str) -> Failure {
         Failure {
             http_status: 404,
-            code: NOT_FOUND.to_owned(),
+            code: ErrorCode::NotFound.into(),
             message: format!("no {object} record matches the record matchers"),
             retryable: false,
         }
@@ -60,7 +57,7 @@ impl Failure {
     pub(crate) fn multiple(object: &str, ids: &[String]) -> Failure {
         Failure {
             http_status: 300,
-            code: MULTIPLE_MATCHES.to_owned(),
+            code: OutcomeCode::MultipleMatches,
             message: format!(
                 "{} {object} records match the record matchers ({}); the operation was not performed: make the matchers unique",
                 ids.len(),
@@ -70,18 +67,28 @@ impl Failure {
         }
     }
 
+    /// The action was planned but not (yet) executed.
+    pub(crate) fn not_executed() -> Failure {
+        Failure {
+            http_status: 500,
+            code: OutcomeCode::NotExecuted,
+            message: "the operation was planned but not executed".to_owned(),
+            retryable: true,
+        }
+    }
+
     /// A whole request failed: every event of the request gets this.
     ///
-    /// Retryable when the client says so ([`sfdc_rest::Error::is_retryable`]) or when the org
-    /// is throttling ([`sfdc_rest::Error::is_throttled`]: the event itself is fine, send it
-    /// again once the allocation recovers). A create that was sent but whose response was lost
-    /// ([`sfdc_rest::Error::is_outcome_unknown`]) is `OUTCOME_UNKNOWN`, not retryable: the
+    /// Retryable when the retry table says resending is safe ([`Verdict::is_resendable`]: retry
+    /// now, or once a throttled org's allocation recovers). A create that was sent but whose
+    /// response was lost ([`Verdict::OutcomeUnknown`]) is `OUTCOME_UNKNOWN`, not retryable: the
     /// record may exist, and resending the event could duplicate it.
     pub(crate) fn request(e: &sfdc_rest::Error) -> Failure {
-        if e.is_outcome_unknown() {
+        let verdict = e.verdict();
+        if verdict == Verdict::OutcomeUnknown {
             return Failure {
                 http_status: OUTCOME_UNKNOWN_STATUS,
-                code: ErrorCode::OutcomeUnknown.as_str().to_owned(),
+                code: ErrorCode::OutcomeUnknown.into(),
                 message: format!(
                     "the create was sent to Salesforce but its response was lost, so the record may have been created; it was not sent again: look the record up before sending this event again ({e})"
                 ),
@@ -89,42 +96,35 @@ impl Failure {
             };
         }
         let code = match e.error_code() {
-            Some(code) => code.as_str().to_owned(),
-            None if e.is_throttled() => "REQUEST_LIMIT_EXCEEDED".to_owned(),
-            None if e.is_auth() => "AUTH_FAILED".to_owned(),
-            None if e.is_retryable() => "REQUEST_FAILED".to_owned(),
-            None => "REQUEST_REJECTED".to_owned(),
+            Some(code) => code.clone().into(),
+            None if e.is_throttled() => ErrorCode::RequestLimitExceeded.into(),
+            None if e.is_auth() => OutcomeCode::AuthFailed,
+            None if verdict.is_resendable() => ErrorCode::RequestFailed.into(),
+            None => ErrorCode::RequestRejected.into(),
         };
         Failure {
-            http_status: request_status(
-                e.status().map(|s| s.as_u16()),
-                e.is_throttled(),
-                e.is_retryable(),
-            ),
+            http_status: request_status(e.status().map(|s| s.as_u16()), verdict, e.is_throttled()),
             code,
             message: e.to_string(),
-            retryable: e.is_retryable() || e.is_throttled(),
+            retryable: verdict.is_resendable(),
         }
     }
 
     /// A whole Bulk API ingest failed: every event of the job gets this.
     pub(crate) fn bulk(e: &sfdc_bulk::Error) -> Failure {
+        let verdict = e.verdict();
         let code = match e.error_code() {
-            Some(code) => code.as_str().to_owned(),
-            None if e.is_throttled() => "REQUEST_LIMIT_EXCEEDED".to_owned(),
-            None if e.is_job_failed() => "BULK_JOB_FAILED".to_owned(),
-            None if e.is_timeout() => "BULK_POLL_TIMEOUT".to_owned(),
-            None => "BULK_REQUEST_FAILED".to_owned(),
+            Some(code) => code.clone().into(),
+            None if e.is_throttled() => ErrorCode::RequestLimitExceeded.into(),
+            None if e.is_job_failed() => OutcomeCode::BulkJobFailed,
+            None if e.is_timeout() => OutcomeCode::BulkPollTimeout,
+            None => OutcomeCode::BulkRequestFailed,
         };
         Failure {
-            http_status: request_status(
-                e.status().map(|s| s.as_u16()),
-                e.is_throttled(),
-                e.is_retryable(),
-            ),
+            http_status: request_status(e.status().map(|s| s.as_u16()), verdict, e.is_throttled()),
             code,
             message: e.to_string(),
-            retryable: e.is_retryable() || e.is_throttled(),
+            retryable: verdict.is_resendable(),
         }
     }
 
@@ -133,7 +133,7 @@ impl Failure {
         let Some(first) = errors.first() else {
             return Failure {
                 http_status: 400,
-                code: "UNKNOWN_ERROR".to_owned(),
+                code: OutcomeCode::UnknownError,
                 message: "Salesforce reported a failure without error details".to_owned(),
                 retryable: false,
             };
@@ -152,13 +152,14 @@ impl Failure {
         Failure::code(&first.error_code, message)
     }
 
-    /// A per-record failure from its code and message.
+    /// A per-record failure from its code and message: status and retryability from
+    /// [`ErrorCode::http_status`] and the retry table ([`ErrorCode::verdict`]).
     pub(crate) fn code(code: &ErrorCode, message: String) -> Failure {
         Failure {
-            http_status: code_status(code),
-            code: code.as_str().to_owned(),
+            http_status: code.http_status().as_u16(),
+            code: code.clone().into(),
             message,
-            retryable: code_is_retryable(code),
+            retryable: code.verdict().is_resendable(),
         }
     }
 
@@ -166,7 +167,7 @@ impl Failure {
     pub(crate) fn unprocessed() -> Failure {
         Failure {
             http_status: 500,
-            code: UNPROCESSED.to_owned(),
+            code: OutcomeCode::BulkUnprocessed,
             message: "the Bulk API job did not process this record (job aborted or no result row)"
                 .to_owned(),
             retryable: true,
@@ -177,63 +178,18 @@ impl Failure {
     pub(crate) fn missing_result() -> Failure {
         Failure {
             http_status: 502,
-            code: "MISSING_RESULT".to_owned(),
+            code: OutcomeCode::MissingResult,
             message: "Salesforce returned no result for this record".to_owned(),
             retryable: true,
         }
     }
 }
 
-/// Whether a per-record error code is worth retrying: lock contention, server-side failures,
-/// throttling, and `REQUEST_FAILED` (which `sfdc-rest` gives only to chunk failures whose error
-/// [`sfdc_rest::Error::is_retryable`] or [`sfdc_rest::Error::is_throttled`]).
-///
-/// Never for `OUTCOME_UNKNOWN` (a create chunk sent, response lost: the records may exist) nor
-/// `REQUEST_REJECTED`.
-pub(crate) fn code_is_retryable(code: &ErrorCode) -> bool {
-    match code {
-        ErrorCode::UnableToLockRow | ErrorCode::RequestLimitExceeded | ErrorCode::RequestFailed => {
-            true
-        }
-        ErrorCode::OutcomeUnknown | ErrorCode::RequestRejected => false,
-        other => {
-            let s = other.as_str();
-            s == "SERVER_UNAVAILABLE"
-                || matches!(
-                    s.strip_prefix("ERROR_HTTP_"),
-                    Some("500" | "502" | "503" | "504" | "420" | "429")
-                )
-        }
-    }
-}
-
-/// The HTTP-style status recorded for a per-record error code.
-pub(crate) fn code_status(code: &ErrorCode) -> u16 {
-    match code {
-        ErrorCode::NotFound | ErrorCode::EntityIsDeleted => 404,
-        ErrorCode::RequestLimitExceeded => 403,
-        ErrorCode::InvalidSessionId | ErrorCode::InvalidAuthHeader => 401,
-        ErrorCode::UnableToLockRow => 409,
-        ErrorCode::OutcomeUnknown => OUTCOME_UNKNOWN_STATUS,
-        ErrorCode::RequestFailed => 503,
-        other => {
-            let s = other.as_str();
-            if let Some(status) = s.strip_prefix("ERROR_HTTP_").and_then(|n| n.parse().ok()) {
-                status
-            } else if s == "SERVER_UNAVAILABLE" {
-                503
-            } else {
-                400
-            }
-        }
-    }
-}
-
-fn request_status(status: Option<u16>, throttled: bool, retryable: bool) -> u16 {
+fn request_status(status: Option<u16>, verdict: Verdict, throttled: bool) -> u16 {
     match status {
         Some(s) => s,
         None if throttled => 429,
-        None if retryable => 503,
+        None if verdict.is_resendable() => 503,
         None => 400,
     }
 }
@@ -255,6 +211,8 @@ mod tests {
             ("REQUEST_FAILED", true, 503),
             ("OUTCOME_UNKNOWN", false, 409),
             ("REQUEST_REJECTED", false, 400),
+            ("SERVER_UNAVAILABLE", true, 503),
+            ("ALL_OR_NONE_OPERATION_ROLLED_BACK", true, 400),
         ] {
             let f = Failure::code(&ErrorCode::from(code), "m".into());
             assert_eq!((f.retryable, f.http_status), (retryable, status), "{code}");

@@ -1,0 +1,121 @@
+//! [`OutcomeCode`]: the typed error code of a failed action.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+use sfdc_rest::ErrorCode;
+
+macro_rules! outcome_codes {
+    ($( $(#[$doc:meta])* $variant:ident => $wire:literal, )*) => {
+        /// The error code of a failed action: a Salesforce (or `sfdc-rest` client-side) code, or
+        /// one of the destination's own codes for failures found before or around a request.
+        ///
+        /// Serialises as its wire spelling (`"REQUIRED_FIELD_MISSING"`, `"INVALID_EVENT"`).
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum OutcomeCode {
+            $( $(#[$doc])* $variant, )*
+            /// A Salesforce error code (or a client-side code of `sfdc-rest`, such as
+            /// `OUTCOME_UNKNOWN` or `REQUEST_FAILED`).
+            Salesforce(ErrorCode),
+        }
+
+        impl OutcomeCode {
+            /// Returns the wire spelling, e.g. `"INVALID_EVENT"`.
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $( Self::$variant => $wire, )*
+                    Self::Salesforce(code) => code.as_str(),
+                }
+            }
+        }
+    };
+}
+
+outcome_codes! {
+    /// `INVALID_EVENT`: the action could not plan the event (missing field, bad value); fix the
+    /// event or the mapping.
+    InvalidEvent => "INVALID_EVENT",
+    /// `INVALID_RECORD_MATCHER`: `sfdc-match` rejected a record matcher (field name, value type,
+    /// length).
+    InvalidRecordMatcher => "INVALID_RECORD_MATCHER",
+    /// `MULTIPLE_MATCHES`: the lookup found several records (status 300); make the matchers
+    /// unique.
+    MultipleMatches => "MULTIPLE_MATCHES",
+    /// `BULK_UNPROCESSED`: a Bulk API job did not process the record (job aborted, no result row).
+    BulkUnprocessed => "BULK_UNPROCESSED",
+    /// `BULK_JOB_FAILED`: the Bulk API job ended `Failed` or `Aborted`.
+    BulkJobFailed => "BULK_JOB_FAILED",
+    /// `BULK_POLL_TIMEOUT`: the Bulk API job did not finish within the polling deadline.
+    BulkPollTimeout => "BULK_POLL_TIMEOUT",
+    /// `BULK_REQUEST_FAILED`: a Bulk API request failed without a Salesforce error code.
+    BulkRequestFailed => "BULK_REQUEST_FAILED",
+    /// `AUTH_FAILED`: no access token could be obtained, or it was refused.
+    AuthFailed => "AUTH_FAILED",
+    /// `NOT_EXECUTED`: the action was not run because the destination could not connect.
+    NotExecuted => "NOT_EXECUTED",
+    /// `MISSING_RESULT`: Salesforce returned no result for the record (should not happen).
+    MissingResult => "MISSING_RESULT",
+    /// `UNKNOWN_ERROR`: Salesforce reported a failure without error details.
+    UnknownError => "UNKNOWN_ERROR",
+}
+
+impl OutcomeCode {
+    /// Returns the Salesforce code, when this is one.
+    pub fn salesforce(&self) -> Option<&ErrorCode> {
+        match self {
+            Self::Salesforce(code) => Some(code),
+            _ => None,
+        }
+    }
+}
+
+impl From<ErrorCode> for OutcomeCode {
+    fn from(code: ErrorCode) -> Self {
+        Self::Salesforce(code)
+    }
+}
+
+impl fmt::Display for OutcomeCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for OutcomeCode {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+impl PartialEq<str> for OutcomeCode {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for OutcomeCode {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spelling_and_serialisation() {
+        assert_eq!(OutcomeCode::InvalidEvent.as_str(), "INVALID_EVENT");
+        let sf = OutcomeCode::from(ErrorCode::RequiredFieldMissing);
+        assert_eq!(sf, "REQUIRED_FIELD_MISSING");
+        assert_eq!(sf.salesforce(), Some(&ErrorCode::RequiredFieldMissing));
+        assert_eq!(
+            serde_json::to_string(&OutcomeCode::MultipleMatches)
+                .ok()
+                .as_deref(),
+            Some("\"MULTIPLE_MATCHES\"")
+        );
+        assert_eq!(OutcomeCode::BulkUnprocessed.to_string(), "BULK_UNPROCESSED");
+    }
+}
