@@ -53,12 +53,12 @@ async fn upload_file_streams_the_exact_file_and_is_not_replayed_once_sent() {
     bulk.upload_file(JOB, file.path()).await.unwrap();
     put.assert_calls_async(1).await;
 
-    // A 503 after sending: not replayed even with retries on (one call).
+    // A gateway error (502) after sending: not replayed even with retries on (one call).
     let server = MockServer::start_async().await;
     let failing = server
         .mock_async(|when, then| {
             when.method(PUT).path(batches()).body(csv.as_str());
-            then.status(503);
+            then.status(502);
         })
         .await;
     let rest = sfdc_rest::Client::builder()
@@ -76,7 +76,7 @@ async fn upload_file_streams_the_exact_file_and_is_not_replayed_once_sent() {
         .upload_file(JOB, file.path())
         .await
         .unwrap_err();
-    assert_eq!(err.status(), Some(http::StatusCode::SERVICE_UNAVAILABLE));
+    assert_eq!(err.status(), Some(http::StatusCode::BAD_GATEWAY));
     failing.assert_calls_async(1).await;
 }
 
