@@ -86,7 +86,29 @@ async fn attempts_are_bounded() {
 }
 
 #[tokio::test]
-async fn post_create_is_not_retried_after_5xx() {
+async fn post_create_is_not_retried_after_a_gateway_5xx() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST).path(format!("{DATA}/sobjects/Account"));
+            then.status(502);
+        })
+        .await;
+    let sleeper = RecordingSleeper::default();
+    let err = builder(&server, &sleeper)
+        .build()
+        .unwrap()
+        .create("Account", &json!({"Name": "A"}))
+        .await
+        .unwrap_err();
+    assert_eq!(err.status(), Some(http::StatusCode::BAD_GATEWAY));
+    assert!(err.is_outcome_unknown() && !err.is_retryable());
+    mock.assert_calls_async(1).await;
+    assert!(sleeper.delays().is_empty());
+}
+
+#[tokio::test]
+async fn post_create_is_retried_after_503_a_refusal() {
     let server = MockServer::start_async().await;
     let mock = server
         .mock_async(|when, then| {
@@ -101,9 +123,8 @@ async fn post_create_is_not_retried_after_5xx() {
         .create("Account", &json!({"Name": "A"}))
         .await
         .unwrap_err();
-    assert_eq!(err.status(), Some(http::StatusCode::SERVICE_UNAVAILABLE));
-    mock.assert_calls_async(1).await;
-    assert!(sleeper.delays().is_empty());
+    assert!(err.is_retryable());
+    mock.assert_calls_async(4).await;
 }
 
 #[tokio::test]
