@@ -334,6 +334,6 @@ fn file_body(path: PathBuf) -> BodyFactory {
         let stream = futures::stream::once(tokio::fs::File::open(path.clone()))
             .map_ok(|file| ReaderStream::with_capacity(file, UPLOAD_READ_CHUNK))
             .try_flatten();
-        reqwest::Body::wrap_stream(stream)
+        Box::pin(stream) as sfdc_rest::BodyStream
     })
 }

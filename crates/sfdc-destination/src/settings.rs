@@ -6,9 +6,9 @@ use std::sync::Arc;
 use secrecy::SecretString;
 use serde::Deserialize;
 use sfdc_actions::ActionConfig;
-use sfdc_rest::auth::{
-    ClientCredentialsSource, JwtBearerSource, LoginHost, RefreshTokenSource, TokenSource,
-};
+#[cfg(feature = "jwt")]
+use sfdc_rest::auth::JwtBearerSource;
+use sfdc_rest::auth::{ClientCredentialsSource, LoginHost, RefreshTokenSource, TokenSource};
 
 use crate::error::{Error, Result};
 
@@ -222,6 +222,13 @@ impl Settings {
                     .build()
                     .map_err(Error::Connect)?,
             ),
+            #[cfg(not(feature = "jwt"))]
+            AuthSettings::JwtBearer { .. } => {
+                return Err(Error::settings(
+                    "auth type jwt_bearer needs the `jwt` feature of sfdc-destination (on by default)",
+                ));
+            }
+            #[cfg(feature = "jwt")]
             AuthSettings::JwtBearer {
                 client_id,
                 username,

@@ -1,9 +1,8 @@
 //! Exponential backoff with injectable jitter and sleep.
 //!
-//! [`BackoffConfig`] is plain data; [`Backoff`] is the stateful iterator of delays built from it. Both
-//! plug into [`backon`]: `BackoffConfig` implements [`backon::BackoffBuilder`] and `Backoff` is a
-//! [`backon::Backoff`], so `sfdc-bulk` (job polling) and callers can use `backon`'s `Retryable`
-//! with the same settings the client uses.
+//! [`BackoffConfig`] is plain data; [`Backoff`] is the stateful iterator of delays built from it
+//! (an `Iterator<Item = Duration>`), which `sfdc-bulk`'s job polling and callers can use with the
+//! same settings the client uses.
 
 use std::fmt;
 use std::future::Future;
@@ -64,15 +63,6 @@ impl BackoffConfig {
     /// Builds a [`Backoff`] iterator that yields at most `max_retries` delays, using random jitter.
     pub fn backoff(&self, max_retries: Option<u32>) -> Backoff {
         Backoff::new(*self, max_retries, Arc::new(RandomJitter))
-    }
-}
-
-impl backon::BackoffBuilder for BackoffConfig {
-    type Backoff = Backoff;
-
-    /// Builds an unbounded [`Backoff`] with random jitter (bound it with `Backoff::new` if needed).
-    fn build(self) -> Backoff {
-        Backoff::new(self, None, Arc::new(RandomJitter))
     }
 }
 
@@ -216,11 +206,5 @@ mod tests {
                 Duration::from_millis(400)
             ]
         );
-    }
-
-    #[test]
-    fn works_with_backon_builder() {
-        let mut b = backon::BackoffBuilder::build(cfg());
-        assert!(b.next().is_some_and(|d| d <= Duration::from_millis(100)));
     }
 }

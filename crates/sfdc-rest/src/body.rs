@@ -1,16 +1,33 @@
 //! Request bodies: buffered [`Bytes`] or a stream made afresh for every attempt.
 
 use std::fmt;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
+use futures::Stream;
 
 /// Makes a fresh streaming body for one attempt of a request.
 ///
 /// [`crate::RequestBuilder::body_stream`] calls it once per attempt (first send, every retry the
 /// policy allows, the replay after a token refresh), because a stream can be consumed only once.
 /// It must yield the same bytes every time, exactly as many as the declared content length.
-pub type BodyFactory = Arc<dyn Fn() -> reqwest::Body + Send + Sync>;
+///
+/// ```
+/// use std::sync::Arc;
+/// use bytes::Bytes;
+/// use sfdc_rest::BodyFactory;
+///
+/// let factory: BodyFactory = Arc::new(|| {
+///     let chunks = [Ok(Bytes::from_static(b"Name\n")), Ok(Bytes::from_static(b"Acme\n"))];
+///     Box::pin(futures::stream::iter(chunks))
+/// });
+/// # let _ = factory;
+/// ```
+pub type BodyFactory = Arc<dyn Fn() -> BodyStream + Send + Sync>;
+
+/// One attempt's streaming request body: chunks of bytes, or the I/O error that ends the upload.
+pub type BodyStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send + 'static>>;
 
 /// The body of a request being prepared.
 #[derive(Clone)]
@@ -34,7 +51,7 @@ impl RequestBody {
     pub(crate) fn for_attempt(&self) -> reqwest::Body {
         match self {
             Self::Buffered(b) => reqwest::Body::from(b.clone()),
-            Self::Streamed { factory, .. } => factory(),
+            Self::Streamed { factory, .. } => reqwest::Body::wrap_stream(factory()),
         }
     }
 
@@ -62,7 +79,11 @@ mod tests {
     fn debug_shows_length_not_content() {
         let buffered = RequestBody::Buffered(Bytes::from_static(b"secret,csv"));
         assert_eq!(format!("{buffered:?}"), "Buffered(10)");
-        let factory: BodyFactory = Arc::new(|| reqwest::Body::from("secret,csv"));
+        let factory: BodyFactory = Arc::new(|| {
+            Box::pin(futures::stream::iter([Ok(Bytes::from_static(
+                b"secret,csv",
+            ))]))
+        });
         let streamed = RequestBody::Streamed { len: 10, factory };
         assert_eq!(format!("{streamed:?}"), "Streamed(10)");
         assert_eq!(streamed.len(), 10);

@@ -334,6 +334,12 @@ impl ClientBuilder {
     }
 
     /// Uses an existing `reqwest::Client`; the timeout and user-agent setters are then ignored.
+    ///
+    /// # Optional
+    /// Needs the non-default feature `reqwest-client`: an explicit escape hatch that ties the
+    /// caller to this crate's reqwest version.
+    #[cfg(feature = "reqwest-client")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "reqwest-client")))]
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -435,7 +441,8 @@ impl ClientBuilder {
         let http = match self.http {
             Some(http) => http,
             None => {
-                let mut b = reqwest::Client::builder()
+                crate::tls::require_backend_for(&instance_url, "the instance URL")?;
+                let mut b = crate::tls::client_builder()?
                     .user_agent(self.user_agent)
                     .connect_timeout(self.connect_timeout);
                 if let Some(t) = self.timeout {
@@ -444,6 +451,7 @@ impl ClientBuilder {
                 if let Some(t) = self.read_timeout {
                     b = b.read_timeout(t);
                 }
+                tracing::debug!(tls = crate::tls::BACKEND, "building the HTTP client");
                 b.build()
                     .map_err(|e| Error::config(format!("cannot create the HTTP client: {e}")))?
             }

@@ -12,6 +12,7 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use crate::retry::{Failure, Idempotency, Verdict, classify};
+pub use crate::transport_error::TransportError;
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -45,9 +46,9 @@ pub enum Error {
     /// [`Error::is_outcome_unknown`] is true and [`Error::is_retryable`] is false.
     #[error("HTTP transport error ({}): {source}", transport_state(*.sent, *.idempotency))]
     Transport {
-        /// The underlying reqwest error (its URL is stripped: URLs can carry record ids).
+        /// What failed (its URL is stripped: URLs can carry record ids).
         #[source]
-        source: reqwest::Error,
+        source: TransportError,
         /// `true` when the request may have reached Salesforce (timeout, reset after send, or a
         /// response whose body could not be read), so it may have been applied.
         sent: bool,
@@ -130,12 +131,12 @@ impl Error {
     }
 
     /// Builds an [`Error::Transport`] for a request of class `idempotency`, stripping the URL from
-    /// the reqwest error.
+    /// the HTTP library's error.
     ///
     /// `sent` is `true` when the request may have reached Salesforce.
-    pub fn transport(source: reqwest::Error, sent: bool, idempotency: Idempotency) -> Self {
+    pub(crate) fn transport(source: reqwest::Error, sent: bool, idempotency: Idempotency) -> Self {
         Self::Transport {
-            source: source.without_url(),
+            source: TransportError::new(source),
             sent,
             idempotency,
         }

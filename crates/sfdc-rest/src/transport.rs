@@ -139,7 +139,7 @@ impl RequestBuilder {
     ///     let chunks = std::iter::once(Bytes::from_static(HEADER.as_bytes()))
     ///         .chain((0..rows).map(move |i| Bytes::from(row(i))))
     ///         .map(Ok::<_, std::io::Error>);
-    ///     reqwest::Body::wrap_stream(futures::stream::iter(chunks))
+    ///     Box::pin(futures::stream::iter(chunks))
     /// });
     /// client
     ///     .request(Method::PUT, "jobs/ingest/750R0000000zlh9IAA/batches")

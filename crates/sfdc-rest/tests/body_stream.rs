@@ -40,7 +40,7 @@ fn counting_factory() -> (BodyFactory, Arc<AtomicUsize>) {
         let chunks = std::iter::once(Bytes::from_static(b"Name,Ext__c\n"))
             .chain((0..ROWS).map(|i| Bytes::from(format!("\"Acme, {i}\",EXT-{i:08}\n"))))
             .map(Ok::<_, std::io::Error>);
-        reqwest::Body::wrap_stream(futures::stream::iter(chunks))
+        Box::pin(futures::stream::iter(chunks)) as sfdc_rest::BodyStream
     });
     (factory, calls)
 }

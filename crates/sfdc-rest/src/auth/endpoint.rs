@@ -148,7 +148,7 @@ impl TokenEndpoint {
 
 /// Builds the default HTTP client for token calls (rustls when the `rustls` feature is on).
 fn default_client() -> Result<reqwest::Client> {
-    reqwest::Client::builder()
+    crate::tls::client_builder()?
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(60))
         .build()

@@ -189,8 +189,16 @@ impl JwtBearerSourceBuilder {
             )));
         }
         if jsonwebtoken::crypto::CryptoProvider::try_get_default().is_none() {
+            // Several TLS features select several signing backends, and jsonwebtoken then has no
+            // default: take the one of the TLS backend in use (aws-lc-rs when `rustls` is on).
+            #[cfg(feature = "rustls")]
+            let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
+            #[cfg(not(feature = "rustls"))]
+            let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
+        }
+        if jsonwebtoken::crypto::CryptoProvider::try_get_default().is_none() {
             return Err(Error::config(
-                "jsonwebtoken has no crypto provider: enable exactly one of its `aws_lc_rs` / `rust_crypto` features or install one with CryptoProvider::install_default",
+                "JWT signing has no crypto backend: enable a TLS feature of sfdc-rest (`rustls`, `rustls-ring` or `native-tls`), which selects it",
             ));
         }
         let key = EncodingKey::from_rsa_pem(pem.expose_secret().as_bytes()).map_err(|_| {

@@ -62,6 +62,12 @@ macro_rules! endpoint_setters {
 
         /// Reuses an existing `reqwest::Client` for token calls (default: a new client with rustls,
         /// 10 s connect timeout and 60 s request timeout).
+        ///
+        /// # Optional
+        /// Needs the non-default feature `reqwest-client`: an explicit escape hatch that ties
+        /// the caller to this crate's reqwest version.
+        #[cfg(feature = "reqwest-client")]
+        #[cfg_attr(docsrs, doc(cfg(feature = "reqwest-client")))]
         pub fn http_client(mut self, client: reqwest::Client) -> Self {
             self.http = Some(client);
             self
