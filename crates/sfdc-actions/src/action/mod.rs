@@ -6,6 +6,7 @@ mod compiled;
 mod config;
 mod contact;
 mod custom_object;
+mod defaults;
 mod lead;
 mod opportunity;
 
@@ -27,6 +28,7 @@ use crate::coerce::FieldType;
 use crate::error::Result;
 use crate::mapping::{FieldMappings, Mapping};
 use crate::plan::{MatchOperator, Operation};
+use defaults::{address, traits_else_properties};
 
 /// Which of the six actions planned an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -239,19 +241,6 @@ impl<F: ActionFields> ActionSettings<F> {
     pub fn compile(&self) -> Result<Action> {
         Action::compile(self)
     }
-}
-
-/// `$.traits.<key>`, else `$.properties.<key>`.
-fn traits_else_properties(key: &str) -> Option<Mapping> {
-    Some(Mapping::first_of([
-        format!("$.traits.{key}").as_str(),
-        format!("$.properties.{key}").as_str(),
-    ]))
-}
-
-/// `$.traits.address.<key>`, else `$.properties.address.<key>`.
-fn address(key: &str) -> Option<Mapping> {
-    traits_else_properties(&format!("address.{key}"))
 }
 
 /// Declares an action's typed fields struct, its `Default` (the default mappings) and its
