@@ -103,6 +103,18 @@ pub enum Error {
         /// The planned operation.
         operation: Operation,
     },
+    /// A record matcher has no value (path missing, blank, or null) for this event. No lookup is
+    /// made: matching `Email = null` would find (and overwrite) records that have no value. A
+    /// subscription that wants such lookups sets `match_empty_values = true`.
+    #[error(
+        "record matcher {field} has no value (missing or null) for this event, so no {object} record was looked up; send a value, or set match_empty_values = true to match records whose {field} is empty"
+    )]
+    MissingMatcherValue {
+        /// Object API name.
+        object: String,
+        /// Field API name of the matcher.
+        field: String,
+    },
     /// A record matcher (or bulk external id / record id) evaluated to an object or an array; values
     /// that find records must be scalar.
     #[error(
@@ -160,10 +172,17 @@ impl Error {
                 | Error::MissingField { .. }
                 | Error::NoFields { .. }
                 | Error::MissingMatchers { .. }
+                | Error::MissingMatcherValue { .. }
                 | Error::InvalidMatcherValue { .. }
                 | Error::Coercion { .. }
                 | Error::MissingExternalId { .. }
         )
+    }
+
+    /// Returns `true` when the error is about a record matcher's value for this event
+    /// ([`Error::MissingMatcherValue`]): the facade reports it as `INVALID_RECORD_MATCHER`.
+    pub fn is_matcher_error(&self) -> bool {
+        matches!(self, Error::MissingMatcherValue { .. })
     }
 
     /// Returns `true` when the error comes from compiling a configuration (path, template, trigger
@@ -189,6 +208,7 @@ impl Error {
         match self {
             Error::MissingField { field, .. }
             | Error::InvalidMatcherValue { field, .. }
+            | Error::MissingMatcherValue { field, .. }
             | Error::Coercion { field, .. }
             | Error::MissingExternalId { field } => Some(field),
             _ => None,

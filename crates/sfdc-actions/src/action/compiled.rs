@@ -23,6 +23,7 @@ pub struct Action {
     trigger: Option<Trigger>,
     operation: Operation,
     match_operator: MatchOperator,
+    match_empty_values: bool,
     fields: Vec<CompiledField>,
     matchers: Vec<(String, Node)>,
     required: &'static [&'static str],
@@ -99,6 +100,7 @@ impl Action {
             trigger,
             operation: settings.operation,
             match_operator: settings.match_operator,
+            match_empty_values: settings.match_empty_values,
             fields,
             matchers,
             required: F::REQUIRED,
@@ -148,7 +150,9 @@ impl Action {
     /// a create or upsert lacks a required field (Lead and Contact `LastName`, Account `Name`,
     /// Opportunity `Name`, `StageName`, `CloseDate`), [`Error::NoFields`] for a Custom Object
     /// create, update or upsert without any field, [`Error::InvalidMatcherValue`] for a matcher
-    /// that is an object or array, [`Error::MissingMatchers`] for an update, upsert or delete
+    /// that is an object or array, [`Error::MissingMatcherValue`] for a matcher without value
+    /// (missing, blank or null) unless `match_empty_values` is set, [`Error::MissingMatchers`]
+    /// for an update, upsert or delete
     /// (not through the Bulk API) without any matcher value, and [`Error::MissingExternalId`]
     /// for a bulk upsert without external id value.
     pub fn plan(&self, event: &Value) -> Result<PlannedOperation> {
@@ -179,13 +183,24 @@ impl Action {
         let mut matchers = Vec::new();
         if operation != Operation::Create {
             for (field, node) in &self.matchers {
-                if let Some(value) = node.eval(event) {
-                    check_scalar(field, &value)?;
-                    matchers.push(RecordMatcher {
-                        field: field.clone(),
-                        value,
-                    });
+                let value = node.eval(event).unwrap_or(Value::Null);
+                check_scalar(field, &value)?;
+                if value.is_null() {
+                    // The Bulk API path of update and upsert does not look records up.
+                    if self.bulk.is_some() {
+                        continue;
+                    }
+                    if !self.match_empty_values {
+                        return Err(Error::MissingMatcherValue {
+                            object: self.object.clone(),
+                            field: field.clone(),
+                        });
+                    }
                 }
+                matchers.push(RecordMatcher {
+                    field: field.clone(),
+                    value,
+                });
             }
             if self.bulk.is_none() && matchers.is_empty() {
                 return Err(Error::MissingMatchers {

@@ -162,6 +162,10 @@ pub struct ActionSettings<F> {
     pub record_matchers: FieldMappings,
     /// How record matchers combine. Default [`MatchOperator::Or`].
     pub match_operator: MatchOperator,
+    /// Match records whose matcher field is empty when the event has no value (missing, blank
+    /// or null) for a matcher: the lookup is `Field = null`. Default `false`: such an event
+    /// fails with [`crate::Error::MissingMatcherValue`] and nothing is looked up.
+    pub match_empty_values: bool,
     /// The action's typed fields.
     pub fields: F,
     /// Other Fields: field API name → mapping (custom fields keep their `__c`), merged over the
@@ -178,6 +182,7 @@ impl<F: ActionFields> Default for ActionSettings<F> {
             operation: Operation::default(),
             record_matchers: FieldMappings::new(),
             match_operator: MatchOperator::default(),
+            match_empty_values: false,
             fields: F::default(),
             other_fields: FieldMappings::new(),
             bulk: BulkSettings::default(),
@@ -207,6 +212,13 @@ impl<F: ActionFields> ActionSettings<F> {
     /// Sets how record matchers combine, for chaining.
     pub fn match_operator(mut self, operator: MatchOperator) -> Self {
         self.match_operator = operator;
+        self
+    }
+
+    /// Sets whether a missing or null matcher value matches records whose field is empty
+    /// (`Field = null`) instead of failing the event, for chaining.
+    pub fn match_empty_values(mut self, enabled: bool) -> Self {
+        self.match_empty_values = enabled;
         self
     }
 

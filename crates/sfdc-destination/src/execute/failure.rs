@@ -26,11 +26,17 @@ pub(crate) const UNPROCESSED: &str = "BULK_UNPROCESSED";
 pub(crate) const OUTCOME_UNKNOWN_STATUS: u16 = 409;
 
 impl Failure {
-    /// A planning error from `sfdc-actions`: 400, not retryable.
+    /// A planning error from `sfdc-actions`: 400, not retryable; a matcher without value is
+    /// `INVALID_RECORD_MATCHER`, the others `INVALID_EVENT`.
     pub(crate) fn planning(e: &sfdc_actions::Error) -> Failure {
+        let code = if e.is_matcher_error() {
+            INVALID_RECORD_MATCHER
+        } else {
+            INVALID_EVENT
+        };
         Failure {
             http_status: e.status(),
-            code: INVALID_EVENT.to_owned(),
+            code: code.to_owned(),
             message: e.to_string(),
             retryable: e.is_retryable(),
         }
