@@ -70,3 +70,49 @@ async fn match_empty_values_looks_up_records_with_an_empty_field() {
     assert_eq!(emu.record("Lead", &id).unwrap()["LastName"], "Found");
     assert_eq!(calls(&emu).get("query"), Some(&1));
 }
+
+#[tokio::test]
+async fn a_matcher_on_a_field_describe_marks_unfilterable_fails_before_any_query() {
+    let emu = emulator().await;
+    emu.insert_record(
+        "Lead",
+        json!({"LastName": "Doe", "Company": "Acme", "Description": "vip"}),
+    )
+    .unwrap();
+    // Lead.Description is a long text area: type `textarea`, like a filterable short one, but
+    // describe says `filterable: false`.
+    for operation in ["update", "upsert", "delete"] {
+        let dest = destination_for(
+            &emu,
+            &format!(
+                r#"
+                    action = "lead"
+                    operation = "{operation}"
+                    record_matchers = {{ Description = {{ "@path" = "$.traits.description" }} }}
+                "#
+            ),
+        );
+        let before = calls(&emu);
+        let out = dest
+            .send(&[
+                json!({"type": "identify", "traits": {"last_name": "A", "description": "vip"}}),
+                json!({"type": "identify", "traits": {"last_name": "B", "description": "x"}}),
+            ])
+            .await;
+        for o in &out {
+            let r = only(o);
+            assert_eq!(r.status, OutcomeStatus::Failed, "{operation}");
+            assert_eq!(r.error_code.as_deref(), Some("INVALID_RECORD_MATCHER"));
+            let message = r.message.as_deref().unwrap();
+            assert!(
+                message.starts_with("record matcher Description is a textarea (filterable: false in describe) field, which SOQL cannot filter on"),
+                "{message}"
+            );
+        }
+        // Only the describe (each destination has its own client and describe cache), never a
+        // query or a write.
+        let made = calls_since(&emu, &before);
+        assert_eq!(made, [("describe".to_owned(), 1)].into(), "{operation}");
+    }
+    assert_eq!(emu.records("Lead").len(), 1);
+}
