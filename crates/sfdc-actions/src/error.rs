@@ -115,6 +115,14 @@ pub enum Error {
         /// Field API name of the matcher.
         field: String,
     },
+    /// Other Fields is mapped as one object, but the event gave another kind of value there.
+    #[error(
+        "other_fields maps one object whose keys are field API names, but the event gave a {kind}"
+    )]
+    OtherFieldsNotObject {
+        /// The JSON kind found: `string`, `number`, `boolean` or `array`.
+        kind: &'static str,
+    },
     /// A record matcher (or bulk external id / record id) evaluated to an object or an array; values
     /// that find records must be scalar.
     #[error(
@@ -173,6 +181,7 @@ impl Error {
                 | Error::NoFields { .. }
                 | Error::MissingMatchers { .. }
                 | Error::MissingMatcherValue { .. }
+                | Error::OtherFieldsNotObject { .. }
                 | Error::InvalidMatcherValue { .. }
                 | Error::Coercion { .. }
                 | Error::MissingExternalId { .. }

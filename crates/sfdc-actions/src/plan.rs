@@ -107,6 +107,11 @@ pub struct PlannedOperation {
     /// `Some` when the record goes through the Bulk API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bulk: Option<BulkPlan>,
+    /// The keys of `fields` that came from Other Fields mapped as one object (event data, not
+    /// configuration): the facade checks each against describe (an existing, writable field,
+    /// not a relationship, not `attributes`) before writing. Empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_fields_object_keys: Vec<String>,
 }
 
 impl PlannedOperation {
@@ -169,6 +174,7 @@ mod tests {
                 }),
                 record_id: None,
             }),
+            other_fields_object_keys: Vec::new(),
         };
         let v = serde_json::to_value(&plan).unwrap();
         assert_eq!(

@@ -6,7 +6,7 @@ use super::{ActionFields, ActionKind, ActionSettings};
 use crate::coerce::{FieldType, coerce};
 use crate::error::{Error, Result};
 use crate::event::Event;
-use crate::mapping::{Mapping, Node, compile_entries};
+use crate::mapping::{Mapping, Node, compile_entries, is_blank};
 use crate::plan::{
     BulkPlan, ExternalId, MatchOperator, Operation, PlannedOperation, RecordMatcher,
 };
@@ -25,6 +25,8 @@ pub struct Action {
     match_operator: MatchOperator,
     match_empty_values: bool,
     fields: Vec<CompiledField>,
+    /// Other Fields as one object mapping: each key of its value becomes a field.
+    other_object: Option<Node>,
     matchers: Vec<(String, Node)>,
     required: &'static [&'static str],
     requires_any_field: bool,
@@ -84,6 +86,23 @@ impl Action {
             });
         }
 
+        let other_object = match settings.other_fields.object_mapping() {
+            None => None,
+            Some(_) if settings.other_fields.iter().next().is_some() => {
+                return Err(Error::config(
+                    "other_fields is either one mapping of an object (e.g. { \"@path\" = \"$.properties.salesforce\" }) or field API names to mappings, not both",
+                )
+                .at("other_fields"));
+            }
+            Some(mapping) => Some(compile_one(mapping).map_err(|e| e.at("other_fields"))?),
+        };
+        if settings.record_matchers.object_mapping().is_some() {
+            return Err(Error::config(
+                "record_matchers must name each matcher field (e.g. { Email = { \"@path\" = \"$.traits.email\" } }), not map a whole object",
+            )
+            .at("record_matchers"));
+        }
+
         // Stable: for equal names the standard field stays before its Other Fields override.
         fields.sort_by(|a, b| a.api_name.cmp(&b.api_name));
 
@@ -102,6 +121,7 @@ impl Action {
             match_operator: settings.match_operator,
             match_empty_values: settings.match_empty_values,
             fields,
+            other_object,
             matchers,
             required: F::REQUIRED,
             requires_any_field: F::KIND == ActionKind::CustomObject,
@@ -157,10 +177,12 @@ impl Action {
     /// for a bulk upsert without external id value.
     pub fn plan(&self, event: &Value) -> Result<PlannedOperation> {
         let operation = self.operation;
-        let fields = if operation == Operation::Delete {
-            Map::new()
+        let (fields, other_fields_object_keys) = if operation == Operation::Delete {
+            (Map::new(), Vec::new())
         } else {
-            self.eval_fields(event)?
+            let mut fields = self.eval_fields(event)?;
+            let keys = self.eval_other_object(event, &mut fields)?;
+            (fields, keys)
         };
         if matches!(operation, Operation::Create | Operation::Upsert) {
             for required in self.required {
@@ -223,6 +245,7 @@ impl Action {
             matchers,
             match_operator: self.match_operator,
             bulk,
+            other_fields_object_keys,
         })
     }
 
@@ -241,6 +264,37 @@ impl Action {
             }
         }
         Ok(entries.into_iter().collect())
+    }
+
+    /// Merges the keys of the Other Fields object (when configured and present) over `fields`
+    /// and returns them, for the facade's run-time check against describe. Blank strings are
+    /// absent, as everywhere; a missing or null object adds nothing.
+    fn eval_other_object(
+        &self,
+        event: &Value,
+        fields: &mut Map<String, Value>,
+    ) -> Result<Vec<String>> {
+        let Some(node) = &self.other_object else {
+            return Ok(Vec::new());
+        };
+        let object = match node.eval(event) {
+            None | Some(Value::Null) => return Ok(Vec::new()),
+            Some(Value::Object(object)) => object,
+            Some(other) => {
+                return Err(Error::OtherFieldsNotObject {
+                    kind: json_kind(&other),
+                });
+            }
+        };
+        let mut keys = Vec::with_capacity(object.len());
+        for (key, value) in object {
+            if is_blank(&value) {
+                continue;
+            }
+            keys.push(key.clone());
+            fields.insert(key, value);
+        }
+        Ok(keys)
     }
 
     fn plan_bulk(&self, bulk: &CompiledBulk, event: &Value) -> Result<BulkPlan> {
@@ -357,6 +411,17 @@ fn compile_bulk<F: ActionFields>(settings: &ActionSettings<F>) -> Result<Option<
         }
     }
     Ok(Some(compiled))
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
 }
 
 fn check_scalar(field: &str, value: &Value) -> Result<()> {

@@ -169,7 +169,8 @@ pub struct ActionSettings<F> {
     /// The action's typed fields.
     pub fields: F,
     /// Other Fields: field API name → mapping (custom fields keep their `__c`), merged over the
-    /// typed fields.
+    /// typed fields; or one mapping of an object whose keys are the field names
+    /// ([`FieldMappings::from_object`], opt-in).
     pub other_fields: FieldMappings,
     /// Bulk API settings.
     pub bulk: BulkSettings,
@@ -231,6 +232,14 @@ impl<F: ActionFields> ActionSettings<F> {
     /// Adds an Other Fields mapping (field API name → mapping), for chaining.
     pub fn other_field(mut self, field: impl Into<String>, mapping: Mapping) -> Self {
         self.other_fields.insert(field, mapping);
+        self
+    }
+
+    /// Maps Other Fields as one object (e.g. `Mapping::path("$.properties.salesforce")`):
+    /// each key of the event's object there becomes a field, checked at run time against
+    /// describe by the facade. Replaces any named Other Fields. For chaining.
+    pub fn other_fields_object(mut self, mapping: Mapping) -> Self {
+        self.other_fields = FieldMappings::from_object(mapping);
         self
     }
 

@@ -6,11 +6,13 @@
 //! - `lookup`: describe → `sfdc-match` schema, batched lookups, resolutions.
 //! - `bulk`: Bulk API 2.0 upsert and update.
 //! - `failure`: every error source mapped to an outcome.
+//! - `other_fields`: run-time check of Other Fields mapped as one object, against describe.
 
 mod bulk;
 pub(crate) mod failure;
 mod group;
 mod lookup;
+mod other_fields;
 mod rest;
 
 use std::collections::HashMap;
@@ -85,6 +87,8 @@ pub(crate) async fn run_group(
     group: &Group<'_>,
     sink: &mut Sink<'_>,
 ) {
+    let checked = other_fields::checked(client, group, sink).await;
+    let group = &checked;
     let Some(first) = group.jobs.first() else {
         return;
     };
