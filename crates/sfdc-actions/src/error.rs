@@ -51,7 +51,7 @@ pub enum Error {
         message: String,
     },
     /// A mapping or action configuration is structurally wrong (unknown `@` directive, empty object
-    /// name, invalid field API name, bulk enabled for a delete, ...).
+    /// name, invalid field API name, a bulk delete with neither record id nor matchers, ...).
     #[error("invalid configuration: {message}")]
     InvalidConfig {
         /// What is wrong and how to fix it.

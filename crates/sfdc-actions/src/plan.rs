@@ -80,10 +80,14 @@ pub struct BulkPlan {
     /// in [`PlannedOperation::fields`]; the bulk writer adds the column.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<ExternalId>,
-    /// For a bulk update: this record's Salesforce Id. `None` when the mapping found no value; the
+    /// For a bulk update or delete: this record's Salesforce Id. `None` when the mapping found no value; the
     /// record is still sent and Salesforce rejects that row only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_id: Option<Value>,
+    /// For a bulk delete without `delete_record_id`: find the record by
+    /// [`PlannedOperation::matchers`] first (batched lookups), then delete the id found.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resolve_matchers: bool,
 }
 
 /// What should happen in Salesforce for one event.
@@ -173,6 +177,7 @@ mod tests {
                     value: json!("x1"),
                 }),
                 record_id: None,
+                resolve_matchers: false,
             }),
             other_fields_object_keys: Vec::new(),
         };

@@ -62,6 +62,7 @@ fn full_config() -> ActionConfig {
             upsert_external_id_name: Some("Segment_Id__c".into()),
             upsert_external_id_value: Some(Mapping::path("$.userId")),
             update_record_id: None,
+            delete_record_id: None,
         })
         .into()
 }
@@ -256,17 +257,22 @@ fn bulk_settings_that_cannot_work_are_rejected() {
         enabled: true,
         ..settings
     };
-    for operation in [Operation::Create, Operation::Delete] {
-        let err = compile_err(
-            LeadConfig::default()
-                .operation(operation)
-                .bulk(bulk(BulkSettings::default())),
-        );
-        assert!(
-            err.to_string().contains("supports only update and upsert"),
-            "{err}"
-        );
-    }
+    // Create needs nothing more; delete needs a record id mapping or record matchers.
+    LeadConfig::default()
+        .operation(Operation::Create)
+        .bulk(bulk(BulkSettings::default()))
+        .compile()
+        .unwrap();
+    let err = compile_err(
+        LeadConfig::default()
+            .operation(Operation::Delete)
+            .bulk(bulk(BulkSettings::default())),
+    );
+    assert!(
+        err.to_string()
+            .contains("a bulk delete needs delete_record_id"),
+        "{err}"
+    );
     let err = compile_err(
         LeadConfig::default()
             .operation(Operation::Update)

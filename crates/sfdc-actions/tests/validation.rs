@@ -382,3 +382,54 @@ fn one_bad_event_never_affects_the_others() {
         assert_eq!(&action.plan(event), result);
     }
 }
+
+#[test]
+fn bulk_delete_by_record_id_or_by_matchers_resolved_first() {
+    let by_id = LeadConfig::default()
+        .operation(Operation::Delete)
+        .bulk(BulkSettings {
+            enabled: true,
+            delete_record_id: Some(Mapping::path("$.traits.sf_id")),
+            ..BulkSettings::default()
+        })
+        .compile()
+        .unwrap();
+    let plan = by_id
+        .plan(&json!({"traits": {"sf_id": "00Q000000000001AAA"}}))
+        .unwrap();
+    let bulk = plan.bulk.unwrap();
+    assert_eq!(bulk.record_id, Some(json!("00Q000000000001AAA")));
+    assert!(!bulk.resolve_matchers);
+    assert!(plan.fields.is_empty());
+
+    let by_matchers = LeadConfig::default()
+        .operation(Operation::Delete)
+        .record_matcher("Email", email_matcher())
+        .bulk(BulkSettings {
+            enabled: true,
+            ..BulkSettings::default()
+        })
+        .compile()
+        .unwrap();
+    let plan = by_matchers
+        .plan(&json!({"traits": {"email": "a@b.c"}}))
+        .unwrap();
+    assert!(plan.bulk.unwrap().resolve_matchers);
+    assert_eq!(plan.matchers[0].value, "a@b.c");
+    // Matchers resolved first follow the REST rules: no value, no lookup.
+    let err = expect_event_error(&by_matchers, json!({"traits": {}}));
+    assert!(matches!(err, Error::MissingMatcherValue { .. }), "{err}");
+
+    let create = LeadConfig::default()
+        .bulk(BulkSettings {
+            enabled: true,
+            ..BulkSettings::default()
+        })
+        .compile()
+        .unwrap();
+    let plan = create
+        .plan(&json!({"traits": {"last_name": "Doe"}}))
+        .unwrap();
+    assert_eq!(plan.fields["LastName"], "Doe");
+    assert!(plan.is_bulk());
+}

@@ -45,6 +45,8 @@ struct CompiledBulk {
     batch_size: u32,
     external_id: Option<(String, Node)>,
     record_id: Option<Node>,
+    /// Bulk delete by record matchers (no `delete_record_id`).
+    resolve_matchers: bool,
 }
 
 impl Action {
@@ -202,14 +204,16 @@ impl Action {
             });
         }
 
+        // Matchers find records for the REST path and for a bulk delete without record id; the
+        // other Bulk API paths address records by external id or record id.
+        let uses_matchers = self.bulk.as_ref().is_none_or(|b| b.resolve_matchers);
         let mut matchers = Vec::new();
         if operation != Operation::Create {
             for (field, node) in &self.matchers {
                 let value = node.eval(event).unwrap_or(Value::Null);
                 check_scalar(field, &value)?;
                 if value.is_null() {
-                    // The Bulk API path of update and upsert does not look records up.
-                    if self.bulk.is_some() {
+                    if !uses_matchers {
                         continue;
                     }
                     if !self.match_empty_values {
@@ -224,7 +228,7 @@ impl Action {
                     value,
                 });
             }
-            if self.bulk.is_none() && matchers.is_empty() {
+            if uses_matchers && matchers.is_empty() {
                 return Err(Error::MissingMatchers {
                     object: self.object.clone(),
                     operation,
@@ -327,6 +331,7 @@ impl Action {
             batch_size: bulk.batch_size,
             external_id,
             record_id,
+            resolve_matchers: bulk.resolve_matchers,
         })
     }
 
@@ -379,6 +384,7 @@ fn compile_bulk<F: ActionFields>(settings: &ActionSettings<F>) -> Result<Option<
         batch_size: bulk.batch_size,
         external_id: None,
         record_id: None,
+        resolve_matchers: false,
     };
     match settings.operation {
         Operation::Upsert => {
@@ -404,11 +410,21 @@ fn compile_bulk<F: ActionFields>(settings: &ActionSettings<F>) -> Result<Option<
             })?;
             compiled.record_id = Some(compile_one(mapping).map_err(|e| e.at("update_record_id"))?);
         }
-        other => {
-            return Err(Error::config(format!(
-                "the Bulk API supports only update and upsert, not {other}; disable bulk or change the operation"
-            )));
-        }
+        Operation::Create => {}
+        Operation::Delete => match bulk.delete_record_id.as_ref() {
+            Some(mapping) => {
+                compiled.record_id =
+                    Some(compile_one(mapping).map_err(|e| e.at("delete_record_id"))?);
+            }
+            None if settings.record_matchers.iter().next().is_some() => {
+                compiled.resolve_matchers = true;
+            }
+            None => {
+                return Err(Error::config(
+                    "a bulk delete needs delete_record_id (the mapping of each record's Salesforce Id) or record_matchers to find the records first",
+                ));
+            }
+        },
     }
     Ok(Some(compiled))
 }

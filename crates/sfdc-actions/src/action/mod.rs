@@ -103,7 +103,8 @@ pub trait ActionFields:
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BulkSettings {
-    /// Send records through the Bulk API 2.0 (update and upsert only). Default `false`.
+    /// Send records through the Bulk API 2.0 (every operation: create as `insert`, update,
+    /// upsert, delete). Default `false`.
     pub enabled: bool,
     /// Events collected per bulk job. Default 1000; must be at least 1.
     pub batch_size: u32,
@@ -116,6 +117,10 @@ pub struct BulkSettings {
     /// The Salesforce Id of each record (bulk update).
     #[serde(with = "crate::mapping::opt_mapping")]
     pub update_record_id: Option<Mapping>,
+    /// The Salesforce Id of each record (bulk delete). Without it, a bulk delete finds each
+    /// record by the record matchers first (batched lookups), then deletes the found ids.
+    #[serde(with = "crate::mapping::opt_mapping")]
+    pub delete_record_id: Option<Mapping>,
 }
 
 impl Default for BulkSettings {
@@ -126,6 +131,7 @@ impl Default for BulkSettings {
             upsert_external_id_name: None,
             upsert_external_id_value: None,
             update_record_id: None,
+            delete_record_id: None,
         }
     }
 }
@@ -256,8 +262,9 @@ impl<F: ActionFields> ActionSettings<F> {
     ///
     /// Configuration errors ([`crate::Error::is_config_error`]): trigger, path or template syntax
     /// (with [`crate::Error::position`]), an invalid field or object API name, or bulk settings
-    /// that cannot work (Bulk API enabled for create or delete, a batch size of 0, a bulk upsert
-    /// without external id name or value, a bulk update without record id mapping). Each is
+    /// that cannot work (a batch size of 0, a bulk upsert without external id name or value, a
+    /// bulk update without record id mapping, a bulk delete with neither record id mapping nor
+    /// record matchers). Each is
     /// wrapped in [`crate::Error::At`] naming the configuration key.
     pub fn compile(&self) -> Result<Action> {
         Action::compile(self)

@@ -4,7 +4,7 @@
 //!   order of first appearance.
 //! - `rest`: create, update, delete and upsert through sObject Collections.
 //! - `lookup`: describe → `sfdc-match` schema, batched lookups, resolutions.
-//! - `bulk`: Bulk API 2.0 upsert and update.
+//! - `bulk`: Bulk API 2.0 insert, update, upsert and delete.
 //! - `failure`: every error source mapped to an outcome.
 //! - `other_fields`: run-time check of Other Fields mapped as one object, against describe.
 
@@ -93,7 +93,7 @@ pub(crate) async fn run_group(
         return;
     };
     if first.plan.bulk.is_some() {
-        bulk::run(bulk, group, sink).await;
+        bulk::run(client, bulk, group, sink).await;
         return;
     }
     match first.plan.operation {
