@@ -189,3 +189,40 @@ async fn bulk_delete_by_matchers_resolves_the_records_first() {
         ("delete", 2)
     );
 }
+
+#[tokio::test]
+async fn bulk_insert_checks_other_fields_object_keys_before_the_job() {
+    let emu = emulator().await;
+    let dest = destination_for(
+        &emu,
+        r#"
+            action = "lead"
+            trigger = 'type = "track"'
+            other_fields = { "@path" = "$.properties.salesforce" }
+            [bulk]
+            enabled = true
+        "#,
+    );
+    let event = |sf: serde_json::Value| json!({"type": "track", "properties": {"last_name": "Doe", "company": "Acme", "salesforce": sf}});
+    let out = dest
+        .send(&[
+            event(json!({"Rating": "Hot"})),
+            event(json!({"IsConverted": true})),
+        ])
+        .await;
+    assert_eq!(only(&out[0]).status, OutcomeStatus::Created, "{out:?}");
+    let refused = only(&out[1]);
+    assert_eq!(refused.error_code.as_deref(), Some("INVALID_OTHER_FIELD"));
+    assert!(
+        refused
+            .message
+            .as_deref()
+            .unwrap()
+            .ends_with("Lead.IsConverted is not createable"),
+        "{refused:?}"
+    );
+    // The refused event never reached the job.
+    let jobs = emu.bulk_jobs();
+    assert_eq!(jobs[0].number_records_processed, 1);
+    assert_eq!(emu.records("Lead")[0]["Rating"], "Hot");
+}
