@@ -51,7 +51,7 @@ pub enum Error {
         message: String,
     },
     /// A mapping or action configuration is structurally wrong (unknown `@` directive, empty object
-    /// name, invalid field API name, bulk enabled for a delete, ...).
+    /// name, invalid field API name, a bulk delete with neither record id nor matchers, ...).
     #[error("invalid configuration: {message}")]
     InvalidConfig {
         /// What is wrong and how to fix it.
@@ -102,6 +102,26 @@ pub enum Error {
         object: String,
         /// The planned operation.
         operation: Operation,
+    },
+    /// A record matcher has no value (path missing, blank, or null) for this event. No lookup is
+    /// made: matching `Email = null` would find (and overwrite) records that have no value. A
+    /// subscription that wants such lookups sets `match_empty_values = true`.
+    #[error(
+        "record matcher {field} has no value (missing or null) for this event, so no {object} record was looked up; send a value, or set match_empty_values = true to match records whose {field} is empty"
+    )]
+    MissingMatcherValue {
+        /// Object API name.
+        object: String,
+        /// Field API name of the matcher.
+        field: String,
+    },
+    /// Other Fields is mapped as one object, but the event gave another kind of value there.
+    #[error(
+        "other_fields maps one object whose keys are field API names, but the event gave a {kind}"
+    )]
+    OtherFieldsNotObject {
+        /// The JSON kind found: `string`, `number`, `boolean` or `array`.
+        kind: &'static str,
     },
     /// A record matcher (or bulk external id / record id) evaluated to an object or an array; values
     /// that find records must be scalar.
@@ -160,10 +180,18 @@ impl Error {
                 | Error::MissingField { .. }
                 | Error::NoFields { .. }
                 | Error::MissingMatchers { .. }
+                | Error::MissingMatcherValue { .. }
+                | Error::OtherFieldsNotObject { .. }
                 | Error::InvalidMatcherValue { .. }
                 | Error::Coercion { .. }
                 | Error::MissingExternalId { .. }
         )
+    }
+
+    /// Returns `true` when the error is about a record matcher's value for this event
+    /// ([`Error::MissingMatcherValue`]): the facade reports it as `INVALID_RECORD_MATCHER`.
+    pub fn is_matcher_error(&self) -> bool {
+        matches!(self, Error::MissingMatcherValue { .. })
     }
 
     /// Returns `true` when the error comes from compiling a configuration (path, template, trigger
@@ -189,6 +217,7 @@ impl Error {
         match self {
             Error::MissingField { field, .. }
             | Error::InvalidMatcherValue { field, .. }
+            | Error::MissingMatcherValue { field, .. }
             | Error::Coercion { field, .. }
             | Error::MissingExternalId { field } => Some(field),
             _ => None,

@@ -80,10 +80,14 @@ pub struct BulkPlan {
     /// in [`PlannedOperation::fields`]; the bulk writer adds the column.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<ExternalId>,
-    /// For a bulk update: this record's Salesforce Id. `None` when the mapping found no value; the
+    /// For a bulk update or delete: this record's Salesforce Id. `None` when the mapping found no value; the
     /// record is still sent and Salesforce rejects that row only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub record_id: Option<Value>,
+    /// For a bulk delete without `delete_record_id`: find the record by
+    /// [`PlannedOperation::matchers`] first (batched lookups), then delete the id found.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resolve_matchers: bool,
 }
 
 /// What should happen in Salesforce for one event.
@@ -107,6 +111,11 @@ pub struct PlannedOperation {
     /// `Some` when the record goes through the Bulk API.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bulk: Option<BulkPlan>,
+    /// The keys of `fields` that came from Other Fields mapped as one object (event data, not
+    /// configuration): the facade checks each against describe (an existing, writable field,
+    /// not a relationship, not `attributes`) before writing. Empty otherwise.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_fields_object_keys: Vec<String>,
 }
 
 impl PlannedOperation {
@@ -168,7 +177,9 @@ mod tests {
                     value: json!("x1"),
                 }),
                 record_id: None,
+                resolve_matchers: false,
             }),
+            other_fields_object_keys: Vec::new(),
         };
         let v = serde_json::to_value(&plan).unwrap();
         assert_eq!(

@@ -62,6 +62,7 @@ fn full_config() -> ActionConfig {
             upsert_external_id_name: Some("Segment_Id__c".into()),
             upsert_external_id_value: Some(Mapping::path("$.userId")),
             update_record_id: None,
+            delete_record_id: None,
         })
         .into()
 }
@@ -263,17 +264,22 @@ fn bulk_settings_that_cannot_work_are_rejected() {
         enabled: true,
         ..settings
     };
-    for operation in [Operation::Create, Operation::Delete] {
-        let err = compile_err(
-            LeadConfig::default()
-                .operation(operation)
-                .bulk(bulk(BulkSettings::default())),
-        );
-        assert!(
-            err.to_string().contains("supports only update and upsert"),
-            "{err}"
-        );
-    }
+    // Create needs nothing more; delete needs a record id mapping or record matchers.
+    LeadConfig::default()
+        .operation(Operation::Create)
+        .bulk(bulk(BulkSettings::default()))
+        .compile()
+        .unwrap();
+    let err = compile_err(
+        LeadConfig::default()
+            .operation(Operation::Delete)
+            .bulk(bulk(BulkSettings::default())),
+    );
+    assert!(
+        err.to_string()
+            .contains("a bulk delete needs delete_record_id"),
+        "{err}"
+    );
     let err = compile_err(
         LeadConfig::default()
             .operation(Operation::Update)
@@ -334,4 +340,59 @@ fn defaults_are_documented_values() {
         lead.fields.email,
         Some(Mapping::first_of(["$.traits.email", "$.properties.email"]))
     );
+}
+
+#[test]
+fn other_fields_as_one_object_turns_each_key_into_a_field() {
+    let config: ActionConfig = toml::from_str(
+        r#"
+            action = "case"
+            trigger = 'type = "track"'
+            other_fields = { "@path" = "$.properties.salesforce" }
+        "#,
+    )
+    .unwrap();
+    let action = config.compile().unwrap();
+    let event = serde_json::json!({"type": "track", "properties": {
+        "description": "typed", "salesforce": {"Subject": "Hi", "Priority": "High", "Origin": " ",
+        "Description": "from the object"}}});
+    let plan = action.plan(&event).unwrap();
+    assert_eq!(plan.fields["Subject"], "Hi");
+    assert_eq!(plan.fields["Priority"], "High");
+    // Object keys are merged over the typed fields; blank values are absent.
+    assert_eq!(plan.fields["Description"], "from the object");
+    assert!(!plan.fields.contains_key("Origin"));
+    let mut keys = plan.other_fields_object_keys.clone();
+    keys.sort();
+    assert_eq!(keys, ["Description", "Priority", "Subject"]);
+    // Missing object: nothing added; a non-object: that event fails.
+    let plan = action
+        .plan(&serde_json::json!({"properties": {"description": "d"}}))
+        .unwrap();
+    assert!(plan.other_fields_object_keys.is_empty());
+    let err = action
+        .plan(&serde_json::json!({"properties": {"salesforce": "Subject=Hi"}}))
+        .unwrap_err();
+    assert!(err.is_event_error());
+    assert_eq!(
+        err.to_string(),
+        "other_fields maps one object whose keys are field API names, but the event gave a string"
+    );
+    // It serializes back to the directive, and record matchers refuse the form.
+    if let ActionConfig::Case(c) = &config {
+        assert_eq!(
+            serde_json::to_value(&c.other_fields).unwrap(),
+            serde_json::json!({"@path": "$.properties.salesforce"})
+        );
+    }
+    let bad: ActionConfig = toml::from_str(
+        r#"
+            action = "lead"
+            operation = "update"
+            record_matchers = { "@path" = "$.traits" }
+        "#,
+    )
+    .unwrap();
+    let err = bad.compile().unwrap_err();
+    assert!(err.to_string().starts_with("in `record_matchers`"), "{err}");
 }

@@ -144,24 +144,63 @@ fn update_upsert_and_delete_need_a_matcher_value() {
             .operation(operation)
             .compile()
             .unwrap();
-        let with_blank = LeadConfig::default()
+        let err = expect_event_error(
+            &no_matchers,
+            json!({"traits": {"last_name": "Doe", "email": "a@b.c"}}),
+        );
+        assert!(matches!(err, Error::MissingMatchers { .. }), "{err}");
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "no record matchers: to {operation} Lead records, at least one record matcher needs a value to find them"
+            )
+        );
+        let with_matcher = LeadConfig::default()
             .operation(operation)
             .record_matcher("Email", email_matcher())
             .compile()
             .unwrap();
-        for action in [no_matchers, with_blank] {
-            let err = expect_event_error(
-                &action,
-                json!({"traits": {"last_name": "Doe", "email": " "}}),
-            );
-            assert!(matches!(err, Error::MissingMatchers { .. }), "{err}");
+        // Blank, null and missing values never become a lookup.
+        for traits in [
+            json!({"last_name": "Doe", "email": " "}),
+            json!({"last_name": "Doe", "email": null}),
+            json!({"last_name": "Doe"}),
+        ] {
+            let err = expect_event_error(&with_matcher, json!({ "traits": traits }));
             assert_eq!(
-                err.to_string(),
-                format!(
-                    "no record matchers: to {operation} Lead records, at least one record matcher needs a value to find them"
-                )
+                err,
+                Error::MissingMatcherValue {
+                    object: "Lead".into(),
+                    field: "Email".into()
+                }
             );
+            assert!(err.is_matcher_error());
+            assert_eq!(err.field(), Some("Email"));
+            assert!(err.to_string().starts_with(
+                "record matcher Email has no value (missing or null) for this event, so no Lead record was looked up"
+            ));
         }
+    }
+}
+
+#[test]
+fn match_empty_values_turns_a_missing_or_null_matcher_into_a_null_lookup() {
+    let action = LeadConfig::default()
+        .operation(Operation::Update)
+        .record_matcher("Email", email_matcher())
+        .match_empty_values(true)
+        .compile()
+        .unwrap();
+    for traits in [json!({"email": null}), json!({})] {
+        let plan = action.plan(&json!({ "traits": traits })).unwrap();
+        assert_eq!(plan.matchers.len(), 1);
+        assert_eq!(plan.matchers[0].value, Value::Null);
+    }
+    let config: sfdc_actions::ActionConfig =
+        toml::from_str("action = \"lead\"\nmatch_empty_values = true").unwrap();
+    match config {
+        sfdc_actions::ActionConfig::Lead(c) => assert!(c.match_empty_values),
+        other => panic!("{other:?}"),
     }
 }
 
@@ -192,8 +231,8 @@ fn a_matcher_value_that_is_an_object_or_array_is_rejected() {
             )
         );
     }
-    // Scalars, including null, are accepted.
-    for value in [json!("a@b.c"), json!(7), json!(true), Value::Null] {
+    // Scalars are accepted (null only with match_empty_values).
+    for value in [json!("a@b.c"), json!(7), json!(true)] {
         let plan = action
             .plan(&json!({"traits": {"lookup": value.clone()}}))
             .unwrap();
@@ -342,4 +381,55 @@ fn one_bad_event_never_affects_the_others() {
     for (event, result) in events.iter().zip(&results) {
         assert_eq!(&action.plan(event), result);
     }
+}
+
+#[test]
+fn bulk_delete_by_record_id_or_by_matchers_resolved_first() {
+    let by_id = LeadConfig::default()
+        .operation(Operation::Delete)
+        .bulk(BulkSettings {
+            enabled: true,
+            delete_record_id: Some(Mapping::path("$.traits.sf_id")),
+            ..BulkSettings::default()
+        })
+        .compile()
+        .unwrap();
+    let plan = by_id
+        .plan(&json!({"traits": {"sf_id": "00Q000000000001AAA"}}))
+        .unwrap();
+    let bulk = plan.bulk.unwrap();
+    assert_eq!(bulk.record_id, Some(json!("00Q000000000001AAA")));
+    assert!(!bulk.resolve_matchers);
+    assert!(plan.fields.is_empty());
+
+    let by_matchers = LeadConfig::default()
+        .operation(Operation::Delete)
+        .record_matcher("Email", email_matcher())
+        .bulk(BulkSettings {
+            enabled: true,
+            ..BulkSettings::default()
+        })
+        .compile()
+        .unwrap();
+    let plan = by_matchers
+        .plan(&json!({"traits": {"email": "a@b.c"}}))
+        .unwrap();
+    assert!(plan.bulk.unwrap().resolve_matchers);
+    assert_eq!(plan.matchers[0].value, "a@b.c");
+    // Matchers resolved first follow the REST rules: no value, no lookup.
+    let err = expect_event_error(&by_matchers, json!({"traits": {}}));
+    assert!(matches!(err, Error::MissingMatcherValue { .. }), "{err}");
+
+    let create = LeadConfig::default()
+        .bulk(BulkSettings {
+            enabled: true,
+            ..BulkSettings::default()
+        })
+        .compile()
+        .unwrap();
+    let plan = create
+        .plan(&json!({"traits": {"last_name": "Doe"}}))
+        .unwrap();
+    assert_eq!(plan.fields["LastName"], "Doe");
+    assert!(plan.is_bulk());
 }

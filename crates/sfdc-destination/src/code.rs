@@ -39,6 +39,9 @@ outcome_codes! {
     /// `INVALID_RECORD_MATCHER`: `sfdc-match` rejected a record matcher (field name, value type,
     /// length).
     InvalidRecordMatcher => "INVALID_RECORD_MATCHER",
+    /// `INVALID_OTHER_FIELD`: a key of an Other Fields object is not a writable field of the
+    /// object (unknown, read-only, a relationship, or `attributes`).
+    InvalidOtherField => "INVALID_OTHER_FIELD",
     /// `MULTIPLE_MATCHES`: the lookup found several records (status 300); make the matchers
     /// unique.
     MultipleMatches => "MULTIPLE_MATCHES",

@@ -41,7 +41,7 @@
 //! | update / delete by other matchers | describe (once per object) + batched lookup + `update_many` / `delete_many` | lookups + 1 per 200 found |
 //! | upsert by one external-id matcher | describe (once) + `upsert_many` by that field | 1 per 200 records |
 //! | upsert by other matchers | describe (once) + batched lookup, then `update_many` (found) and `create_many` (not found) | lookups + writes |
-//! | bulk upsert / update | Bulk API 2.0 ingest per `batch_size` events | per job: 6 (create, upload, close, 3 result files) + status polls |
+//! | bulk insert / update / upsert / delete | Bulk API 2.0 ingest per `batch_size` events (a delete by record matchers: describe + batched lookups first) | per job: 6 (create, upload, close, 3 result files) + status polls |
 //!
 //! Groups run one after the other in order of first appearance in the batch. Inside a group,
 //! events whose matchers have the same values, or that resolve to the same record, go in

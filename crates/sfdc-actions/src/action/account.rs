@@ -1,37 +1,34 @@
 //! The Account action (default trigger `type = "group"`).
 
-use super::{ActionSettings, action_fields};
-use crate::mapping::Mapping;
-
-fn path(p: &str) -> Option<Mapping> {
-    Some(Mapping::path(p))
-}
+use super::defaults::path;
+use super::{ActionSettings, action_fields, address, traits_else_properties};
 
 action_fields! {
-    /// Typed fields of the Account action. Defaults read the group event: `$.traits.<key>` and
-    /// `$.groupId`; billing address from `$.traits.address.<part>`; shipping has no default.
+    /// Typed fields of the Account action. Defaults read `$.traits.<key>`, else
+    /// `$.properties.<key>` (billing address from `address.<part>`), so a `group` event and a
+    /// `track` event both fill them; `AccountNumber` reads `$.groupId`; shipping has no default.
     pub struct AccountFields;
     kind = super::ActionKind::Account;
     object = "Account";
     trigger = Some("type = \"group\"");
     required = ["Name"];
     fields {
-        /// `Name` (required for create and upsert); default `$.traits.name`.
-        name => "Name", Text, path("$.traits.name");
+        /// `Name` (required for create and upsert); default `name`.
+        name => "Name", Text, traits_else_properties("name");
         /// `AccountNumber`; default `$.groupId`.
         account_number => "AccountNumber", Text, path("$.groupId");
-        /// `NumberOfEmployees` (integer); default `$.traits.employees`.
-        number_of_employees => "NumberOfEmployees", Integer, path("$.traits.employees");
-        /// `BillingStreet`; default `$.traits.address.street`.
-        billing_street => "BillingStreet", Text, path("$.traits.address.street");
-        /// `BillingCity`; default `$.traits.address.city`.
-        billing_city => "BillingCity", Text, path("$.traits.address.city");
-        /// `BillingState`; default `$.traits.address.state`.
-        billing_state => "BillingState", Text, path("$.traits.address.state");
-        /// `BillingPostalCode`; default `$.traits.address.postal_code`.
-        billing_postal_code => "BillingPostalCode", Text, path("$.traits.address.postal_code");
-        /// `BillingCountry`; default `$.traits.address.country`.
-        billing_country => "BillingCountry", Text, path("$.traits.address.country");
+        /// `NumberOfEmployees` (integer); default `employees`.
+        number_of_employees => "NumberOfEmployees", Integer, traits_else_properties("employees");
+        /// `BillingStreet`; default `address.street`.
+        billing_street => "BillingStreet", Text, address("street");
+        /// `BillingCity`; default `address.city`.
+        billing_city => "BillingCity", Text, address("city");
+        /// `BillingState`; default `address.state`.
+        billing_state => "BillingState", Text, address("state");
+        /// `BillingPostalCode`; default `address.postal_code`.
+        billing_postal_code => "BillingPostalCode", Text, address("postal_code");
+        /// `BillingCountry`; default `address.country`.
+        billing_country => "BillingCountry", Text, address("country");
         /// `ShippingStreet`; no default.
         shipping_street => "ShippingStreet", Text, None;
         /// `ShippingCity`; no default.
@@ -42,12 +39,12 @@ action_fields! {
         shipping_postal_code => "ShippingPostalCode", Text, None;
         /// `ShippingCountry`; no default.
         shipping_country => "ShippingCountry", Text, None;
-        /// `Phone`; default `$.traits.phone`.
-        phone => "Phone", Text, path("$.traits.phone");
-        /// `Description`; default `$.traits.description`.
-        description => "Description", Text, path("$.traits.description");
-        /// `Website`; default `$.traits.website`.
-        website => "Website", Text, path("$.traits.website");
+        /// `Phone`; default `phone`.
+        phone => "Phone", Text, traits_else_properties("phone");
+        /// `Description`; default `description`.
+        description => "Description", Text, traits_else_properties("description");
+        /// `Website`; default `website`.
+        website => "Website", Text, traits_else_properties("website");
     }
 }
 

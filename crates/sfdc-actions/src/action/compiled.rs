@@ -6,7 +6,7 @@ use super::{ActionFields, ActionKind, ActionSettings};
 use crate::coerce::{FieldType, coerce};
 use crate::error::{Error, Result};
 use crate::event::Event;
-use crate::mapping::{Mapping, Node, compile_entries};
+use crate::mapping::{Mapping, Node, compile_entries, is_blank};
 use crate::plan::{
     BulkPlan, ExternalId, MatchOperator, Operation, PlannedOperation, RecordMatcher,
 };
@@ -23,7 +23,10 @@ pub struct Action {
     trigger: Option<Trigger>,
     operation: Operation,
     match_operator: MatchOperator,
+    match_empty_values: bool,
     fields: Vec<CompiledField>,
+    /// Other Fields as one object mapping: each key of its value becomes a field.
+    other_object: Option<Node>,
     matchers: Vec<(String, Node)>,
     required: &'static [&'static str],
     requires_any_field: bool,
@@ -42,6 +45,8 @@ struct CompiledBulk {
     batch_size: u32,
     external_id: Option<(String, Node)>,
     record_id: Option<Node>,
+    /// Bulk delete by record matchers (no `delete_record_id`).
+    resolve_matchers: bool,
 }
 
 impl Action {
@@ -83,6 +88,23 @@ impl Action {
             });
         }
 
+        let other_object = match settings.other_fields.object_mapping() {
+            None => None,
+            Some(_) if settings.other_fields.iter().next().is_some() => {
+                return Err(Error::config(
+                    "other_fields is either one mapping of an object (e.g. { \"@path\" = \"$.properties.salesforce\" }) or field API names to mappings, not both",
+                )
+                .at("other_fields"));
+            }
+            Some(mapping) => Some(compile_one(mapping).map_err(|e| e.at("other_fields"))?),
+        };
+        if settings.record_matchers.object_mapping().is_some() {
+            return Err(Error::config(
+                "record_matchers must name each matcher field (e.g. { Email = { \"@path\" = \"$.traits.email\" } }), not map a whole object",
+            )
+            .at("record_matchers"));
+        }
+
         // Stable: for equal names the standard field stays before its Other Fields override.
         fields.sort_by(|a, b| a.api_name.cmp(&b.api_name));
 
@@ -99,7 +121,9 @@ impl Action {
             trigger,
             operation: settings.operation,
             match_operator: settings.match_operator,
+            match_empty_values: settings.match_empty_values,
             fields,
+            other_object,
             matchers,
             required: F::REQUIRED,
             requires_any_field: F::KIND == ActionKind::CustomObject,
@@ -148,15 +172,19 @@ impl Action {
     /// a create or upsert lacks a required field (Lead and Contact `LastName`, Account `Name`,
     /// Opportunity `Name`, `StageName`, `CloseDate`), [`Error::NoFields`] for a Custom Object
     /// create, update or upsert without any field, [`Error::InvalidMatcherValue`] for a matcher
-    /// that is an object or array, [`Error::MissingMatchers`] for an update, upsert or delete
+    /// that is an object or array, [`Error::MissingMatcherValue`] for a matcher without value
+    /// (missing, blank or null) unless `match_empty_values` is set, [`Error::MissingMatchers`]
+    /// for an update, upsert or delete
     /// (not through the Bulk API) without any matcher value, and [`Error::MissingExternalId`]
     /// for a bulk upsert without external id value.
     pub fn plan(&self, event: &Value) -> Result<PlannedOperation> {
         let operation = self.operation;
-        let fields = if operation == Operation::Delete {
-            Map::new()
+        let (fields, other_fields_object_keys) = if operation == Operation::Delete {
+            (Map::new(), Vec::new())
         } else {
-            self.eval_fields(event)?
+            let mut fields = self.eval_fields(event)?;
+            let keys = self.eval_other_object(event, &mut fields)?;
+            (fields, keys)
         };
         if matches!(operation, Operation::Create | Operation::Upsert) {
             for required in self.required {
@@ -176,18 +204,31 @@ impl Action {
             });
         }
 
+        // Matchers find records for the REST path and for a bulk delete without record id; the
+        // other Bulk API paths address records by external id or record id.
+        let uses_matchers = self.bulk.as_ref().is_none_or(|b| b.resolve_matchers);
         let mut matchers = Vec::new();
         if operation != Operation::Create {
             for (field, node) in &self.matchers {
-                if let Some(value) = node.eval(event) {
-                    check_scalar(field, &value)?;
-                    matchers.push(RecordMatcher {
-                        field: field.clone(),
-                        value,
-                    });
+                let value = node.eval(event).unwrap_or(Value::Null);
+                check_scalar(field, &value)?;
+                if value.is_null() {
+                    if !uses_matchers {
+                        continue;
+                    }
+                    if !self.match_empty_values {
+                        return Err(Error::MissingMatcherValue {
+                            object: self.object.clone(),
+                            field: field.clone(),
+                        });
+                    }
                 }
+                matchers.push(RecordMatcher {
+                    field: field.clone(),
+                    value,
+                });
             }
-            if self.bulk.is_none() && matchers.is_empty() {
+            if uses_matchers && matchers.is_empty() {
                 return Err(Error::MissingMatchers {
                     object: self.object.clone(),
                     operation,
@@ -208,6 +249,7 @@ impl Action {
             matchers,
             match_operator: self.match_operator,
             bulk,
+            other_fields_object_keys,
         })
     }
 
@@ -226,6 +268,37 @@ impl Action {
             }
         }
         Ok(entries.into_iter().collect())
+    }
+
+    /// Merges the keys of the Other Fields object (when configured and present) over `fields`
+    /// and returns them, for the facade's run-time check against describe. Blank strings are
+    /// absent, as everywhere; a missing or null object adds nothing.
+    fn eval_other_object(
+        &self,
+        event: &Value,
+        fields: &mut Map<String, Value>,
+    ) -> Result<Vec<String>> {
+        let Some(node) = &self.other_object else {
+            return Ok(Vec::new());
+        };
+        let object = match node.eval(event) {
+            None | Some(Value::Null) => return Ok(Vec::new()),
+            Some(Value::Object(object)) => object,
+            Some(other) => {
+                return Err(Error::OtherFieldsNotObject {
+                    kind: json_kind(&other),
+                });
+            }
+        };
+        let mut keys = Vec::with_capacity(object.len());
+        for (key, value) in object {
+            if is_blank(&value) {
+                continue;
+            }
+            keys.push(key.clone());
+            fields.insert(key, value);
+        }
+        Ok(keys)
     }
 
     fn plan_bulk(&self, bulk: &CompiledBulk, event: &Value) -> Result<BulkPlan> {
@@ -258,6 +331,7 @@ impl Action {
             batch_size: bulk.batch_size,
             external_id,
             record_id,
+            resolve_matchers: bulk.resolve_matchers,
         })
     }
 
@@ -310,6 +384,7 @@ fn compile_bulk<F: ActionFields>(settings: &ActionSettings<F>) -> Result<Option<
         batch_size: bulk.batch_size,
         external_id: None,
         record_id: None,
+        resolve_matchers: false,
     };
     match settings.operation {
         Operation::Upsert => {
@@ -335,13 +410,34 @@ fn compile_bulk<F: ActionFields>(settings: &ActionSettings<F>) -> Result<Option<
             })?;
             compiled.record_id = Some(compile_one(mapping).map_err(|e| e.at("update_record_id"))?);
         }
-        other => {
-            return Err(Error::config(format!(
-                "the Bulk API supports only update and upsert, not {other}; disable bulk or change the operation"
-            )));
-        }
+        Operation::Create => {}
+        Operation::Delete => match bulk.delete_record_id.as_ref() {
+            Some(mapping) => {
+                compiled.record_id =
+                    Some(compile_one(mapping).map_err(|e| e.at("delete_record_id"))?);
+            }
+            None if settings.record_matchers.iter().next().is_some() => {
+                compiled.resolve_matchers = true;
+            }
+            None => {
+                return Err(Error::config(
+                    "a bulk delete needs delete_record_id (the mapping of each record's Salesforce Id) or record_matchers to find the records first",
+                ));
+            }
+        },
     }
     Ok(Some(compiled))
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
 }
 
 fn check_scalar(field: &str, value: &Value) -> Result<()> {

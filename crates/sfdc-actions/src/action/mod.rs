@@ -6,6 +6,7 @@ mod compiled;
 mod config;
 mod contact;
 mod custom_object;
+mod defaults;
 mod lead;
 mod opportunity;
 
@@ -27,6 +28,7 @@ use crate::coerce::FieldType;
 use crate::error::Result;
 use crate::mapping::{FieldMappings, Mapping};
 use crate::plan::{MatchOperator, Operation};
+use defaults::{address, traits_else_properties};
 
 /// Which of the six actions planned an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -101,7 +103,8 @@ pub trait ActionFields:
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BulkSettings {
-    /// Send records through the Bulk API 2.0 (update and upsert only). Default `false`.
+    /// Send records through the Bulk API 2.0 (every operation: create as `insert`, update,
+    /// upsert, delete). Default `false`.
     pub enabled: bool,
     /// Events collected per bulk job. Default 1000; must be at least 1.
     pub batch_size: u32,
@@ -114,6 +117,10 @@ pub struct BulkSettings {
     /// The Salesforce Id of each record (bulk update).
     #[serde(with = "crate::mapping::opt_mapping")]
     pub update_record_id: Option<Mapping>,
+    /// The Salesforce Id of each record (bulk delete). Without it, a bulk delete finds each
+    /// record by the record matchers first (batched lookups), then deletes the found ids.
+    #[serde(with = "crate::mapping::opt_mapping")]
+    pub delete_record_id: Option<Mapping>,
 }
 
 impl Default for BulkSettings {
@@ -124,6 +131,7 @@ impl Default for BulkSettings {
             upsert_external_id_name: None,
             upsert_external_id_value: None,
             update_record_id: None,
+            delete_record_id: None,
         }
     }
 }
@@ -160,10 +168,15 @@ pub struct ActionSettings<F> {
     pub record_matchers: FieldMappings,
     /// How record matchers combine. Default [`MatchOperator::Or`].
     pub match_operator: MatchOperator,
+    /// Match records whose matcher field is empty when the event has no value (missing, blank
+    /// or null) for a matcher: the lookup is `Field = null`. Default `false`: such an event
+    /// fails with [`crate::Error::MissingMatcherValue`] and nothing is looked up.
+    pub match_empty_values: bool,
     /// The action's typed fields.
     pub fields: F,
     /// Other Fields: field API name → mapping (custom fields keep their `__c`), merged over the
-    /// typed fields.
+    /// typed fields; or one mapping of an object whose keys are the field names
+    /// ([`FieldMappings::from_object`], opt-in).
     pub other_fields: FieldMappings,
     /// Bulk API settings.
     pub bulk: BulkSettings,
@@ -176,6 +189,7 @@ impl<F: ActionFields> Default for ActionSettings<F> {
             operation: Operation::default(),
             record_matchers: FieldMappings::new(),
             match_operator: MatchOperator::default(),
+            match_empty_values: false,
             fields: F::default(),
             other_fields: FieldMappings::new(),
             bulk: BulkSettings::default(),
@@ -208,6 +222,13 @@ impl<F: ActionFields> ActionSettings<F> {
         self
     }
 
+    /// Sets whether a missing or null matcher value matches records whose field is empty
+    /// (`Field = null`) instead of failing the event, for chaining.
+    pub fn match_empty_values(mut self, enabled: bool) -> Self {
+        self.match_empty_values = enabled;
+        self
+    }
+
     /// Sets the typed fields, for chaining.
     pub fn fields(mut self, fields: F) -> Self {
         self.fields = fields;
@@ -217,6 +238,14 @@ impl<F: ActionFields> ActionSettings<F> {
     /// Adds an Other Fields mapping (field API name → mapping), for chaining.
     pub fn other_field(mut self, field: impl Into<String>, mapping: Mapping) -> Self {
         self.other_fields.insert(field, mapping);
+        self
+    }
+
+    /// Maps Other Fields as one object (e.g. `Mapping::path("$.properties.salesforce")`):
+    /// each key of the event's object there becomes a field, checked at run time against
+    /// describe by the facade. Replaces any named Other Fields. For chaining.
+    pub fn other_fields_object(mut self, mapping: Mapping) -> Self {
+        self.other_fields = FieldMappings::from_object(mapping);
         self
     }
 
@@ -233,25 +262,13 @@ impl<F: ActionFields> ActionSettings<F> {
     ///
     /// Configuration errors ([`crate::Error::is_config_error`]): trigger, path or template syntax
     /// (with [`crate::Error::position`]), an invalid field or object API name, or bulk settings
-    /// that cannot work (Bulk API enabled for create or delete, a batch size of 0, a bulk upsert
-    /// without external id name or value, a bulk update without record id mapping). Each is
+    /// that cannot work (a batch size of 0, a bulk upsert without external id name or value, a
+    /// bulk update without record id mapping, a bulk delete with neither record id mapping nor
+    /// record matchers). Each is
     /// wrapped in [`crate::Error::At`] naming the configuration key.
     pub fn compile(&self) -> Result<Action> {
         Action::compile(self)
     }
-}
-
-/// `$.traits.<key>`, else `$.properties.<key>`.
-fn traits_else_properties(key: &str) -> Option<Mapping> {
-    Some(Mapping::first_of([
-        format!("$.traits.{key}").as_str(),
-        format!("$.properties.{key}").as_str(),
-    ]))
-}
-
-/// `$.traits.address.<key>`, else `$.properties.address.<key>`.
-fn address(key: &str) -> Option<Mapping> {
-    traits_else_properties(&format!("address.{key}"))
 }
 
 /// Declares an action's typed fields struct, its `Default` (the default mappings) and its

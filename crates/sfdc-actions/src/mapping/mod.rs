@@ -281,15 +281,36 @@ pub(crate) fn compile_entries(entries: &[(String, Mapping)]) -> Result<Vec<(Stri
 /// Serialized as an object (`{"Email": {"@path": "$.traits.email"}}`). The order of the keys is
 /// the order the deserializer yields them: document order for JSON, and for TOML when the `toml`
 /// crate's `preserve_order` feature is on (alphabetical otherwise).
+///
+/// Other Fields may instead be **one mapping** whose value is an object (`{"@path":
+/// "$.properties.salesforce"}`): each key of that object becomes a field, checked at run time
+/// by the facade against describe. Build it with [`FieldMappings::from_object`]; a directive in
+/// serialized form reads as one.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FieldMappings {
     entries: Vec<(String, Mapping)>,
+    object: Option<Box<Mapping>>,
 }
 
 impl FieldMappings {
     /// Creates an empty set.
     pub fn new() -> FieldMappings {
         FieldMappings::default()
+    }
+
+    /// Creates Other Fields from one mapping whose value (per event) is an object of field API
+    /// names to values, e.g. `Mapping::path("$.properties.salesforce")`. Only Other Fields
+    /// accept this form; record matchers refuse it when compiled.
+    pub fn from_object(mapping: Mapping) -> FieldMappings {
+        FieldMappings {
+            entries: Vec::new(),
+            object: Some(Box::new(mapping)),
+        }
+    }
+
+    /// Returns the whole-object mapping set by [`FieldMappings::from_object`], if any.
+    pub fn object_mapping(&self) -> Option<&Mapping> {
+        self.object.as_deref()
     }
 
     /// Adds a mapping for a field API name, replacing (in place) an earlier one for the same name.
@@ -325,9 +346,9 @@ impl FieldMappings {
         self.entries.len()
     }
 
-    /// Returns `true` when there is no mapping.
+    /// Returns `true` when there is no mapping (neither named nor whole-object).
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.is_empty() && self.object.is_none()
     }
 
     pub(crate) fn entries(&self) -> &[(String, Mapping)] {
@@ -347,6 +368,14 @@ impl<K: Into<String>> FromIterator<(K, Mapping)> for FieldMappings {
 
 impl Serialize for FieldMappings {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if let Some(object) = &self.object {
+            if !self.entries.is_empty() {
+                return Err(serde::ser::Error::custom(
+                    "field mappings with both a whole-object mapping and named entries have no serialized form",
+                ));
+            }
+            return object.serialize(serializer);
+        }
         let mut map = serializer.serialize_map(Some(self.entries.len()))?;
         for (key, mapping) in &self.entries {
             map.serialize_entry(key, mapping)?;
@@ -360,10 +389,12 @@ impl<'de> Deserialize<'de> for FieldMappings {
         match Raw::deserialize(deserializer)? {
             Raw::Null => Ok(FieldMappings::new()),
             raw @ Raw::Object(_) => match Mapping::from_raw(raw).map_err(D::Error::custom)? {
-                Mapping::Object(entries) => Ok(FieldMappings { entries }),
-                _ => Err(D::Error::custom(
-                    "expected an object of field API names to mappings, not a directive",
-                )),
+                Mapping::Object(entries) => Ok(FieldMappings {
+                    entries,
+                    object: None,
+                }),
+                // A directive (`@path`, `@fallback`, ...): Other Fields as one object.
+                mapping => Ok(FieldMappings::from_object(mapping)),
             },
             other => Err(D::Error::custom(format!(
                 "expected an object of field API names to mappings, not {}",

@@ -1,17 +1,31 @@
-//! The Bulk API 2.0 path: upsert by the bulk external id, update by the bulk record id.
+//! The Bulk API 2.0 path: insert (create), upsert by the bulk external id, update by the bulk
+//! record id, delete by the bulk record id or by record matchers resolved first.
 
 use serde_json::Value;
 use sfdc_actions::Operation;
 use sfdc_bulk::{IngestRequest, Outcome, Record};
+use sfdc_match::Resolution;
 
+use super::lookup::{self, lookup_of};
 use super::{Failure, Group, Job, Sink};
 use crate::outcome::OutcomeStatus;
 
 /// Runs a bulk group: one `ingest` per `batch_size` events (each ingest is one job unless the
 /// CSV passes the Bulk API size limits), outcomes tied back to events by input order.
-pub(super) async fn run(bulk: &sfdc_bulk::BulkClient, group: &Group<'_>, sink: &mut Sink<'_>) {
+pub(super) async fn run(
+    client: &sfdc_rest::Client,
+    bulk: &sfdc_bulk::BulkClient,
+    group: &Group<'_>,
+    sink: &mut Sink<'_>,
+) {
     let Some(first) = group.jobs.first() else {
         return;
+    };
+    // Each job with the id its CSV row carries: a delete by record matchers finds it first.
+    let rows: Vec<(&Job, Option<Value>)> = if first.plan.operation == Operation::Delete {
+        resolve_deletes(client, group, sink).await
+    } else {
+        group.jobs.iter().map(|j| (*j, None)).collect()
     };
     let Some(settings) = first.plan.bulk.as_ref() else {
         return;
@@ -24,11 +38,16 @@ pub(super) async fn run(bulk: &sfdc_bulk::BulkClient, group: &Group<'_>, sink: &
         Operation::Create => sfdc_bulk::Operation::Insert,
         Operation::Delete => sfdc_bulk::Operation::Delete,
     };
-    for chunk in group.jobs.chunks(batch_size) {
-        let records: Vec<Record> = chunk
+    for rows in rows.chunks(batch_size) {
+        let records: Vec<Record> = rows
             .iter()
-            .map(|j| record_of(j, external_field.as_deref()))
+            .map(|(j, id)| match id {
+                Some(id) => Record::from_iter([("Id".to_owned(), id.clone())]),
+                None => record_of(j, external_field.as_deref()),
+            })
             .collect();
+        let chunk: Vec<&Job> = rows.iter().map(|(j, _)| *j).collect();
+        let chunk = chunk.as_slice();
         let mut request = IngestRequest::new(group.object.clone(), operation.clone());
         if let (sfdc_bulk::Operation::Upsert, Some(field)) = (&operation, &external_field) {
             request = request.external_id_field(field.clone());
@@ -42,6 +61,72 @@ pub(super) async fn run(bulk: &sfdc_bulk::BulkClient, group: &Group<'_>, sink: &
                 }
             }
         }
+    }
+}
+
+/// Finds the record of each delete job: the bulk record id when mapped (sent as is, even when
+/// missing: Salesforce rejects that row only), else the record matchers through the REST
+/// lookups (one describe, batched queries). Not found → 404, several → 300, as on the REST
+/// path; those jobs are failed here and left out.
+async fn resolve_deletes<'j>(
+    client: &sfdc_rest::Client,
+    group: &Group<'j>,
+    sink: &mut Sink<'_>,
+) -> Vec<(&'j Job, Option<Value>)> {
+    let by_matchers = |j: &Job| j.plan.bulk.as_ref().is_some_and(|b| b.resolve_matchers);
+    let mut rows: Vec<(&Job, Option<Value>)> = Vec::with_capacity(group.jobs.len());
+    let mut pending: Vec<&Job> = Vec::new();
+    for job in &group.jobs {
+        if by_matchers(job) {
+            pending.push(job);
+        } else {
+            let id = job.plan.bulk.as_ref().and_then(|b| b.record_id.clone());
+            rows.push((job, Some(id_text(id))));
+        }
+    }
+    if pending.is_empty() {
+        return rows;
+    }
+    let schema = match lookup::schema(client, &group.object).await {
+        Ok(schema) => schema,
+        Err(f) => {
+            for job in pending {
+                sink.fail(job, &f);
+            }
+            return rows;
+        }
+    };
+    let mut lookups = Vec::new();
+    let mut queried: Vec<&Job> = Vec::new();
+    for job in pending {
+        match lookup_of(job, Some(&schema)) {
+            Ok(l) => {
+                lookups.push(l);
+                queried.push(job);
+            }
+            Err(f) => sink.fail(job, &f),
+        }
+    }
+    let answers = lookup::resolve(client, &lookups).await;
+    for (job, answer) in queried.into_iter().zip(answers) {
+        match answer {
+            Ok(Resolution::Found(id)) => rows.push((job, Some(Value::String(id)))),
+            Ok(Resolution::NotFound) => sink.fail(job, &Failure::not_found(&group.object)),
+            Ok(Resolution::Multiple(ids)) => {
+                sink.fail(job, &Failure::multiple(&group.object, &ids));
+            }
+            Err(f) => sink.fail(job, &f),
+        }
+    }
+    rows
+}
+
+/// A record id as CSV text; a missing id is an empty cell, which Salesforce rejects.
+fn id_text(id: Option<Value>) -> Value {
+    match id {
+        Some(Value::String(s)) => Value::String(s),
+        Some(Value::Null) | None => Value::String(String::new()),
+        Some(other) => Value::String(other.to_string()),
     }
 }
 

@@ -23,11 +23,17 @@ pub(crate) struct Failure {
 pub(crate) const OUTCOME_UNKNOWN_STATUS: u16 = 409;
 
 impl Failure {
-    /// A planning error from `sfdc-actions`: 400, not retryable.
+    /// A planning error from `sfdc-actions`: 400, not retryable; a matcher without value is
+    /// `INVALID_RECORD_MATCHER`, the others `INVALID_EVENT`.
     pub(crate) fn planning(e: &sfdc_actions::Error) -> Failure {
+        let code = if e.is_matcher_error() {
+            OutcomeCode::InvalidRecordMatcher
+        } else {
+            OutcomeCode::InvalidEvent
+        };
         Failure {
             http_status: e.status(),
-            code: OutcomeCode::InvalidEvent,
+            code,
             message: e.to_string(),
             retryable: e.is_retryable(),
         }

@@ -11,7 +11,8 @@ use sfdc_rest::Record;
 use super::{Failure, Job};
 
 /// Builds the `sfdc-match` schema of `object` from its describe (cached per client: one API
-/// call per object per destination lifetime).
+/// call per object per destination lifetime). Fields describe marks `filterable: false` are
+/// [`FieldType::Unfilterable`], so a matcher on one fails before any query.
 pub(crate) async fn schema(client: &sfdc_rest::Client, object: &str) -> Result<Schema, Failure> {
     let describe = client
         .describe(object)
@@ -19,10 +20,20 @@ pub(crate) async fn schema(client: &sfdc_rest::Client, object: &str) -> Result<S
         .map_err(|e| Failure::request(&e))?;
     let mut schema = Schema::new();
     for field in &describe.fields {
+        // Describe's `filterable` flag decides, not only the type (a long text area is a
+        // `textarea` like a short one): `sfdc-match` then refuses the matcher before any query.
+        let field_type = if field.filterable {
+            FieldType::from_salesforce_type(&field.field_type)
+        } else {
+            FieldType::Unfilterable(format!(
+                "{} (filterable: false in describe)",
+                field.field_type
+            ))
+        };
         schema.insert(
             &field.name,
             FieldInfo {
-                field_type: FieldType::from_salesforce_type(&field.field_type),
+                field_type,
                 external_id: field.external_id,
             },
         );

@@ -4,13 +4,15 @@
 //!   order of first appearance.
 //! - `rest`: create, update, delete and upsert through sObject Collections.
 //! - `lookup`: describe → `sfdc-match` schema, batched lookups, resolutions.
-//! - `bulk`: Bulk API 2.0 upsert and update.
+//! - `bulk`: Bulk API 2.0 insert, update, upsert and delete.
 //! - `failure`: every error source mapped to an outcome.
+//! - `other_fields`: run-time check of Other Fields mapped as one object, against describe.
 
 mod bulk;
 pub(crate) mod failure;
 mod group;
 mod lookup;
+mod other_fields;
 mod rest;
 
 use std::collections::HashMap;
@@ -85,11 +87,13 @@ pub(crate) async fn run_group(
     group: &Group<'_>,
     sink: &mut Sink<'_>,
 ) {
+    let checked = other_fields::checked(client, group, sink).await;
+    let group = &checked;
     let Some(first) = group.jobs.first() else {
         return;
     };
     if first.plan.bulk.is_some() {
-        bulk::run(bulk, group, sink).await;
+        bulk::run(client, bulk, group, sink).await;
         return;
     }
     match first.plan.operation {
