@@ -13,6 +13,7 @@ use crate::auth::{AccessToken, StaticToken, TokenSource};
 use crate::backoff::{Jitter, RandomJitter, Sleeper, TokioSleeper};
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::guard::{BodyLimits, Timeouts};
 use crate::limits::ApiBudget;
 use crate::retry::RetryConfig;
 
@@ -220,6 +221,8 @@ pub struct ClientBuilder {
     trusted_hosts: Vec<String>,
     sleeper: Arc<dyn Sleeper>,
     jitter: Arc<dyn Jitter>,
+    body_limits: BodyLimits,
+    timeouts: Timeouts,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -240,6 +243,8 @@ impl fmt::Debug for ClientBuilder {
             .field("budget", &self.budget)
             .field("allow_insecure_loopback", &self.allow_insecure_loopback)
             .field("trusted_hosts", &self.trusted_hosts)
+            .field("body_limits", &self.body_limits)
+            .field("timeouts", &self.timeouts)
             .finish_non_exhaustive()
     }
 }
@@ -262,6 +267,8 @@ impl Default for ClientBuilder {
             trusted_hosts: Vec::new(),
             sleeper: Arc::new(TokioSleeper),
             jitter: Arc::new(RandomJitter),
+            body_limits: BodyLimits::default(),
+            timeouts: Timeouts::default(),
         }
     }
 }
@@ -334,6 +341,8 @@ impl ClientBuilder {
     }
 
     /// Uses an existing `reqwest::Client`; the timeout and user-agent setters are then ignored.
+    /// Build it with `reqwest::redirect::Policy::none()`: a redirect it follows is not seen by
+    /// this client (redirects that reach the client are refused with [`Error::Redirect`]).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -363,6 +372,22 @@ impl ClientBuilder {
     /// Trusts an additional exact host name (a custom domain serving the org over https).
     pub fn trusted_host(mut self, host: impl Into<String>) -> Self {
         self.trusted_hosts.push(host.into());
+        self
+    }
+
+    /// Sets the caps on buffered response bodies and query pagination (default
+    /// [`BodyLimits::default`]: 1 MiB error and token bodies, 64 MiB success bodies, 10,000 query
+    /// pages).
+    pub fn body_limits(mut self, limits: BodyLimits) -> Self {
+        self.body_limits = limits;
+        self
+    }
+
+    /// Sets the header deadlines and the minimum-throughput guard (default
+    /// [`Timeouts::default`]: 60 s for reads, 10 minutes for writes, 1 KiB/s over 10 s windows).
+    /// They apply to clients given with [`ClientBuilder::http_client`] too.
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
         self
     }
 
@@ -435,7 +460,7 @@ impl ClientBuilder {
         let http = match self.http {
             Some(http) => http,
             None => {
-                let mut b = reqwest::Client::builder()
+                let mut b = crate::guard::no_redirects(reqwest::Client::builder())
                     .user_agent(self.user_agent)
                     .connect_timeout(self.connect_timeout);
                 if let Some(t) = self.timeout {
@@ -457,6 +482,8 @@ impl ClientBuilder {
             budget: self.budget,
             sleeper: self.sleeper,
             jitter: self.jitter,
+            body_limits: self.body_limits,
+            timeouts: self.timeouts,
         })
     }
 }
