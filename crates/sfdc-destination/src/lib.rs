@@ -79,6 +79,7 @@ mod destination;
 mod error;
 mod execute;
 mod outcome;
+mod parse_error;
 mod settings;
 
 pub use destination::{Destination, DestinationBuilder};

@@ -129,22 +129,20 @@ impl Settings {
     ///
     /// # Errors
     ///
-    /// [`Error::Parse`] with the parser's message (line, key) when the text is not valid.
+    /// [`Error::Parse`] with the line, column, key path and the parser's explanation when the text
+    /// is not valid. It never contains value text: quoted fragments and source excerpts of the
+    /// parser's message are removed, so a mistyped or unterminated secret is not printed.
     pub fn from_toml_str(text: &str) -> Result<Settings> {
-        toml::from_str(text).map_err(|e| Error::Parse {
-            message: e.to_string(),
-        })
+        toml::from_str(text).map_err(|e| crate::parse_error::from_toml(&e, text))
     }
 
     /// Parses settings from JSON text.
     ///
     /// # Errors
     ///
-    /// [`Error::Parse`] with the parser's message (line, column) when the text is not valid.
+    /// [`Error::Parse`] as for [`Settings::from_toml_str`]: line, column, key, never value text.
     pub fn from_json_str(text: &str) -> Result<Settings> {
-        serde_json::from_str(text).map_err(|e| Error::Parse {
-            message: e.to_string(),
-        })
+        serde_json::from_str(text).map_err(|e| crate::parse_error::from_json(&e, text))
     }
 
     /// Returns the host that issues tokens: `token_url` if set, else `login_host` (My Domain),

@@ -172,11 +172,8 @@ pub fn validate_instance_url(
         }
     };
     let host = host.trim_end_matches('.');
-    let trusted = trusted_hosts.iter().any(|t| t.eq_ignore_ascii_case(host))
-        || SALESFORCE_DOMAINS.iter().any(|domain| {
-            host.strip_suffix(domain)
-                .is_some_and(|prefix| prefix.len() > 1 && prefix.ends_with('.'))
-        });
+    let trusted =
+        trusted_hosts.iter().any(|t| t.eq_ignore_ascii_case(host)) || is_salesforce_host(host);
     if !trusted {
         return Err(Error::config(format!(
             "instance URL host {host:?} is not a Salesforce domain (e.g. *.my.salesforce.com); \
@@ -184,6 +181,15 @@ pub fn validate_instance_url(
         )));
     }
     Ok(url)
+}
+
+/// Returns `true` when `host` (lower case, no trailing dot) is a subdomain of a Salesforce domain:
+/// the one allow-list of instance URLs and login hosts.
+pub(crate) fn is_salesforce_host(host: &str) -> bool {
+    SALESFORCE_DOMAINS.iter().any(|domain| {
+        host.strip_suffix(domain)
+            .is_some_and(|prefix| prefix.len() > 1 && prefix.ends_with('.'))
+    })
 }
 
 fn is_loopback(host: Option<Host<&str>>) -> bool {

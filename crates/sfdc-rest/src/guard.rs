@@ -243,6 +243,7 @@ pub(crate) fn guarded_stream(
             Err(e) => Some((Err(e), (stream, guard, true))),
         }
     })
+    .boxed()
 }
 
 /// The guards of OAuth token calls.
