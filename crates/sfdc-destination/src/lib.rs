@@ -81,8 +81,10 @@ mod execute;
 mod outcome;
 mod parse_error;
 mod settings;
+mod transport_settings;
 
 pub use destination::{Destination, DestinationBuilder};
 pub use error::{Error, Result};
 pub use outcome::{ActionOutcome, EventOutcome, EventStatus, OutcomeStatus};
 pub use settings::{AuthSettings, Settings};
+pub use transport_settings::{BodyLimitSettings, TimeoutSettings, TransportSettings};
