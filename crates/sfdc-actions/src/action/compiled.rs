@@ -134,7 +134,13 @@ impl Action {
     }
 
     /// Plans the event if the trigger matches it: `None` when it does not.
+    ///
+    /// An event nested deeper than [`crate::MAX_EVENT_DEPTH`] is `Some(Err(`[`Error::InvalidEvent`]`))`
+    /// whatever the trigger: it is refused before anything walks it.
     pub fn plan_if_triggered(&self, event: &Value) -> Option<Result<PlannedOperation>> {
+        if let Err(e) = crate::depth::check_depth(event) {
+            return Some(Err(e));
+        }
         self.is_triggered_by(event).then(|| self.plan(event))
     }
 
@@ -150,8 +156,10 @@ impl Action {
     /// create, update or upsert without any field, [`Error::InvalidMatcherValue`] for a matcher
     /// that is an object or array, [`Error::MissingMatchers`] for an update, upsert or delete
     /// (not through the Bulk API) without any matcher value, and [`Error::MissingExternalId`]
-    /// for a bulk upsert without external id value.
+    /// for a bulk upsert without external id value; [`Error::InvalidEvent`] for an event nested
+    /// deeper than [`crate::MAX_EVENT_DEPTH`] (checked first, without recursion).
     pub fn plan(&self, event: &Value) -> Result<PlannedOperation> {
+        crate::depth::check_depth(event)?;
         let operation = self.operation;
         let fields = if operation == Operation::Delete {
             Map::new()
