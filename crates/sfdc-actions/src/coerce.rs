@@ -3,7 +3,7 @@
 //! | Field type | Accepted values → sent value | Rejected (per-event [`Error::Coercion`]) |
 //! |---|---|---|
 //! | [`FieldType::Text`] | string as is; number → its decimal text; boolean → `"true"`/`"false"` | object, array |
-//! | [`FieldType::Integer`] | integer; float with no fraction (`1000.0` → `1000`); string holding either (`"1000"`, `" 1000 "`) | other strings (`"1,000"`, `"ten"`), fractions (`10.5`), booleans, objects, arrays |
+//! | [`FieldType::Integer`] | integer in Salesforce's 32-bit `int` range (−2,147,483,648 to 2,147,483,647); float with no fraction (`1000.0` → `1000`); string holding either (`"1000"`, `" 1000 "`) | out-of-range values (`u64::MAX`, `2147483648`), other strings (`"1,000"`, `"ten"`), fractions (`10.5`), booleans, objects, arrays |
 //! | [`FieldType::Number`] | number as is; numeric string (`"12.50"` → `12.5`, `"3"` → `3`) | other strings, NaN/infinite, booleans, objects, arrays |
 //! | [`FieldType::Date`] | `YYYY-MM-DD`; RFC 3339 timestamp → its calendar date as written (`2026-11-28T23:30:00-05:00` → `2026-11-28`); `YYYY-MM-DDTHH:MM:SS[.f]` or with a space | other strings, numbers, booleans, objects, arrays |
 //! | [`FieldType::Any`] | anything, unchanged | nothing |
@@ -77,19 +77,22 @@ fn expected(field_type: FieldType) -> &'static str {
     }
 }
 
+/// Salesforce's `int` is 32-bit signed: values outside it are rejected.
 fn integer_from_number(n: &Number) -> Option<Value> {
-    if n.is_i64() || n.is_u64() {
-        return Some(Value::Number(n.clone()));
+    if let Some(i) = n.as_i64() {
+        return i32::try_from(i).ok().map(Value::from);
+    }
+    if n.is_u64() {
+        return None;
     }
     let f = n.as_f64()?;
-    // 2^63 bounds: every integral f64 in range converts exactly.
-    (f.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f))
-        .then(|| Value::from(f as i64))
+    (f.fract() == 0.0 && (f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&f))
+        .then(|| Value::from(f as i32))
 }
 
 fn integer_from_str(s: &str) -> Option<Value> {
     if let Ok(i) = s.parse::<i64>() {
-        return Some(Value::from(i));
+        return i32::try_from(i).ok().map(Value::from);
     }
     let f = s.parse::<f64>().ok()?;
     integer_from_number(&Number::from_f64(f)?)
@@ -146,6 +149,13 @@ mod tests {
             (Integer, json!(1000.0), json!(1000)),
             (Integer, json!("1e3"), json!(1000)),
             (Integer, json!(-7), json!(-7)),
+            (Integer, json!(2_147_483_647), json!(2_147_483_647)),
+            (
+                Integer,
+                json!(-2_147_483_648_i64),
+                json!(-2_147_483_648_i64),
+            ),
+            (Integer, json!("2147483647"), json!(2_147_483_647)),
             (Number, json!(12.5), json!(12.5)),
             (Number, json!(3), json!(3)),
             (Number, json!("12.50"), json!(12.5)),
@@ -179,6 +189,13 @@ mod tests {
             (Integer, json!(10.5)),
             (Integer, json!(true)),
             (Integer, json!(1e300)),
+            (Integer, json!(u64::MAX)),
+            (Integer, json!(i64::MAX)),
+            (Integer, json!(2_147_483_648_i64)),
+            (Integer, json!(-2_147_483_649_i64)),
+            (Integer, json!("18446744073709551615")),
+            (Integer, json!("2147483648")),
+            (Integer, json!(2_147_483_648.0)),
             (Number, json!("NaN")),
             (Number, json!("inf")),
             (Number, json!("12 apples")),

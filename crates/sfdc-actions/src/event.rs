@@ -119,16 +119,47 @@ impl Event {
     /// # Errors
     ///
     /// [`Error::InvalidEvent`] as for [`Event::from_json`].
+    /// An event nested deeper than [`crate::MAX_EVENT_DEPTH`] is refused before it is read.
     pub fn from_value(value: Value) -> Result<Event> {
+        if let Err(e) = crate::depth::check_depth(&value) {
+            crate::depth::drop_iteratively(value);
+            return Err(e);
+        }
         serde_json::from_value(value).map_err(|e| Error::InvalidEvent {
             message: e.to_string(),
         })
     }
 
     /// Returns the event as JSON, the form mappings and triggers read.
+    ///
+    /// An event nested deeper than [`crate::MAX_EVENT_DEPTH`] is not serialised (that would
+    /// recurse through every level): its JSON form has only the scalar fields and a `traits`
+    /// value just over the limit, so planning it fails with [`Error::InvalidEvent`].
     pub fn to_value(&self) -> Value {
-        // Serializing this type cannot fail: every field is JSON already and keys are strings.
-        serde_json::to_value(self).unwrap_or(Value::Null)
+        let maps = [&self.traits, &self.properties, &self.context, &self.extra];
+        let too_deep = maps.iter().any(|m| {
+            m.values()
+                .any(|v| crate::depth::check_depth_from(v, 2).is_err())
+        });
+        if !too_deep {
+            // Serializing this type cannot fail: every field is JSON already and keys are strings.
+            return serde_json::to_value(self).unwrap_or(Value::Null);
+        }
+        let mut shallow = Event {
+            message_id: self.message_id.clone(),
+            user_id: self.user_id.clone(),
+            anonymous_id: self.anonymous_id.clone(),
+            group_id: self.group_id.clone(),
+            previous_id: self.previous_id.clone(),
+            event: self.event.clone(),
+            name: self.name.clone(),
+            timestamp: self.timestamp.clone(),
+            ..Event::new(self.kind)
+        };
+        shallow
+            .traits
+            .insert("too_deep".to_owned(), crate::depth::over_the_limit());
+        serde_json::to_value(&shallow).unwrap_or(Value::Null)
     }
 }
 

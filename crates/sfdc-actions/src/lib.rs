@@ -57,6 +57,7 @@
 
 mod action;
 mod coerce;
+mod depth;
 mod error;
 mod event;
 mod mapping;
@@ -69,6 +70,7 @@ pub use action::{
     CustomObjectFields, FieldSpec, LeadConfig, LeadFields, OpportunityConfig, OpportunityFields,
 };
 pub use coerce::FieldType;
+pub use depth::MAX_EVENT_DEPTH;
 pub use error::{Error, Result};
 pub use event::{Event, EventType};
 pub use mapping::{CompiledMapping, FieldMappings, Mapping, Path, Template};

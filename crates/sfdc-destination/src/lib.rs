@@ -94,7 +94,9 @@ mod destination;
 mod error;
 mod execute;
 mod outcome;
+mod parse_error;
 mod settings;
+mod transport_settings;
 
 pub use code::OutcomeCode;
 pub use destination::{Destination, DestinationBuilder};
@@ -119,3 +121,4 @@ pub use sfdc_match as matching;
 
 pub use sfdc_actions::{ActionConfig, ActionKind, Event, Operation};
 pub use sfdc_rest::{Client, ErrorCode};
+pub use transport_settings::{BodyLimitSettings, TimeoutSettings, TransportSettings};

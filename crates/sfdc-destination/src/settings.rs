@@ -11,6 +11,7 @@ use sfdc_rest::auth::JwtBearerSource;
 use sfdc_rest::auth::{ClientCredentialsSource, LoginHost, RefreshTokenSource, TokenSource};
 
 use crate::error::{Error, Result};
+use crate::transport_settings::TransportSettings;
 
 /// The destination settings: where the org is, how to authenticate, and the subscriptions.
 ///
@@ -69,6 +70,15 @@ pub struct Settings {
     /// The subscriptions: one action configuration each, with its trigger.
     #[serde(default)]
     pub subscriptions: Vec<ActionConfig>,
+    /// Trust a `login_host` or `token_url` outside the Salesforce domains (a site on its own
+    /// domain, a proxy you run): the explicit opt-in to send credentials there. Default `false`:
+    /// they must be on a Salesforce domain, like instance URLs.
+    #[serde(default)]
+    pub trusted_login_host: bool,
+    /// `[transport]`: overrides of the transport guards (header deadlines, minimum throughput,
+    /// body caps, query page cap); see [`TransportSettings`].
+    #[serde(default)]
+    pub transport: TransportSettings,
 }
 
 /// How the destination obtains access tokens, tagged by `type`.
@@ -122,6 +132,8 @@ impl Settings {
             api_version: None,
             auth,
             subscriptions: Vec::new(),
+            trusted_login_host: false,
+            transport: TransportSettings::default(),
         }
     }
 
@@ -129,22 +141,20 @@ impl Settings {
     ///
     /// # Errors
     ///
-    /// [`Error::Parse`] with the parser's message (line, key) when the text is not valid.
+    /// [`Error::Parse`] with the line, column, key path and the parser's explanation when the text
+    /// is not valid. It never contains value text: quoted fragments and source excerpts of the
+    /// parser's message are removed, so a mistyped or unterminated secret is not printed.
     pub fn from_toml_str(text: &str) -> Result<Settings> {
-        toml::from_str(text).map_err(|e| Error::Parse {
-            message: e.to_string(),
-        })
+        toml::from_str(text).map_err(|e| crate::parse_error::from_toml(&e, text))
     }
 
     /// Parses settings from JSON text.
     ///
     /// # Errors
     ///
-    /// [`Error::Parse`] with the parser's message (line, column) when the text is not valid.
+    /// [`Error::Parse`] as for [`Settings::from_toml_str`]: line, column, key, never value text.
     pub fn from_json_str(text: &str) -> Result<Settings> {
-        serde_json::from_str(text).map_err(|e| Error::Parse {
-            message: e.to_string(),
-        })
+        serde_json::from_str(text).map_err(|e| crate::parse_error::from_json(&e, text))
     }
 
     /// Returns the host that issues tokens: `token_url` if set, else `login_host` (My Domain),
@@ -153,16 +163,23 @@ impl Settings {
     /// # Errors
     ///
     /// [`Error::Settings`] when `token_url` or `login_host` is not a valid URL or host (an
-    /// `http` token URL needs `allow_insecure_loopback` and a loopback address).
+    /// `http` token URL needs `allow_insecure_loopback` and a loopback address; a host outside
+    /// the Salesforce domains needs `trusted_login_host = true`).
     pub fn login_host(&self) -> Result<LoginHost> {
         let host = if let Some(url) = &self.token_url {
             if self.allow_insecure_loopback {
                 LoginHost::insecure_loopback_token_url(url)
+            } else if self.trusted_login_host {
+                LoginHost::trusted_token_url(url)
             } else {
                 LoginHost::token_url(url)
             }
         } else if let Some(host) = &self.login_host {
-            LoginHost::my_domain(host)
+            if self.trusted_login_host {
+                LoginHost::trusted_my_domain(host)
+            } else {
+                LoginHost::my_domain(host)
+            }
         } else {
             Ok(LoginHost::from_sandbox_flag(self.is_sandbox))
         };
@@ -172,8 +189,10 @@ impl Settings {
     /// Builds the REST client these settings describe; without `instance_url`, fetches a token
     /// first and uses the instance URL of the token response.
     pub(crate) async fn connect(&self) -> Result<sfdc_rest::Client> {
-        let mut builder =
-            sfdc_rest::Client::builder().allow_insecure_loopback(self.allow_insecure_loopback);
+        let mut builder = sfdc_rest::Client::builder()
+            .allow_insecure_loopback(self.allow_insecure_loopback)
+            .timeouts(self.transport.timeouts())
+            .body_limits(self.transport.body_limits());
         if let Some(url) = &self.instance_url {
             builder = builder.instance_url(url.clone());
         }
@@ -196,6 +215,7 @@ impl Settings {
 
     fn token_source(&self, auth: &AuthSettings) -> Result<Arc<dyn TokenSource>> {
         let host = self.login_host()?;
+        let (timeouts, limits) = (self.transport.timeouts(), self.transport.body_limits());
         let source: Arc<dyn TokenSource> = match auth {
             AuthSettings::RefreshToken {
                 client_id,
@@ -205,7 +225,8 @@ impl Settings {
                 let mut b = RefreshTokenSource::builder()
                     .client_id(client_id.clone())
                     .refresh_token(refresh_token.clone())
-                    .login_host(host);
+                    .login_host(host)
+                    .guards(timeouts, limits);
                 if let Some(secret) = client_secret {
                     b = b.client_secret(secret.clone());
                 }
@@ -219,6 +240,7 @@ impl Settings {
                     .client_id(client_id.clone())
                     .client_secret(client_secret.clone())
                     .login_host(host)
+                    .guards(timeouts, limits)
                     .build()
                     .map_err(Error::Connect)?,
             ),
@@ -239,6 +261,7 @@ impl Settings {
                     .username(username.clone())
                     .private_key_pem(private_key_pem.clone())
                     .login_host(host)
+                    .guards(timeouts, limits)
                     .build()
                     .map_err(Error::Connect)?,
             ),
@@ -291,6 +314,59 @@ mod tests {
             s.login_host().unwrap().token_endpoint(),
             "http://127.0.0.1:9/services/oauth2/token"
         );
+    }
+
+    #[test]
+    fn custom_login_hosts_need_the_trusted_opt_in() {
+        let mut s = Settings::from_toml_str(SECRET_TOML).unwrap();
+        s.login_host = Some("login.example.com".into());
+        let err = s.login_host().unwrap_err();
+        assert!(err.to_string().contains("trusted"), "{err}");
+        s.login_host = Some("acme.my.salesforce.com.evil.tld".into());
+        assert!(s.login_host().is_err());
+        s.login_host = Some("login.example.com".into());
+        s.trusted_login_host = true;
+        assert_eq!(
+            s.login_host().unwrap().token_endpoint(),
+            "https://login.example.com/services/oauth2/token"
+        );
+        s.token_url = Some("https://proxy.example.com/token".into());
+        assert_eq!(
+            s.login_host().unwrap().token_endpoint(),
+            "https://proxy.example.com/token"
+        );
+        s.trusted_login_host = false;
+        assert!(s.login_host().is_err());
+    }
+
+    #[test]
+    fn transport_table_overrides_the_guards() {
+        let text = format!(
+            "{SECRET_TOML}\n[transport.timeouts]\nread_headers_ms = 1500\nmin_throughput_bytes_per_sec = 0\n[transport.body_limits]\nmax_query_pages = 7\n"
+        );
+        let s = Settings::from_toml_str(&text).unwrap();
+        let t = s.transport.timeouts();
+        assert_eq!(t.read_headers, std::time::Duration::from_millis(1500));
+        assert_eq!(t.min_throughput, 0);
+        assert_eq!(
+            t.write_headers,
+            sfdc_rest::Timeouts::default().write_headers
+        );
+        let b = s.transport.body_limits();
+        assert_eq!(b.max_query_pages, 7);
+        assert_eq!(b.error_body, sfdc_rest::BodyLimits::default().error_body);
+        let json = Settings::from_json_str(
+            r#"{"auth": {"type": "access_token", "access_token": "t"},
+                "transport": {"body_limits": {"response_body_bytes": 4096}}}"#,
+        )
+        .unwrap();
+        assert_eq!(json.transport.body_limits().response_body, 4096);
+        assert_eq!(json.transport.timeouts(), sfdc_rest::Timeouts::default());
+        let err = Settings::from_toml_str(&format!(
+            "{SECRET_TOML}\n[transport.timeouts]\nread_header_ms = 1\n"
+        ))
+        .unwrap_err();
+        assert!(err.to_string().contains("read_header_ms"), "{err}");
     }
 
     #[test]

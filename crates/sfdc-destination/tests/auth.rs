@@ -93,3 +93,29 @@ async fn access_token_needs_instance_url_and_bad_subscriptions_are_reported() {
     assert!(matches!(err, Error::Subscription { index: 0, .. }), "{err}");
     assert!(err.to_string().contains("trigger"), "{err}");
 }
+
+#[tokio::test]
+async fn a_rejected_static_token_reports_http_401() {
+    let emu = emulator().await;
+    let dest = destination_for(&emu, "action = \"lead\"");
+    emu.expire_tokens();
+    let out = dest.send(&[identify("static@example.com", "Token")]).await;
+    let outcome = only(&out[0]);
+    assert_eq!(outcome.http_status, 401, "{outcome:?}");
+    assert!(emu.records("Lead").is_empty());
+}
+
+#[tokio::test]
+async fn number_of_employees_out_of_the_int_range_fails_the_event() {
+    let emu = emulator().await;
+    let dest = destination_for(&emu, "action = \"account\"");
+    let event = serde_json::json!({
+        "type": "group", "groupId": "G-1",
+        "traits": {"name": "Acme", "employees": u64::MAX}
+    });
+    let out = dest.send(&[event]).await;
+    let outcome = only(&out[0]);
+    assert_eq!(outcome.status, OutcomeStatus::Failed, "{outcome:?}");
+    assert_eq!(outcome.http_status, 400);
+    assert!(emu.records("Account").is_empty());
+}

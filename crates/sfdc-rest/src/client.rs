@@ -11,6 +11,7 @@ use crate::backoff::{Jitter, Sleeper};
 use crate::config::{ApiVersion, ClientBuilder};
 use crate::describe::DescribeCache;
 use crate::error::{Error, Result};
+use crate::guard::{BodyLimits, Timeouts};
 use crate::limits::{ApiBudget, ApiUsage, PerAppApiUsage, UsageTracker};
 use crate::retry::RetryConfig;
 use crate::transport::RequestBuilder;
@@ -38,6 +39,8 @@ pub(crate) struct Inner {
     pub(crate) jitter: Arc<dyn Jitter>,
     pub(crate) usage: UsageTracker,
     pub(crate) describe: DescribeCache,
+    pub(crate) body_limits: BodyLimits,
+    pub(crate) timeouts: Timeouts,
 }
 
 /// Everything [`ClientBuilder`] hands over.
@@ -50,6 +53,8 @@ pub(crate) struct Parts {
     pub(crate) budget: Option<ApiBudget>,
     pub(crate) sleeper: Arc<dyn Sleeper>,
     pub(crate) jitter: Arc<dyn Jitter>,
+    pub(crate) body_limits: BodyLimits,
+    pub(crate) timeouts: Timeouts,
 }
 
 impl Client {
@@ -78,6 +83,8 @@ impl Client {
                 jitter: parts.jitter,
                 usage: UsageTracker::new(parts.budget),
                 describe: DescribeCache::default(),
+                body_limits: parts.body_limits,
+                timeouts: parts.timeouts,
             }),
         })
     }

@@ -13,6 +13,7 @@ use crate::auth::{AccessToken, StaticToken, TokenSource};
 use crate::backoff::{Jitter, RandomJitter, Sleeper, TokioSleeper};
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::guard::{BodyLimits, Timeouts};
 use crate::limits::ApiBudget;
 use crate::retry::RetryConfig;
 
@@ -171,11 +172,8 @@ pub fn validate_instance_url(
         }
     };
     let host = host.trim_end_matches('.');
-    let trusted = trusted_hosts.iter().any(|t| t.eq_ignore_ascii_case(host))
-        || SALESFORCE_DOMAINS.iter().any(|domain| {
-            host.strip_suffix(domain)
-                .is_some_and(|prefix| prefix.len() > 1 && prefix.ends_with('.'))
-        });
+    let trusted =
+        trusted_hosts.iter().any(|t| t.eq_ignore_ascii_case(host)) || is_salesforce_host(host);
     if !trusted {
         return Err(Error::config(format!(
             "instance URL host {host:?} is not a Salesforce domain (e.g. *.my.salesforce.com); \
@@ -183,6 +181,15 @@ pub fn validate_instance_url(
         )));
     }
     Ok(url)
+}
+
+/// Returns `true` when `host` (lower case, no trailing dot) is a subdomain of a Salesforce domain:
+/// the one allow-list of instance URLs and login hosts.
+pub(crate) fn is_salesforce_host(host: &str) -> bool {
+    SALESFORCE_DOMAINS.iter().any(|domain| {
+        host.strip_suffix(domain)
+            .is_some_and(|prefix| prefix.len() > 1 && prefix.ends_with('.'))
+    })
 }
 
 fn is_loopback(host: Option<Host<&str>>) -> bool {
@@ -220,6 +227,8 @@ pub struct ClientBuilder {
     trusted_hosts: Vec<String>,
     sleeper: Arc<dyn Sleeper>,
     jitter: Arc<dyn Jitter>,
+    body_limits: BodyLimits,
+    timeouts: Timeouts,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -240,6 +249,8 @@ impl fmt::Debug for ClientBuilder {
             .field("budget", &self.budget)
             .field("allow_insecure_loopback", &self.allow_insecure_loopback)
             .field("trusted_hosts", &self.trusted_hosts)
+            .field("body_limits", &self.body_limits)
+            .field("timeouts", &self.timeouts)
             .finish_non_exhaustive()
     }
 }
@@ -262,6 +273,8 @@ impl Default for ClientBuilder {
             trusted_hosts: Vec::new(),
             sleeper: Arc::new(TokioSleeper),
             jitter: Arc::new(RandomJitter),
+            body_limits: BodyLimits::default(),
+            timeouts: Timeouts::default(),
         }
     }
 }
@@ -334,6 +347,8 @@ impl ClientBuilder {
     }
 
     /// Uses an existing `reqwest::Client`; the timeout and user-agent setters are then ignored.
+    /// Build it with `reqwest::redirect::Policy::none()`: a redirect it follows is not seen by
+    /// this client (redirects that reach the client are refused with [`Error::Redirect`]).
     ///
     /// # Optional
     /// Needs the non-default feature `reqwest-client`: an explicit escape hatch that ties the
@@ -369,6 +384,22 @@ impl ClientBuilder {
     /// Trusts an additional exact host name (a custom domain serving the org over https).
     pub fn trusted_host(mut self, host: impl Into<String>) -> Self {
         self.trusted_hosts.push(host.into());
+        self
+    }
+
+    /// Sets the caps on buffered response bodies and query pagination (default
+    /// [`BodyLimits::default`]: 1 MiB error and token bodies, 64 MiB success bodies, 10,000 query
+    /// pages).
+    pub fn body_limits(mut self, limits: BodyLimits) -> Self {
+        self.body_limits = limits;
+        self
+    }
+
+    /// Sets the header deadlines and the minimum-throughput guard (default
+    /// [`Timeouts::default`]: 60 s for reads, 10 minutes for writes, 1 KiB/s over 10 s windows).
+    /// They apply to clients given with [`ClientBuilder::http_client`] too.
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
         self
     }
 
@@ -442,7 +473,7 @@ impl ClientBuilder {
             Some(http) => http,
             None => {
                 crate::tls::require_backend_for(&instance_url, "the instance URL")?;
-                let mut b = crate::tls::client_builder()?
+                let mut b = crate::guard::no_redirects(crate::tls::client_builder()?)
                     .user_agent(self.user_agent)
                     .connect_timeout(self.connect_timeout);
                 if let Some(t) = self.timeout {
@@ -465,6 +496,8 @@ impl ClientBuilder {
             budget: self.budget,
             sleeper: self.sleeper,
             jitter: self.jitter,
+            body_limits: self.body_limits,
+            timeouts: self.timeouts,
         })
     }
 }

@@ -120,6 +120,48 @@ pub enum Error {
         /// What was unexpected.
         message: String,
     },
+
+    /// The server answered with a redirect (a 3xx other than Salesforce's `300 Multiple
+    /// Choices`). Salesforce APIs do not redirect API calls; the client follows no redirect and
+    /// re-sent nothing. Not retryable.
+    #[error(
+        "refused redirect (HTTP {status}) to {location:?}: Salesforce APIs do not redirect API calls, nothing was re-sent; check the instance URL or login host"
+    )]
+    Redirect {
+        /// The HTTP status of the response.
+        status: StatusCode,
+        /// The `Location` header, as received (empty when absent).
+        location: String,
+    },
+
+    /// A buffered response body was larger than its cap ([`crate::BodyLimits`]); reading stopped
+    /// and the body was refused. Not retryable.
+    #[error(
+        "response body truncated: {context} (HTTP {status}) is larger than the {limit}-byte cap; raise it with ClientBuilder::body_limits"
+    )]
+    BodyTooLarge {
+        /// Which body, e.g. `error body` or `response of query`.
+        context: String,
+        /// The HTTP status of the response.
+        status: StatusCode,
+        /// The cap in bytes.
+        limit: usize,
+    },
+
+    /// A transport guard ended the call ([`crate::Timeouts`]): no complete headers within the
+    /// deadline, or a body slower than the minimum throughput.
+    ///
+    /// Like [`Error::Transport`]: a non-idempotent request (a create) that timed out after being
+    /// sent is [`Error::is_outcome_unknown`]; other timed-out calls are [`Error::is_retryable`].
+    #[error("call timed out ({}): {phase}", transport_state(*.sent, *.idempotency))]
+    Timeout {
+        /// Which guard fired.
+        phase: crate::guard::TimeoutPhase,
+        /// `true` when the request may have reached Salesforce.
+        sent: bool,
+        /// The idempotency class of the request.
+        idempotency: Idempotency,
+    },
 }
 
 impl Error {
@@ -177,6 +219,9 @@ impl Error {
     pub fn verdict(&self) -> Verdict {
         match self {
             Self::Transport {
+                sent, idempotency, ..
+            }
+            | Self::Timeout {
                 sent, idempotency, ..
             } => {
                 let failure = if *sent {
@@ -289,7 +334,10 @@ impl Error {
     /// sent (timeout, connection reset after send, unreadable response body). Such a request may
     /// have been applied.
     pub fn was_sent(&self) -> bool {
-        matches!(self, Self::Transport { sent: true, .. })
+        matches!(
+            self,
+            Self::Transport { sent: true, .. } | Self::Timeout { sent: true, .. }
+        )
     }
 
     /// Returns `true` when a non-idempotent request (POST create, Collections create, or a request
@@ -308,7 +356,10 @@ impl Error {
     /// Returns the HTTP status of the response that caused this error, when there was one.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
-            Self::Api { status, .. } | Self::UnexpectedResponse { status, .. } => Some(*status),
+            Self::Api { status, .. }
+            | Self::UnexpectedResponse { status, .. }
+            | Self::Redirect { status, .. }
+            | Self::BodyTooLarge { status, .. } => Some(*status),
             Self::Auth { status, .. } => *status,
             Self::Transport { source, .. } => source.status(),
             _ => None,

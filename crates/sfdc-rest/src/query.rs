@@ -3,8 +3,10 @@
 //! The SOQL text is sent as given: build it with `sfdc-match`, the only place user values are
 //! escaped into SOQL.
 
+use std::collections::HashSet;
+
 use futures::stream::{self, Stream, StreamExt, TryStreamExt};
-use http::Method;
+use http::{Method, StatusCode};
 use serde::{Deserialize, Serialize};
 
 use crate::client::Client;
@@ -61,6 +63,37 @@ enum Cursor {
     Start(String),
     Next(String),
     Done,
+}
+
+/// What a query stream has followed so far: every locator seen and the page count.
+#[derive(Default)]
+struct Followed {
+    seen: HashSet<String>,
+    pages: u64,
+}
+
+impl Followed {
+    /// Records the next page to fetch; fails on a locator already seen (a looping server) or when
+    /// the page cap ([`crate::BodyLimits::max_query_pages`]) is reached.
+    fn next(&mut self, url: String, max_pages: u64) -> Result<Cursor> {
+        let refuse = |message: String| Error::UnexpectedResponse {
+            status: StatusCode::OK,
+            message,
+        };
+        if self.pages >= max_pages {
+            return Err(refuse(format!(
+                "the query stream reached its cap of {max_pages} pages; raise BodyLimits::max_query_pages or narrow the query"
+            )));
+        }
+        let locator = url.split('?').next().unwrap_or_default().to_owned();
+        if !self.seen.insert(locator) {
+            return Err(refuse(
+                "nextRecordsUrl repeats a page already fetched; the server's pagination loops"
+                    .to_owned(),
+            ));
+        }
+        Ok(Cursor::Next(url))
+    }
 }
 
 impl Client {
@@ -137,7 +170,9 @@ impl Client {
     /// Streams every record of a query, fetching the next page only when the previous one is
     /// consumed; at most one page is held in memory.
     ///
-    /// The stream ends after the last page, or after the first error (which it yields).
+    /// The stream ends after the last page, or after the first error (which it yields). A
+    /// `nextRecordsUrl` already followed, or more pages than [`crate::BodyLimits::max_query_pages`]
+    /// (default 10,000), ends it with [`Error::UnexpectedResponse`].
     pub fn query_stream(&self, soql: &str) -> impl Stream<Item = Result<Record>> + Send + 'static {
         self.query_stream_with(soql, QueryOptions::default())
     }
@@ -158,18 +193,21 @@ impl Client {
     ) -> impl Stream<Item = Result<Record>> + Send + 'static {
         let client = self.clone();
         stream::try_unfold(
-            (client, Cursor::Start(soql.to_owned())),
-            move |(client, cursor)| async move {
+            (client, Cursor::Start(soql.to_owned()), Followed::default()),
+            move |(client, cursor, mut followed)| async move {
                 let page = match cursor {
                     Cursor::Start(soql) => client.query_page(&soql, options).await?,
                     Cursor::Next(url) => client.query_more_with(&url, options).await?,
                     Cursor::Done => return Ok(None),
                 };
+                followed.pages = followed.pages.saturating_add(1);
                 let next = match (page.done, page.next_records_url) {
-                    (false, Some(url)) => Cursor::Next(url),
+                    (false, Some(url)) => {
+                        followed.next(url, client.inner.body_limits.max_query_pages)?
+                    }
                     _ => Cursor::Done,
                 };
-                Ok(Some((page.records, (client, next))))
+                Ok(Some((page.records, (client, next, followed))))
             },
         )
         .map_ok(|records| stream::iter(records.into_iter().map(Ok)))

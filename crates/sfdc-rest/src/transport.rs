@@ -24,6 +24,7 @@ use crate::auth::AccessToken;
 use crate::body::{BodyFactory, RequestBody};
 use crate::client::Client;
 use crate::error::{Error, ErrorCode, Result};
+use crate::guard::{BodyError, TimeoutPhase, Timeouts, guarded_stream, read_capped};
 use crate::limits::LIMIT_INFO_HEADER;
 use crate::retry::{Decision, Failure, Idempotency, decide, parse_retry_after};
 
@@ -223,7 +224,9 @@ impl RequestBuilder {
 
     /// Sends the request, retrying per the client's policy.
     ///
-    /// Returns `Ok` for every status below 400 (including 300 Multiple Choices).
+    /// Returns `Ok` for every status below 400 except redirects: `300 Multiple Choices` (an
+    /// upsert matching several records) is `Ok`; any other 3xx is [`Error::Redirect`], never
+    /// followed.
     ///
     /// # Errors
     ///
@@ -278,16 +281,33 @@ impl RequestBuilder {
                 &token,
                 idempotency,
             )?;
-            let result = inner.http.execute(request).await;
-            let (failure_error, retry_after, status) = match result {
-                Err(e) => {
+            let deadline = match self.body.as_ref() {
+                Some(body) if body.is_streamed() => inner.timeouts.upload_deadline(body.len()),
+                _ if idempotency == Idempotency::Safe => inner.timeouts.read_headers,
+                _ => inner.timeouts.write_headers,
+            };
+            let result = match tokio::time::timeout(deadline, inner.http.execute(request)).await {
+                Ok(Ok(resp)) => Ok(resp),
+                Ok(Err(e)) => {
                     let sent = !(e.is_connect() || e.is_builder());
                     if sent {
                         inner.usage.count_call();
                     }
                     tracing::debug!(attempt, sent, "request failed without a response");
-                    (Error::transport(e, sent, idempotency), None, None)
+                    Err(Error::transport(e, sent, idempotency))
                 }
+                Err(_) => {
+                    inner.usage.count_call();
+                    tracing::debug!(attempt, "no complete response headers within the deadline");
+                    Err(Error::Timeout {
+                        phase: TimeoutPhase::Headers,
+                        sent: true,
+                        idempotency,
+                    })
+                }
+            };
+            let (failure_error, retry_after, status) = match result {
+                Err(e) => (e, None, None),
                 Ok(resp) => {
                     inner.usage.count_call();
                     if let Some(v) = resp
@@ -299,12 +319,17 @@ impl RequestBuilder {
                     }
                     let status = resp.status();
                     span.record("status", status.as_u16());
+                    if status.is_redirection() && status != StatusCode::MULTIPLE_CHOICES {
+                        return Err(redirect_error(status, resp.headers()));
+                    }
                     if status.as_u16() < 400 {
                         tracing::debug!(attempt, status = status.as_u16(), "response");
                         return Ok(Response {
                             inner: resp,
                             template,
                             idempotency,
+                            limit: inner.body_limits.response_body,
+                            timeouts: inner.timeouts,
                         });
                     }
                     let retry_after = resp
@@ -312,9 +337,12 @@ impl RequestBuilder {
                         .get(RETRY_AFTER)
                         .and_then(|v| v.to_str().ok())
                         .and_then(parse_retry_after);
-                    let body = match resp.bytes().await {
+                    let cap = inner.body_limits.error_body;
+                    let body = match read_capped(resp, cap, &inner.timeouts).await {
                         Ok(b) => b,
-                        Err(e) => return Err(Error::transport(e, true, idempotency)),
+                        Err(e) => {
+                            return Err(body_error(e, "error body", status, cap, idempotency));
+                        }
                     };
                     let err = Error::from_response_to(status, &body, idempotency);
                     tracing::debug!(attempt, status = status.as_u16(), code = ?err.error_code().map(ErrorCode::as_str), "error response");
@@ -332,7 +360,7 @@ impl RequestBuilder {
             };
             let failure = match (&failure_error, status) {
                 (Error::Transport { sent: false, .. }, _) => Failure::NotSent,
-                (Error::Transport { .. }, _) => Failure::NoResponse,
+                (Error::Transport { .. } | Error::Timeout { .. }, _) => Failure::NoResponse,
                 (err, Some(status)) => Failure::Response {
                     status,
                     error_code: err.error_code(),
@@ -443,6 +471,9 @@ pub struct Response {
     /// The idempotency class of the request, carried into body-read errors: a create whose `201`
     /// body cannot be read was applied.
     idempotency: Idempotency,
+    /// The cap of buffered reads ([`crate::BodyLimits::response_body`]).
+    limit: usize,
+    timeouts: Timeouts,
 }
 
 impl fmt::Debug for Response {
@@ -465,54 +496,85 @@ impl Response {
         self.inner.headers()
     }
 
-    /// Reads the whole body.
+    /// Reads the whole body, at most [`crate::BodyLimits::response_body`] bytes, under the
+    /// minimum-throughput guard ([`crate::Timeouts`]).
     ///
     /// # Errors
     ///
     /// [`Error::Transport`] (with `sent` true) when the body cannot be read; for a non-idempotent
     /// request (a create) [`Error::is_outcome_unknown`] is then true, because Salesforce answered
-    /// with a success status.
+    /// with a success status. [`Error::BodyTooLarge`] when the body is over the cap (reading stops
+    /// there); [`Error::Timeout`] when it trickles.
     pub async fn bytes(self) -> Result<Bytes> {
-        let idempotency = self.idempotency;
-        self.inner
-            .bytes()
+        let context = format!("response of {}", self.template);
+        let status = self.inner.status();
+        read_capped(self.inner, self.limit, &self.timeouts)
             .await
-            .map_err(|e| Error::transport(e, true, idempotency))
+            .map_err(|e| body_error(e, &context, status, self.limit, self.idempotency))
     }
 
-    /// Reads the whole body as text (charset from `Content-Type`, UTF-8 by default).
+    /// Reads the whole body as UTF-8 text (invalid sequences replaced), like [`Response::bytes`].
     ///
     /// # Errors
     ///
-    /// [`Error::Transport`] when the body cannot be read (see [`Response::bytes`]).
+    /// As [`Response::bytes`].
     pub async fn text(self) -> Result<String> {
-        let idempotency = self.idempotency;
-        self.inner
-            .text()
-            .await
-            .map_err(|e| Error::transport(e, true, idempotency))
+        let bytes = self.bytes().await?;
+        Ok(String::from_utf8_lossy(&bytes).into_owned())
     }
 
     /// Reads the body and decodes it as JSON.
     ///
     /// # Errors
     ///
-    /// [`Error::Transport`] when the body cannot be read (see [`Response::bytes`]);
-    /// [`Error::Decode`] when it is not the
-    /// expected JSON.
+    /// As [`Response::bytes`]; [`Error::Decode`] when it is not the expected JSON.
     pub async fn json<T: DeserializeOwned>(self) -> Result<T> {
         let context = format!("response of {}", self.template);
         let bytes = self.bytes().await?;
         serde_json::from_slice(&bytes).map_err(|e| Error::decode(context, e))
     }
 
-    /// Streams the body in chunks without buffering it.
+    /// Streams the body in chunks without buffering or capping it, under the minimum-throughput
+    /// guard ([`crate::Timeouts`]: a trickling stream ends with [`Error::Timeout`]).
     pub fn bytes_stream(self) -> impl Stream<Item = Result<Bytes>> + Send + 'static {
         let idempotency = self.idempotency;
-        self.inner
-            .bytes_stream()
-            .map_err(move |e| Error::transport(e, true, idempotency))
+        let status = self.inner.status();
+        guarded_stream(self.inner, self.timeouts)
+            .map_err(move |e| body_error(e, "response stream", status, usize::MAX, idempotency))
     }
+}
+
+/// Maps a guarded body read failure to the crate error.
+pub(crate) fn body_error(
+    e: BodyError,
+    context: &str,
+    status: StatusCode,
+    limit: usize,
+    idempotency: Idempotency,
+) -> Error {
+    match e {
+        BodyError::Transport(e) => Error::transport(e, true, idempotency),
+        BodyError::TooLarge => Error::BodyTooLarge {
+            context: context.to_owned(),
+            status,
+            limit,
+        },
+        BodyError::Slow => Error::Timeout {
+            phase: TimeoutPhase::Throughput,
+            sent: true,
+            idempotency,
+        },
+    }
+}
+
+/// The error for a redirect: names the `Location`, follows nothing.
+pub(crate) fn redirect_error(status: StatusCode, headers: &HeaderMap) -> Error {
+    let location = headers
+        .get(http::header::LOCATION)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .unwrap_or_default();
+    tracing::debug!(status = status.as_u16(), "redirect refused");
+    Error::Redirect { status, location }
 }
 
 #[cfg(test)]

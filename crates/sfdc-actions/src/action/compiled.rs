@@ -158,7 +158,13 @@ impl Action {
     }
 
     /// Plans the event if the trigger matches it: `None` when it does not.
+    ///
+    /// An event nested deeper than [`crate::MAX_EVENT_DEPTH`] is `Some(Err(`[`Error::InvalidEvent`]`))`
+    /// whatever the trigger: it is refused before anything walks it.
     pub fn plan_if_triggered(&self, event: &Value) -> Option<Result<PlannedOperation>> {
+        if let Err(e) = crate::depth::check_depth(event) {
+            return Some(Err(e));
+        }
         self.is_triggered_by(event).then(|| self.plan(event))
     }
 
@@ -176,8 +182,10 @@ impl Action {
     /// (missing, blank or null) unless `match_empty_values` is set, [`Error::MissingMatchers`]
     /// for an update, upsert or delete
     /// (not through the Bulk API) without any matcher value, and [`Error::MissingExternalId`]
-    /// for a bulk upsert without external id value.
+    /// for a bulk upsert without external id value; [`Error::InvalidEvent`] for an event nested
+    /// deeper than [`crate::MAX_EVENT_DEPTH`] (checked first, without recursion).
     pub fn plan(&self, event: &Value) -> Result<PlannedOperation> {
+        crate::depth::check_depth(event)?;
         let operation = self.operation;
         let (fields, other_fields_object_keys) = if operation == Operation::Delete {
             (Map::new(), Vec::new())

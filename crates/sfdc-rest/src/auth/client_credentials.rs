@@ -80,6 +80,7 @@ pub struct ClientCredentialsSourceBuilder {
     login_host: LoginHost,
     http: Option<reqwest::Client>,
     retry: ProcessingRetry,
+    guards: crate::guard::TokenGuards,
 }
 
 impl ClientCredentialsSourceBuilder {
@@ -107,7 +108,7 @@ impl ClientCredentialsSourceBuilder {
         Ok(ClientCredentialsSource {
             client_id,
             client_secret,
-            endpoint: TokenEndpoint::new(&self.login_host, self.http, self.retry)?,
+            endpoint: TokenEndpoint::new(&self.login_host, self.http, self.retry, self.guards)?,
             cache: TokenCache::new(None),
         })
     }

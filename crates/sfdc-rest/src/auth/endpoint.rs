@@ -8,6 +8,8 @@ use url::Url;
 
 use super::token_response::{self, TokenResponse};
 use super::{AccessToken, LoginHost};
+use crate::guard::{TimeoutPhase, TokenGuards, read_capped};
+use crate::transport::{body_error, redirect_error};
 use crate::{Error, Idempotency, Result};
 
 /// The idempotency class of a token request: it changes no data (a replay only issues another
@@ -55,6 +57,7 @@ pub(crate) struct TokenEndpoint {
     http: reqwest::Client,
     url: Url,
     retry: ProcessingRetry,
+    guards: TokenGuards,
 }
 
 impl TokenEndpoint {
@@ -63,13 +66,19 @@ impl TokenEndpoint {
         host: &LoginHost,
         http: Option<reqwest::Client>,
         retry: ProcessingRetry,
+        guards: TokenGuards,
     ) -> Result<Self> {
         let url = host.token_endpoint_url()?;
         let http = match http {
             Some(client) => client,
             None => default_client()?,
         };
-        Ok(Self { http, url, retry })
+        Ok(Self {
+            http,
+            url,
+            retry,
+            guards,
+        })
     }
 
     /// Returns the token endpoint URL.
@@ -128,15 +137,28 @@ impl TokenEndpoint {
         {
             request = request.basic_auth(client_id, Some(client_secret.expose_secret()));
         }
-        let response = request.send().await.map_err(|e| {
-            let sent = !(e.is_connect() || e.is_builder());
-            Error::transport(e, sent, TOKEN_REQUEST)
-        })?;
+        let timeouts = &self.guards.timeouts;
+        let response = match tokio::time::timeout(timeouts.token_headers, request.send()).await {
+            Ok(result) => result.map_err(|e| {
+                let sent = !(e.is_connect() || e.is_builder());
+                Error::transport(e, sent, TOKEN_REQUEST)
+            })?,
+            Err(_) => {
+                return Err(Error::Timeout {
+                    phase: TimeoutPhase::Headers,
+                    sent: true,
+                    idempotency: TOKEN_REQUEST,
+                });
+            }
+        };
         let status = response.status();
-        let body = response
-            .bytes()
+        if status.is_redirection() {
+            return Err(redirect_error(status, response.headers()));
+        }
+        let cap = self.guards.limits.token_body;
+        let body = read_capped(response, cap, timeouts)
             .await
-            .map_err(|e| Error::transport(e, true, TOKEN_REQUEST))?;
+            .map_err(|e| body_error(e, "OAuth token response", status, cap, TOKEN_REQUEST))?;
         tracing::debug!(status = status.as_u16(), "token endpoint answered");
         if status.is_success() {
             token_response::parse_success(status, &body)
@@ -148,7 +170,7 @@ impl TokenEndpoint {
 
 /// Builds the default HTTP client for token calls (rustls when the `rustls` feature is on).
 fn default_client() -> Result<reqwest::Client> {
-    crate::tls::client_builder()?
+    crate::guard::no_redirects(crate::tls::client_builder()?)
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(60))
         .build()

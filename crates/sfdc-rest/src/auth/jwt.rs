@@ -130,6 +130,7 @@ pub struct JwtBearerSourceBuilder {
     login_host: LoginHost,
     http: Option<reqwest::Client>,
     retry: ProcessingRetry,
+    guards: crate::guard::TokenGuards,
 }
 
 impl JwtBearerSourceBuilder {
@@ -215,7 +216,7 @@ impl JwtBearerSourceBuilder {
             audience,
             lifetime,
             key,
-            endpoint: TokenEndpoint::new(&self.login_host, self.http, self.retry)?,
+            endpoint: TokenEndpoint::new(&self.login_host, self.http, self.retry, self.guards)?,
             cache: TokenCache::new(None),
         })
     }

@@ -21,7 +21,8 @@ const TOKEN_PATH: &str = "/services/oauth2/token";
 /// | Production, Developer Edition | [`LoginHost::production`] |
 /// | Sandbox | [`LoginHost::sandbox`] (or [`LoginHost::from_sandbox_flag`]`(true)`) |
 /// | My Domain (`acme.my.salesforce.com`, `acme--uat.sandbox.my.salesforce.com`), Experience Cloud site | [`LoginHost::my_domain`] |
-/// | A specific token endpoint (proxies, tests) | [`LoginHost::token_url`] |
+/// | A specific token endpoint on a Salesforce domain | [`LoginHost::token_url`] |
+/// | A trusted custom host (own-domain site, proxy): explicit opt-in | [`LoginHost::trusted_my_domain`], [`LoginHost::trusted_token_url`] |
 /// | Local emulator / mock over plain HTTP on loopback | [`LoginHost::insecure_loopback_token_url`] |
 ///
 /// # Examples
@@ -84,7 +85,9 @@ impl LoginHost {
     /// Returns the org's My Domain host (or an Experience Cloud site URL).
     ///
     /// Accepts a bare host (`acme.my.salesforce.com`) or an `https://` URL, optionally with a path
-    /// prefix for Experience Cloud sites (`https://example.com/partners`). Required for the
+    /// prefix for Experience Cloud sites (`https://acme.my.site.com/partners`). The host must be
+    /// on a Salesforce domain, as for instance URLs ([`crate::validate_instance_url`]); for a
+    /// custom domain opt in with [`LoginHost::trusted_my_domain`]. Required for the
     /// client-credentials flow.
     ///
     /// # Errors
@@ -92,6 +95,19 @@ impl LoginHost {
     /// [`Error::Config`] when the value is not an `https` URL with a host, or has a query, fragment
     /// or user info.
     pub fn my_domain(host: impl AsRef<str>) -> Result<Self> {
+        let host = Self::trusted_my_domain(host)?;
+        check_allowed(&host.url, "My Domain host", "LoginHost::trusted_my_domain")?;
+        Ok(host)
+    }
+
+    /// Like [`LoginHost::my_domain`] but for a trusted custom host outside the Salesforce domains
+    /// (an Experience Cloud site on its own domain, e.g. `https://example.com/partners`): the
+    /// explicit opt-in. Tokens and credentials go to this host; use it only for a host you trust.
+    ///
+    /// # Errors
+    ///
+    /// As [`LoginHost::my_domain`], except for the allow-list.
+    pub fn trusted_my_domain(host: impl AsRef<str>) -> Result<Self> {
         let raw = host.as_ref().trim();
         let with_scheme = if raw.contains("://") {
             raw.to_owned()
@@ -119,6 +135,19 @@ impl LoginHost {
     /// [`Error::Config`] when the URL is not `https` or has a query, fragment or user info. For plain
     /// HTTP on loopback use [`LoginHost::insecure_loopback_token_url`].
     pub fn token_url(url: impl AsRef<str>) -> Result<Self> {
+        let host = Self::trusted_token_url(url)?;
+        check_allowed(&host.url, "token URL", "LoginHost::trusted_token_url")?;
+        Ok(host)
+    }
+
+    /// Like [`LoginHost::token_url`] but for a trusted custom host outside the Salesforce domains
+    /// (e.g. a proxy you run): the explicit opt-in. Credentials are posted to this URL; use it
+    /// only for a host you trust.
+    ///
+    /// # Errors
+    ///
+    /// As [`LoginHost::token_url`], except for the allow-list.
+    pub fn trusted_token_url(url: impl AsRef<str>) -> Result<Self> {
         let url = parse(url.as_ref(), "token URL")?;
         check_plain(&url, "token URL")?;
         if url.scheme() != "https" {
@@ -144,8 +173,8 @@ impl LoginHost {
         let url = parse(url.as_ref(), "token URL")?;
         check_plain(&url, "token URL")?;
         match url.scheme() {
-            "https" => {}
-            "http" if is_loopback(&url) => {}
+            "https" | "http" if is_loopback(&url) => {}
+            "https" => check_allowed(url.as_str(), "token URL", "LoginHost::trusted_token_url")?,
             _ => {
                 return Err(Error::config(format!(
                     "token URL {:?} must be https, or http on a loopback address (127.0.0.1, ::1, localhost)",
@@ -253,6 +282,24 @@ fn check_plain(url: &Url, what: &str) -> Result<()> {
     Ok(())
 }
 
+/// Applies the instance-URL allow-list ([`crate::validate_instance_url`]) to a login host.
+fn check_allowed(raw: &str, what: &str, opt_in: &str) -> Result<()> {
+    let url = parse(raw, what)?;
+    let host = url
+        .host_str()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+        .trim_end_matches('.')
+        .to_owned();
+    if crate::config::is_salesforce_host(&host) {
+        return Ok(());
+    }
+    Err(Error::config(format!(
+        "{what} host {host:?} is not a Salesforce domain (e.g. acme.my.salesforce.com); \
+         for a trusted custom host use {opt_in}"
+    )))
+}
+
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
@@ -297,7 +344,9 @@ mod tests {
             );
             assert_eq!(host.default_jwt_audience(), "https://login.salesforce.com");
         }
-        let site = LoginHost::my_domain("https://example.com/partners/").unwrap();
+        let err = LoginHost::my_domain("https://example.com/partners/").unwrap_err();
+        assert!(err.to_string().contains("trusted_my_domain"), "{err}");
+        let site = LoginHost::trusted_my_domain("https://example.com/partners/").unwrap();
         assert_eq!(
             site.token_endpoint(),
             "https://example.com/partners/services/oauth2/token"
@@ -329,7 +378,20 @@ mod tests {
             err.to_string().contains("insecure_loopback_token_url"),
             "{err}"
         );
-        let ok = LoginHost::token_url("https://proxy.example.com/oauth/token").unwrap();
+        let err = LoginHost::token_url("https://proxy.example.com/oauth/token").unwrap_err();
+        assert!(err.to_string().contains("trusted_token_url"), "{err}");
+        for lookalike in [
+            "https://login.salesforce.com.evil.tld/services/oauth2/token",
+            "https://evil.tld/login.salesforce.com/services/oauth2/token",
+        ] {
+            assert!(LoginHost::token_url(lookalike).is_err(), "{lookalike}");
+            assert!(LoginHost::my_domain(lookalike).is_err(), "{lookalike}");
+            assert!(LoginHost::insecure_loopback_token_url(lookalike).is_err());
+        }
+        assert!(
+            LoginHost::token_url("https://acme.my.salesforce.com/services/oauth2/token").is_ok()
+        );
+        let ok = LoginHost::trusted_token_url("https://proxy.example.com/oauth/token").unwrap();
         assert_eq!(ok.token_endpoint(), "https://proxy.example.com/oauth/token");
         assert!(ok.is_explicit_token_url());
 

@@ -61,7 +61,9 @@ macro_rules! endpoint_setters {
         }
 
         /// Reuses an existing `reqwest::Client` for token calls (default: a new client with rustls,
-        /// 10 s connect timeout and 60 s request timeout).
+        /// 10 s connect timeout, 60 s request timeout and no redirects). Build it with
+        /// `reqwest::redirect::Policy::none()`; a redirect that reaches the source is refused with
+        /// [`Error::Redirect`](crate::Error::Redirect) and nothing is re-sent.
         ///
         /// # Optional
         /// Needs the non-default feature `reqwest-client`: an explicit escape hatch that ties
@@ -77,6 +79,15 @@ macro_rules! endpoint_setters {
         /// [`ProcessingRetry::default`](crate::auth::ProcessingRetry::default)).
         pub fn processing_retry(mut self, retry: crate::auth::ProcessingRetry) -> Self {
             self.retry = retry;
+            self
+        }
+
+        /// Sets the guards of token calls: the header deadline
+        /// ([`Timeouts::token_headers`](crate::Timeouts::token_headers)) and minimum throughput of
+        /// `timeouts`, and the body cap [`BodyLimits::token_body`](crate::BodyLimits::token_body)
+        /// of `limits` (defaults: 60 s, 1 KiB/s over 10 s, 1 MiB).
+        pub fn guards(mut self, timeouts: crate::Timeouts, limits: crate::BodyLimits) -> Self {
+            self.guards = crate::guard::TokenGuards { timeouts, limits };
             self
         }
     };

@@ -96,6 +96,7 @@ pub struct PasswordSourceBuilder {
     login_host: LoginHost,
     http: Option<reqwest::Client>,
     retry: ProcessingRetry,
+    guards: crate::guard::TokenGuards,
 }
 
 impl PasswordSourceBuilder {
@@ -147,7 +148,7 @@ impl PasswordSourceBuilder {
             client_secret,
             username,
             password,
-            endpoint: TokenEndpoint::new(&self.login_host, self.http, self.retry)?,
+            endpoint: TokenEndpoint::new(&self.login_host, self.http, self.retry, self.guards)?,
             cache: TokenCache::new(None),
         })
     }

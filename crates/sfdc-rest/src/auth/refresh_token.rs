@@ -133,6 +133,7 @@ pub struct RefreshTokenSourceBuilder {
     login_host: LoginHost,
     http: Option<reqwest::Client>,
     retry: ProcessingRetry,
+    guards: crate::guard::TokenGuards,
 }
 
 impl RefreshTokenSourceBuilder {
@@ -198,7 +199,7 @@ impl RefreshTokenSourceBuilder {
             refresh_token: Mutex::new(refresh_token),
             instance_url: self.instance_url,
             on_rotated: self.on_rotated,
-            endpoint: TokenEndpoint::new(&self.login_host, self.http, self.retry)?,
+            endpoint: TokenEndpoint::new(&self.login_host, self.http, self.retry, self.guards)?,
             cache: TokenCache::new(initial),
         })
     }

@@ -59,7 +59,8 @@ impl TokenSource for StaticToken {
                           refreshed; supply a new token or use a refreshable flow (refresh token, \
                           JWT bearer or client credentials)"
                     .to_owned(),
-            status: None,
+            // `refresh` is only called after Salesforce rejected the token with HTTP 401.
+            status: Some(http::StatusCode::UNAUTHORIZED),
         })
     }
 }
@@ -76,6 +77,7 @@ mod tests {
         let err = source.refresh(&token).await.unwrap_err();
         assert!(err.is_auth());
         assert!(!err.is_retryable());
+        assert_eq!(err.status(), Some(http::StatusCode::UNAUTHORIZED));
         assert!(!format!("{err} {err:?} {source:?}").contains("STATIC-SECRET"));
         // A refresh for some other token returns the static one.
         let other = source.refresh(&AccessToken::new("x")).await.unwrap();
