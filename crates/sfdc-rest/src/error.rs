@@ -209,6 +209,10 @@ impl Error {
     /// requests (reads, updates, upserts, deletes); and the OAuth `invalid_grant` "token request is
     /// already being processed" answer.
     ///
+    /// [`Error::Timeout`] (a transport guard ended the call) follows the same rule as a transport
+    /// failure after sending. False for [`Error::Redirect`] and [`Error::BodyTooLarge`]: the
+    /// server would answer the same way again.
+    ///
     /// False for a transport failure after a non-idempotent request (POST create, Collections
     /// create) may have been sent: Salesforce may have applied it, and resending may create a
     /// duplicate; see [`Error::is_outcome_unknown`]. False for throttling
@@ -302,7 +306,8 @@ impl Error {
 
     /// Returns `true` when a non-idempotent request (POST create, Collections create, or a request
     /// marked [`Idempotency::NotIdempotent`]) may have been applied by Salesforce but no usable
-    /// response arrived: a [`Error::Transport`] failure after the request was sent.
+    /// response arrived: a [`Error::Transport`] failure or an [`Error::Timeout`] after the request
+    /// was sent.
     ///
     /// The outcome is unknown: the record may exist. Do **not** resend the request (it may create a
     /// duplicate; [`Error::is_retryable`] is false). Look the record up instead, e.g. by an
