@@ -266,6 +266,10 @@ impl Error {
     /// updates, upserts, deletes); and the OAuth `invalid_grant` "token request is already being
     /// processed" answer.
     ///
+    /// [`Error::Timeout`] (a transport guard ended the call) follows the same rule as a transport
+    /// failure after sending. False for [`Error::Redirect`] and [`Error::BodyTooLarge`]: the
+    /// server would answer the same way again.
+    ///
     /// False for a transport failure or a gateway status (500/502/504) after a non-idempotent
     /// request (POST create, Collections create) may have been sent: Salesforce may have applied
     /// it, and resending may create a duplicate; see [`Error::is_outcome_unknown`]. False for throttling
@@ -342,8 +346,9 @@ impl Error {
 
     /// Returns `true` when a non-idempotent request (POST create, Collections create, or a request
     /// marked [`Idempotency::NotIdempotent`]) may have been applied by Salesforce but no usable
-    /// response arrived: a [`Error::Transport`] failure after the request was sent, or a gateway
-    /// status (500, 502, 504) that may have come after the commit ([`Verdict::OutcomeUnknown`]).
+    /// response arrived: a [`Error::Transport`] failure or an [`Error::Timeout`] after the request
+    /// was sent, or a gateway status (500, 502, 504) that may have come after the commit
+    /// ([`Verdict::OutcomeUnknown`]).
     ///
     /// The outcome is unknown: the record may exist. Do **not** resend the request (it may create a
     /// duplicate; [`Error::is_retryable`] is false). Look the record up instead, e.g. by an
