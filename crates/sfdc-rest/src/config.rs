@@ -397,7 +397,7 @@ impl ClientBuilder {
 
     /// Sets the header deadlines and the minimum-throughput guard (default
     /// [`Timeouts::default`]: 60 s for reads, 10 minutes for writes, 1 KiB/s over 10 s windows).
-    /// They apply to clients given with [`ClientBuilder::http_client`] too.
+    /// They apply to clients given with `ClientBuilder::http_client` (feature `reqwest-client`) too.
     pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
         self.timeouts = timeouts;
         self
