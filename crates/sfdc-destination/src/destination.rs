@@ -14,11 +14,15 @@ use crate::settings::Settings;
 ///
 /// Cheap to share (`&self` methods; the REST client is reference-counted inside). Build it with
 /// [`Destination::builder`].
-#[derive(Debug)]
+///
+/// `Clone` is cheap (reference counts): clones share the REST client, its token cache, API-call
+/// counter and describe cache, and the compiled subscriptions. It needs a Tokio runtime (the
+/// `rt` and `time` features): `send` runs on the caller's runtime and never starts one.
+#[derive(Debug, Clone)]
 pub struct Destination {
     client: sfdc_rest::Client,
     bulk: BulkClient,
-    actions: Vec<Action>,
+    actions: std::sync::Arc<[Action]>,
 }
 
 /// Builds a [`Destination`] from [`Settings`] or an existing [`sfdc_rest::Client`], plus
@@ -124,7 +128,7 @@ impl DestinationBuilder {
         Ok(Destination {
             client,
             bulk,
-            actions,
+            actions: actions.into(),
         })
     }
 }

@@ -89,6 +89,7 @@
 //! `sfdc_destination.group` span per group (object, operation, bulk, records). Never bodies or
 //! secrets. The crate installs no subscriber.
 
+mod client_settings;
 mod code;
 mod destination;
 mod error;
@@ -98,6 +99,7 @@ mod parse_error;
 mod settings;
 mod transport_settings;
 
+pub use client_settings::{AutoAssignSetting, ClientSettings};
 pub use code::OutcomeCode;
 pub use destination::{Destination, DestinationBuilder};
 pub use error::{Error, Result};

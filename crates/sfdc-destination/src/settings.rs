@@ -10,6 +10,7 @@ use sfdc_actions::ActionConfig;
 use sfdc_rest::auth::JwtBearerSource;
 use sfdc_rest::auth::{ClientCredentialsSource, LoginHost, RefreshTokenSource, TokenSource};
 
+use crate::client_settings::ClientSettings;
 use crate::error::{Error, Result};
 use crate::transport_settings::TransportSettings;
 
@@ -75,6 +76,10 @@ pub struct Settings {
     /// they must be on a Salesforce domain, like instance URLs.
     #[serde(default)]
     pub trusted_login_host: bool,
+    /// `[client]`: the REST client's knobs (API budget, retries, connect and read-idle
+    /// timeouts, user agent, Salesforce headers); see [`ClientSettings`].
+    #[serde(default)]
+    pub client: ClientSettings,
     /// `[transport]`: overrides of the transport guards (header deadlines, minimum throughput,
     /// body caps, query page cap); see [`TransportSettings`].
     #[serde(default)]
@@ -133,6 +138,7 @@ impl Settings {
             auth,
             subscriptions: Vec::new(),
             trusted_login_host: false,
+            client: ClientSettings::default(),
             transport: TransportSettings::default(),
         }
     }
@@ -193,6 +199,7 @@ impl Settings {
             .allow_insecure_loopback(self.allow_insecure_loopback)
             .timeouts(self.transport.timeouts())
             .body_limits(self.transport.body_limits());
+        builder = self.client.apply(builder);
         if let Some(url) = &self.instance_url {
             builder = builder.instance_url(url.clone());
         }

@@ -211,3 +211,17 @@ async fn bulk_update_by_record_id_reports_rows_without_id_as_failed() {
             .all(|l| l["LastName"] == "Bulked")
     );
 }
+
+#[tokio::test]
+async fn clones_share_the_client_and_its_call_counter() {
+    let emu = emulator().await;
+    let dest = destination_for(&emu, r#"action = "lead""#);
+    let clone = dest.clone();
+    let task =
+        tokio::spawn(async move { clone.send(&[identify("clone@example.com", "Clone")]).await });
+    let out = task.await.unwrap();
+    assert_eq!(only(&out[0]).status, OutcomeStatus::Created);
+    // The clone's call is counted by the original: one client behind both.
+    assert_eq!(dest.api_calls(), 1);
+    assert_eq!(dest.api_calls(), emu.api_calls());
+}

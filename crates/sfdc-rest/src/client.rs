@@ -41,6 +41,7 @@ pub(crate) struct Inner {
     pub(crate) describe: DescribeCache,
     pub(crate) body_limits: BodyLimits,
     pub(crate) timeouts: Timeouts,
+    pub(crate) default_headers: http::HeaderMap,
 }
 
 /// Everything [`ClientBuilder`] hands over.
@@ -55,6 +56,7 @@ pub(crate) struct Parts {
     pub(crate) jitter: Arc<dyn Jitter>,
     pub(crate) body_limits: BodyLimits,
     pub(crate) timeouts: Timeouts,
+    pub(crate) default_headers: http::HeaderMap,
 }
 
 impl Client {
@@ -85,6 +87,7 @@ impl Client {
                 describe: DescribeCache::default(),
                 body_limits: parts.body_limits,
                 timeouts: parts.timeouts,
+                default_headers: parts.default_headers,
             }),
         })
     }

@@ -16,6 +16,7 @@ use crate::error::{Error, Result};
 use crate::guard::{BodyLimits, Timeouts};
 use crate::limits::ApiBudget;
 use crate::retry::RetryConfig;
+use crate::sforce_headers::SalesforceHeaders;
 
 /// The API version used when none is configured.
 pub const DEFAULT_API_VERSION: ApiVersion = ApiVersion {
@@ -229,6 +230,7 @@ pub struct ClientBuilder {
     jitter: Arc<dyn Jitter>,
     body_limits: BodyLimits,
     timeouts: Timeouts,
+    salesforce_headers: SalesforceHeaders,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -275,6 +277,7 @@ impl Default for ClientBuilder {
             jitter: Arc::new(RandomJitter),
             body_limits: BodyLimits::default(),
             timeouts: Timeouts::default(),
+            salesforce_headers: SalesforceHeaders::default(),
         }
     }
 }
@@ -337,6 +340,13 @@ impl ClientBuilder {
     /// Sets the idle read timeout between received chunks (default 120 s).
     pub fn read_timeout(mut self, timeout: Duration) -> Self {
         self.read_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets the Salesforce headers sent with every API call (default: none, Salesforce's
+    /// defaults apply), e.g. `Sforce-Duplicate-Rule-Header` and `Sforce-Auto-Assign`.
+    pub fn salesforce_headers(mut self, headers: SalesforceHeaders) -> Self {
+        self.salesforce_headers = headers;
         self
     }
 
@@ -498,6 +508,7 @@ impl ClientBuilder {
             jitter: self.jitter,
             body_limits: self.body_limits,
             timeouts: self.timeouts,
+            default_headers: self.salesforce_headers.to_header_map()?,
         })
     }
 }

@@ -57,13 +57,14 @@ impl fmt::Debug for RequestBuilder {
 
 impl RequestBuilder {
     pub(crate) fn new(client: Client, method: Method, path: &str) -> Self {
+        let headers = client.inner.default_headers.clone();
         Self {
             client,
             method,
             path: path.to_owned(),
             template: None,
             query: Vec::new(),
-            headers: HeaderMap::new(),
+            headers,
             body: None,
             idempotency: None,
             error: None,
