@@ -100,7 +100,6 @@ mod sforce_headers;
 mod sobjects;
 mod tls;
 mod transport;
-mod transport_error;
 mod versions;
 
 pub use backoff::{Backoff, BackoffConfig, FixedJitter};
