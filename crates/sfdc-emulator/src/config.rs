@@ -52,6 +52,11 @@ pub struct EmulatorConfig {
     pub token_ttl: Option<Duration>,
     /// Latency added before every API call (default zero).
     pub latency: Duration,
+    /// Server time per written record (default zero): a write of N records answers after
+    /// N × this, serially within a request and across a Composite call's subrequests,
+    /// while separate requests proceed concurrently (a real org validates and runs triggers
+    /// per record). Applies to REST writes, Collections items and Bulk rows.
+    pub record_cost: Duration,
     /// Injected faults (default none).
     pub faults: FaultConfig,
     /// RNG seed for faults and tokens (default 0).
@@ -87,6 +92,7 @@ impl Default for EmulatorConfig {
             daily_api_limit: 15_000,
             token_ttl: None,
             latency: Duration::ZERO,
+            record_cost: Duration::ZERO,
             faults: FaultConfig::default(),
             seed: 0,
             client_id: "emulator-client-id".into(),
@@ -110,6 +116,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("daily_api_limit", &self.daily_api_limit)
             .field("token_ttl", &self.token_ttl)
             .field("latency", &self.latency)
+            .field("record_cost", &self.record_cost)
             .field("faults", &self.faults)
             .field("seed", &self.seed)
             .field("client_id", &self.client_id)

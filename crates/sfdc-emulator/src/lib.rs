@@ -33,6 +33,7 @@ mod app;
 mod bulk;
 mod config;
 mod conn;
+mod cost;
 mod emulator;
 mod error;
 mod extract;

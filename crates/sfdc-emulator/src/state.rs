@@ -15,7 +15,7 @@ use crate::ids;
 use crate::store::Org;
 
 /// API-call kinds, as keys of `Emulator::api_call_counts`.
-pub(crate) const KINDS: [&str; 12] = [
+pub(crate) const KINDS: [&str; 13] = [
     "versions",
     "describe",
     "sobject_create",
@@ -28,6 +28,7 @@ pub(crate) const KINDS: [&str; 12] = [
     "collections",
     "bulk_ingest",
     "limits",
+    "composite",
 ];
 
 /// Index of a kind in [`KINDS`].
@@ -47,6 +48,9 @@ impl Kind {
     pub(crate) const COLLECTIONS: Kind = Kind(9);
     pub(crate) const BULK: Kind = Kind(10);
     pub(crate) const LIMITS: Kind = Kind(11);
+    pub(crate) const COMPOSITE: Kind = Kind(12);
+    /// `/composite/batch`: not counted itself; each of its subrequests counts.
+    pub(crate) const BATCH: Kind = Kind(usize::MAX - 1);
 }
 
 /// A query result kept for `nextRecordsUrl` paging.
@@ -104,6 +108,10 @@ pub(crate) struct AppState {
     pub(crate) org: Arc<RwLock<Org>>,
     pub(crate) shared: Arc<Shared>,
     pub(crate) bulk: crate::routes::bulk::BulkState,
+    /// Transaction gate: every API request and Bulk job holds a shared guard while it
+    /// runs; an all-or-none Composite call holds it exclusively, so its undo log sees
+    /// only its own subrequests' writes.
+    pub(crate) tx_gate: Arc<tokio::sync::RwLock<()>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -135,6 +143,7 @@ impl AppState {
             org: Arc::new(RwLock::new(org)),
             shared: Arc::new(shared),
             bulk: crate::routes::bulk::BulkState::default(),
+            tx_gate: Arc::new(tokio::sync::RwLock::new(())),
         }
     }
 

@@ -111,7 +111,13 @@ pub(crate) fn spawn_processing(state: AppState, job_id: String) {
         tokio::time::sleep(delay).await;
         let worker = state.clone();
         let id = job_id.clone();
-        let done = tokio::task::spawn_blocking(move || run(&worker, &id)).await;
+        // Not during an all-or-none Composite call (its undo log must see only its writes).
+        let shared = state.tx_gate.clone().read_owned().await;
+        let done = tokio::task::spawn_blocking(move || {
+            run(&worker, &id);
+            drop(shared);
+        })
+        .await;
         if done.is_err() {
             // The processor panicked: report the job as failed rather than leave it hanging.
             state.bulk.with_job(&job_id, |j| {
@@ -134,6 +140,14 @@ fn run(state: &AppState, job_id: &str) {
         let mut org = state.write();
         process::process(&mut org, &spec, data.as_deref())
     };
+    // Per-record server time, serial over the job's rows (on a blocking thread).
+    let rows = match &outcome {
+        Outcome::Complete(r) | Outcome::Failed { results: r, .. } => r.rows.len(),
+    };
+    let cost = state.config().record_cost;
+    if !cost.is_zero() {
+        std::thread::sleep(cost.saturating_mul(u32::try_from(rows).unwrap_or(u32::MAX)));
+    }
     let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     state.bulk.with_job(job_id, |j| {
         j.processing_ms = elapsed;

@@ -166,6 +166,7 @@ fn run_items<T>(
 }
 
 fn respond(items: Vec<Item>, keep_id_on_failure: bool) -> Response {
+    let written = items.len();
     let out: Vec<Value> = items
         .into_iter()
         .map(|it| {
@@ -190,7 +191,7 @@ fn respond(items: Vec<Item>, keep_id_on_failure: bool) -> Response {
             Value::Object(m)
         })
         .collect();
-    json_response(StatusCode::OK, &Value::Array(out))
+    crate::cost::mark(json_response(StatusCode::OK, &Value::Array(out)), written)
 }
 
 async fn collections_create(

@@ -81,7 +81,8 @@ fn assert_index_matches_scan(org: &Org) {
         indexes: HashMap::new(),
         next_id: 0,
         next_case_number: 0,
-        undo: None,
+        undo: Vec::new(),
+        marks: Vec::new(),
     };
     fresh.sync_indexes();
     assert_eq!(fresh.indexes, org.indexes);

@@ -73,7 +73,10 @@ pub(crate) struct Org {
     indexes: HashMap<String, HashMap<String, FieldIndex>>,
     next_id: u64,
     next_case_number: u64,
-    undo: Option<Vec<Undo>>,
+    /// Undo log of the open transactions (empty when none is open).
+    undo: Vec<Undo>,
+    /// Start of each open transaction in `undo` (savepoints; innermost last).
+    marks: Vec<usize>,
 }
 
 impl Default for Org {
@@ -95,7 +98,8 @@ impl Org {
             indexes: HashMap::new(),
             next_id: 1,
             next_case_number: 1001,
-            undo: None,
+            undo: Vec::new(),
+            marks: Vec::new(),
         };
         org.sync_indexes();
         org
@@ -184,8 +188,8 @@ impl Org {
             Some(rec) => table.insert(id.to_owned(), rec),
             None => table.remove(id),
         };
-        if let Some(log) = &mut self.undo {
-            log.push(Undo {
+        if !self.marks.is_empty() {
+            self.undo.push(Undo {
                 object: object.to_owned(),
                 id: id.to_owned(),
                 old,
@@ -221,23 +225,32 @@ impl Org {
 
     // ----- transactions -----
 
-    /// Starts recording an undo log (all-or-none). Nested calls are not supported.
+    /// Opens a transaction (all-or-none). Transactions nest: an inner one (a Collections
+    /// request inside an all-or-none Composite call) is a savepoint of the outer one.
     pub(crate) fn begin(&mut self) {
-        self.undo = Some(Vec::new());
+        self.marks.push(self.undo.len());
     }
 
-    /// Keeps the changes since [`Org::begin`].
+    /// Keeps the changes since the matching [`Org::begin`] (they stay revertible by an
+    /// enclosing transaction).
     pub(crate) fn commit(&mut self) {
-        self.undo = None;
+        self.marks.pop();
+        if self.marks.is_empty() {
+            self.undo.clear();
+        }
     }
 
-    /// Reverts every change since [`Org::begin`].
+    /// Reverts every change since the matching [`Org::begin`].
     pub(crate) fn rollback(&mut self) {
-        let Some(log) = self.undo.take() else { return };
-        // The log is taken, so these writes are not logged again.
+        let Some(mark) = self.marks.pop() else { return };
+        let log = self.undo.split_off(mark);
+        // Replayed with no transaction open at this level, then the outer log is restored,
+        // so these writes are not logged twice.
+        let outer = std::mem::take(&mut self.marks);
         for Undo { object, id, old } in log.into_iter().rev() {
             self.set_record(&object, &id, old);
         }
+        self.marks = outer;
     }
 }
 

@@ -217,3 +217,25 @@ fn csv_cells_convert() {
     );
     assert!(csv_value(lead.field("NumberOfEmployees").unwrap(), "x").is_err());
 }
+
+#[test]
+fn nested_transactions_are_savepoints() {
+    let mut org = Org::new();
+    org.begin();
+    let outer = org
+        .create("Account", &obj(json!({"Name": "Outer"})))
+        .unwrap();
+    org.begin();
+    org.create("Account", &obj(json!({"Name": "Inner rolled back"})))
+        .unwrap();
+    org.rollback();
+    org.begin();
+    org.create("Account", &obj(json!({"Name": "Inner kept"})))
+        .unwrap();
+    org.commit();
+    assert_eq!(org.count("Account"), 2);
+    assert!(org.find(&outer).is_some());
+    // The outer rollback also undoes what the committed inner transaction did.
+    org.rollback();
+    assert_eq!(org.count("Account"), 0);
+}
