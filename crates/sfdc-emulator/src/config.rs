@@ -79,6 +79,10 @@ pub struct EmulatorConfig {
     pub jwt_public_key_pem: Option<String>,
     /// How long a Bulk ingest job stays `InProgress` before it is processed (default zero).
     pub bulk_processing_delay: Duration,
+    /// Keep Bulk result-file rows in input order. Default false: rows come back in a
+    /// seeded shuffled order, since Salesforce guarantees no order and clients must match
+    /// results by their content, not their position.
+    pub bulk_results_in_input_order: bool,
     /// Serve HTTPS with a self-signed certificate for `127.0.0.1` and `localhost`.
     pub tls: bool,
     /// Custom objects and fields to add at start.
@@ -103,6 +107,7 @@ impl Default for EmulatorConfig {
             rotate_refresh_tokens: false,
             jwt_public_key_pem: None,
             bulk_processing_delay: Duration::ZERO,
+            bulk_results_in_input_order: false,
             tls: false,
             schema: None,
         }
@@ -127,6 +132,10 @@ impl fmt::Debug for EmulatorConfig {
             .field("rotate_refresh_tokens", &self.rotate_refresh_tokens)
             .field("jwt_public_key_pem", &self.jwt_public_key_pem.is_some())
             .field("bulk_processing_delay", &self.bulk_processing_delay)
+            .field(
+                "bulk_results_in_input_order",
+                &self.bulk_results_in_input_order,
+            )
             .field("tls", &self.tls)
             .field("schema", &self.schema.as_ref().map(|s| s.objects.len()))
             .finish()

@@ -690,3 +690,99 @@ async fn parent_reference_by_external_id_in_the_body() {
         "Foreign key external ID: none not found for field AccExt__c in entity Account"
     );
 }
+
+#[tokio::test]
+async fn upsert_by_a_field_that_is_not_an_external_id_is_404_naming_it() {
+    let ctx = start().await;
+    for field in ["Namez", "Name"] {
+        let r = ctx
+            .patch(
+                &format!("sobjects/Account/{field}/x"),
+                &json!({"Phone": "1"}),
+            )
+            .await;
+        assert_eq!(r.status, 404, "{}", r.text);
+        assert_eq!(
+            r.body,
+            json!([{"message": format!("Provided external ID field does not exist or is not accessible: {field}"), "errorCode": "NOT_FOUND"}])
+        );
+    }
+    assert!(ctx.emu.records("Account").is_empty());
+}
+
+#[tokio::test]
+async fn describe_carries_the_documented_field_and_object_keys() {
+    let ctx = start().await;
+    let r = ctx.get("sobjects/Account/describe").await;
+    assert_eq!(r.status, 200);
+    for key in ["listviewable", "lookupLayoutable", "searchLayoutable"] {
+        assert!(r.body.get(key).is_some(), "object describe lacks {key}");
+    }
+    let fields = r.body["fields"].as_array().unwrap();
+    let id = fields.iter().find(|f| f["name"] == "Id").unwrap();
+    assert_eq!(id["byteLength"], 18);
+    assert_eq!(id["length"], 18);
+    let name = fields.iter().find(|f| f["name"] == "Name").unwrap();
+    assert_eq!(
+        name["byteLength"],
+        json!(name["length"].as_u64().unwrap() * 3)
+    );
+    // Every key a real field description carries, with the documented defaults where the
+    // emulator models nothing (no formulas, dependent picklists or help text).
+    let expected = [
+        "autoNumber",
+        "byteLength",
+        "calculated",
+        "calculatedFormula",
+        "caseSensitive",
+        "controllerName",
+        "createable",
+        "custom",
+        "defaultValue",
+        "defaultValueFormula",
+        "defaultedOnCreate",
+        "dependentPicklist",
+        "deprecatedAndHidden",
+        "digits",
+        "externalId",
+        "filterable",
+        "groupable",
+        "htmlFormatted",
+        "idLookup",
+        "inlineHelpText",
+        "label",
+        "length",
+        "name",
+        "nameField",
+        "namePointing",
+        "nillable",
+        "picklistValues",
+        "precision",
+        "referenceTo",
+        "relationshipName",
+        "relationshipOrder",
+        "restrictedPicklist",
+        "scale",
+        "soapType",
+        "sortable",
+        "type",
+        "unique",
+        "updateable",
+        "writeRequiresMasterRead",
+    ];
+    for f in fields {
+        for key in expected {
+            assert!(f.get(key).is_some(), "{} lacks {key}", f["name"]);
+        }
+    }
+    assert_eq!(name["calculatedFormula"], Value::Null);
+    assert_eq!(name["dependentPicklist"], false);
+    assert_eq!(name["inlineHelpText"], Value::Null);
+    let r = ctx.get("sobjects/Contact/describe").await;
+    let fields = r.body["fields"].as_array().unwrap();
+    let account_id = fields.iter().find(|f| f["name"] == "AccountId").unwrap();
+    assert_eq!(
+        account_id["byteLength"], 18,
+        "a lookup is an 18-byte id too"
+    );
+}

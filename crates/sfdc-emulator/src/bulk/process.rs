@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::job::{JobResults, JobSpec, Operation, RowOutcome};
-use crate::store::{FieldType, ObjectSchema, Org, SfError, UpsertError, csv_value};
+use crate::store::{FieldDef, FieldType, ObjectSchema, Org, SfError, UpsertError, csv_value};
 
 /// How processing ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -209,6 +209,25 @@ fn missing_argument(message: String) -> SfError {
     SfError::bad_request("MISSING_ARGUMENT", message)
 }
 
+/// A cell whose text is not a value of the field's type: Bulk reports it as
+/// `INVALID_FIELD:Failed to deserialize field at col N. Due to, '<value>' is not a valid
+/// value for the type xsd:date:<Field> --` (N is the 1-based column); other conversion
+/// errors (`STRING_TOO_LONG`, …) are kept.
+fn deserialize_error(e: SfError, f: &FieldDef, index: usize, raw: &str) -> SfError {
+    if e.error_code != "JSON_PARSER_ERROR" {
+        return e;
+    }
+    SfError::bad_request(
+        "INVALID_FIELD",
+        format!(
+            "Failed to deserialize field at col {}. Due to, '{raw}' is not a valid value for the type {}",
+            index + 1,
+            f.field_type.soap_type()
+        ),
+    )
+    .with_fields([f.name.clone()])
+}
+
 /// Converts the row's cells (except `skip` columns) to a field map for the store.
 fn field_map(
     org: &Org,
@@ -221,7 +240,7 @@ fn field_map(
     let Some(o) = org.object(object) else {
         return Err(SfError::not_found());
     };
-    for (col, raw) in columns.iter().zip(row) {
+    for (index, (col, raw)) in columns.iter().zip(row).enumerate() {
         if skip
             .iter()
             .any(|s| s.eq_ignore_ascii_case(col.field_name()))
@@ -240,7 +259,8 @@ fn field_map(
                     }
                     continue;
                 }
-                if let Some(v) = csv_value(f, raw)? {
+                let value = csv_value(f, raw).map_err(|e| deserialize_error(e, f, index, raw))?;
+                if let Some(v) = value {
                     map.insert(f.name.clone(), v);
                 }
             }

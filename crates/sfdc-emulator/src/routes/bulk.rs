@@ -271,7 +271,7 @@ async fn bulk_job_patch(
                     }
                     j.state = JobState::UploadComplete;
                     j.system_modstamp = now_string();
-                    Ok((j.info(), true))
+                    Ok((j.state_change_info(), true))
                 }
                 "Aborted" => {
                     if !matches!(j.state, JobState::Open | JobState::UploadComplete) {
@@ -283,7 +283,7 @@ async fn bulk_job_patch(
                     j.state = JobState::Aborted;
                     j.system_modstamp = now_string();
                     j.results = unprocessed(j);
-                    Ok((j.info(), false))
+                    Ok((j.state_change_info(), false))
                 }
                 other => Err(invalid_state(format!(
                     "Invalid state: '{other}'. Use UploadComplete to close a job or Aborted to abort it."

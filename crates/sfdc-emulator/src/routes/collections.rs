@@ -96,6 +96,12 @@ fn parse_request(body: Value) -> Result<(bool, Vec<Map<String, Value>>), SfError
             ));
         }
     };
+    if records.is_empty() {
+        return Err(SfError::bad_request(
+            "REQUIRED_FIELD_MISSING",
+            "At least 1 record is required",
+        ));
+    }
     if records.len() > MAX_RECORDS {
         return Err(too_many());
     }
@@ -165,7 +171,15 @@ fn run_items<T>(
     items
 }
 
-fn respond(items: Vec<Item>, keep_id_on_failure: bool) -> Response {
+/// Whether failed items name their record: Salesforce omits `id` on failed update items
+/// (with or without allOrNone) but keeps it on failed deletes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FailedIds {
+    Keep,
+    Omit,
+}
+
+fn respond(items: Vec<Item>, failed_ids: FailedIds) -> Response {
     let written = items.len();
     let out: Vec<Value> = items
         .into_iter()
@@ -178,7 +192,7 @@ fn respond(items: Vec<Item>, keep_id_on_failure: bool) -> Response {
                     m.insert("errors".into(), json!([]));
                 }
                 Some(e) => {
-                    if keep_id_on_failure || it.id.is_some() {
+                    if failed_ids == FailedIds::Keep && it.id.is_some() {
                         m.insert("id".into(), json!(it.id));
                     }
                     m.insert("success".into(), Value::Bool(false));
@@ -212,7 +226,7 @@ async fn collections_create(
             Err(e) => Item::failed(None, e),
         }
     });
-    Ok(respond(items, false))
+    Ok(respond(items, FailedIds::Keep))
 }
 
 fn record_id(rec: &Map<String, Value>) -> Option<String> {
@@ -243,10 +257,10 @@ async fn collections_update(
         };
         match org.update(&t, &id, &rec) {
             Ok(id18) => Item::ok(id18, None),
-            Err(e) => Item::failed(Some(id), e),
+            Err(e) => Item::failed(None, e),
         }
     });
-    Ok(respond(items, true))
+    Ok(respond(items, FailedIds::Omit))
 }
 
 async fn collections_upsert(
@@ -302,7 +316,7 @@ async fn collections_upsert(
             Err(UpsertError::Failed(e)) => Item::failed(None, e),
         }
     });
-    Ok(respond(items, false))
+    Ok(respond(items, FailedIds::Keep))
 }
 
 #[derive(Debug, Deserialize)]
@@ -346,10 +360,16 @@ async fn collections_delete(
                 SfError::bad_request("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
                     .with_fields(Vec::<String>::new()),
             ),
+            // No record to name: the item has no id, and a lower-case message.
+            Err(e) if e.error_code == "MALFORMED_ID" => Item::failed(
+                None,
+                SfError::bad_request("MALFORMED_ID", format!("malformed id {id}"))
+                    .with_fields(Vec::<String>::new()),
+            ),
             Err(e) => Item::failed(Some(id), e),
         },
     );
-    Ok(respond(items, true))
+    Ok(respond(items, FailedIds::Keep))
 }
 
 #[derive(Debug, Deserialize)]

@@ -3,6 +3,7 @@
 pub(crate) mod bulk;
 pub(crate) mod collections;
 pub(crate) mod composite;
+pub(crate) mod describe;
 pub(crate) mod limits;
 pub(crate) mod oauth;
 pub(crate) mod query;

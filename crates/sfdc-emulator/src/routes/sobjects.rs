@@ -101,61 +101,6 @@ async fn sobject_info(
     Ok(json_response(StatusCode::OK, &body))
 }
 
-fn describe_field(f: &crate::store::FieldDef) -> Value {
-    use crate::store::FieldType as T;
-    let ft = f.field_type;
-    let len = if ft.is_text() || matches!(ft, T::Id | T::Reference) {
-        f.max_length()
-    } else {
-        0
-    };
-    let (precision, scale, digits) = match ft {
-        T::Currency => (18, 2, 0),
-        T::Double => (18, 0, 0),
-        T::Percent => (3, 0, 0),
-        T::Int => (0, 0, 9),
-        _ => (0, 0, 0),
-    };
-    let is_ref = ft == T::Reference;
-    json!({
-        "aggregatable": f.filterable() && ft != T::Boolean,
-        "autoNumber": f.name == "CaseNumber",
-        "byteLength": len * 3,
-        "calculated": f.name == "Name" && f.system,
-        "caseSensitive": false,
-        "createable": f.createable(),
-        "custom": f.name.ends_with("__c"),
-        "defaultValue": f.default_on_create.clone().unwrap_or(Value::Null),
-        "defaultedOnCreate": f.default_on_create.is_some() || f.system,
-        "deprecatedAndHidden": false,
-        "digits": digits,
-        "encrypted": false,
-        "externalId": f.external_id,
-        "filterable": f.filterable(),
-        "groupable": f.filterable() && !matches!(ft, T::Double | T::Currency | T::Percent | T::Datetime),
-        "htmlFormatted": false,
-        "idLookup": f.id_lookup(),
-        "label": f.label_text(),
-        "length": len,
-        "name": f.name,
-        "nameField": f.name == "Name",
-        "namePointing": false,
-        "nillable": f.nillable(),
-        "permissionable": !f.system && !f.required,
-        "picklistValues": [],
-        "precision": precision,
-        "referenceTo": if is_ref { json!(f.reference_to) } else { json!([]) },
-        "relationshipName": if is_ref { json!(f.relationship_name()) } else { Value::Null },
-        "restrictedPicklist": false,
-        "scale": scale,
-        "soapType": ft.soap_type(),
-        "sortable": f.filterable(),
-        "type": ft.as_str(),
-        "unique": f.unique,
-        "updateable": f.updateable(),
-    })
-}
-
 async fn sobject_describe(
     State(state): State<AppState>,
     Extension(v): Extension<ApiVersion>,
@@ -164,7 +109,7 @@ async fn sobject_describe(
     let org = state.read();
     let o = org.object(&object).ok_or_else(SfError::not_found)?;
     let mut body = object_summary(o, v.0);
-    let fields: Vec<Value> = o.fields.iter().map(describe_field).collect();
+    let fields: Vec<Value> = o.fields.iter().map(super::describe::field).collect();
     let children: Vec<Value> = org
         .objects()
         .iter()
@@ -189,6 +134,7 @@ async fn sobject_describe(
         .collect();
     drop(org);
     if let Some(m) = body.as_object_mut() {
+        super::describe::add_object_keys(m);
         m.insert("childRelationships".into(), Value::Array(children));
         m.insert("fields".into(), Value::Array(fields));
         m.insert("recordTypeInfos".into(), json!([]));

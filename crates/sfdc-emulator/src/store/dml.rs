@@ -69,6 +69,15 @@ fn not_writable(field: &str) -> SfError {
     .with_fields([field])
 }
 
+/// 404 for an upsert (or lookup) by a field that is not an external id of the object.
+pub(crate) fn no_external_id_field(field: &str) -> SfError {
+    SfError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        format!("Provided external ID field does not exist or is not accessible: {field}"),
+    )
+}
+
 pub(super) fn no_such_column(field: &str, object: &str) -> SfError {
     invalid_field(format!(
         "No such column '{field}' on sobject of type {object}"
@@ -229,15 +238,15 @@ impl Org {
         fields: &Map<String, Value>,
     ) -> Result<(String, bool), UpsertError> {
         let o = self.object_or_404(object)?;
-        let f = o.field(ext_field).ok_or_else(SfError::not_found)?;
+        let f = o
+            .field(ext_field)
+            .filter(|f| f.external_id || f.field_type == FieldType::Id)
+            .ok_or_else(|| no_external_id_field(ext_field))?;
         if f.field_type == FieldType::Id {
             if value.is_empty() {
                 return Ok((self.create(object, fields)?, true));
             }
             return Ok((self.update(object, value, fields)?, false));
-        }
-        if !f.external_id {
-            return Err(SfError::not_found().into());
         }
         let ext_name = f.name.clone();
         let mut body = Map::with_capacity(fields.len() + 1);
