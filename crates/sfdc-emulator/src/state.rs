@@ -316,7 +316,8 @@ impl AppState {
     /// Stores a cursor and returns its id (`01g...`).
     pub(crate) fn put_cursor(&self, cursor: Cursor) -> String {
         let n = self.shared.next_cursor.fetch_add(1, Ordering::Relaxed);
-        let id = ids::make_id("01g", n)[..15].to_owned();
+        // Locators are 18-character ids, as a current org's `nextRecordsUrl` shows.
+        let id = ids::make_id("01g", n);
         let mut c = lock(&self.shared.cursors);
         let (map, order) = &mut *c;
         map.insert(id.clone(), Arc::new(cursor));

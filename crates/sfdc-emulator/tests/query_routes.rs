@@ -128,3 +128,39 @@ async fn query_errors() {
     assert_eq!(r.error_code(), "INVALID_QUERY_LOCATOR");
     assert_eq!(ctx.emu.api_calls(), 5);
 }
+
+#[tokio::test]
+async fn an_unknown_object_error_carries_the_excerpt() {
+    let ctx = start().await;
+    let soql = "SELECT Name,BillingCity FROM Accout";
+    let r = q(&ctx, "query", soql, None).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.error_code(), "INVALID_TYPE");
+    let expected = format!(
+        "\n{soql}\n{caret:>30}\nERROR at Row:1:Column:30\nsObject type 'Accout' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.",
+        caret = "^"
+    );
+    assert_eq!(r.message(), expected);
+}
+
+#[tokio::test]
+async fn next_records_url_locators_are_18_character_ids() {
+    let ctx = start().await;
+    for i in 0..201 {
+        ctx.emu
+            .insert_record("Account", json!({"Name": format!("A{i}")}))
+            .unwrap();
+    }
+    let r = q(&ctx, "query", "SELECT Name FROM Account", Some(200)).await;
+    let next = r.body["nextRecordsUrl"].as_str().unwrap();
+    let tail = next
+        .strip_prefix(&format!("/services/data/v{V}/query/"))
+        .unwrap();
+    let (locator, offset) = tail.split_once('-').unwrap();
+    assert_eq!(locator.len(), 18, "{next}");
+    assert!(locator.starts_with("01g"));
+    assert_eq!(offset, "200");
+    let page = ctx.get(next).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert_eq!(page.body["records"].as_array().unwrap().len(), 1);
+}

@@ -107,10 +107,10 @@ fn run(
         let Some(o) = org.object(&query.from) else {
             return Err(SfError::bad_request(
                 "INVALID_TYPE",
-                format!(
+                query.at_from(&format!(
                     "sObject type '{}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.",
                     query.from
-                ),
+                )),
             ));
         };
         let result = if all {

@@ -60,9 +60,19 @@ pub struct Query {
     pub offset: Option<u64>,
     /// The original statement text (for error excerpts).
     pub text: String,
+    /// Byte offset of the object name after FROM (for error excerpts).
+    pub from_offset: usize,
     /// Every field reference, in text order, with where it was written (for validation and
     /// error excerpts).
     pub field_refs: Vec<FieldRef>,
+}
+
+impl Query {
+    /// `message` with Salesforce's excerpt pointing at the FROM object
+    /// (`\n<line>\n<caret>\nERROR at Row:R:Column:C\n<message>`).
+    pub fn at_from(&self, message: &str) -> String {
+        excerpt::located(&self.text, self.from_offset, message)
+    }
 }
 
 /// Where a field path was written in the statement.
