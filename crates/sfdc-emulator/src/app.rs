@@ -4,7 +4,7 @@
 use std::convert::Infallible;
 
 use axum::Router;
-use axum::extract::{OriginalUri, Request, State};
+use axum::extract::{DefaultBodyLimit, OriginalUri, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -41,6 +41,12 @@ impl ApiVersion {
 
 const DATA_PREFIX: &str = "/services/data/";
 
+/// Largest accepted JSON request body. Salesforce documents 50 MB of text for a non-multipart
+/// REST request (sObject Blob notes: "up to 50 MB of text data"); the web framework's 2 MB
+/// default would fail large but valid requests with a parser error no org gives. Bulk
+/// uploads have their own 150 MB limit.
+pub(crate) const MAX_BODY_BYTES: usize = 50 * 1024 * 1024;
+
 /// Builds the emulator's router over `state`.
 pub(crate) fn router(state: AppState) -> Router {
     let api = Router::new()
@@ -53,6 +59,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(routes::bulk::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), api_layer));
     let inner = Router::new()
         .route("/services/data", get(routes::versions::versions_list))

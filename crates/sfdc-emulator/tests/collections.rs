@@ -254,3 +254,51 @@ async fn failed_update_items_without_all_or_none_carry_no_id() {
     );
     assert_eq!(items[1], json!({"id": a, "success": true, "errors": []}));
 }
+
+/// Point 10: the request-size and value-length limits are Salesforce's, not the web
+/// framework's. A 2.5 MB `LastName` fails only its own record with `STRING_TOO_LONG`
+/// (Contact.LastName holds 80 characters); the other record is created.
+#[tokio::test]
+async fn an_overlong_value_fails_only_its_record() {
+    let ctx = start().await;
+    let long = "x".repeat(2_500_000);
+    let body = json!({"records": [
+        {"attributes": {"type": "Contact"}, "LastName": long},
+        {"attributes": {"type": "Contact"}, "LastName": "Short"},
+    ]});
+    let r = ctx.post("composite/sobjects", &body).await;
+    assert_eq!(r.status, 200, "{}", &r.text[..r.text.len().min(300)]);
+    let items = r.body.as_array().unwrap();
+    assert_eq!(items[0]["success"], false);
+    assert_eq!(items[0]["errors"][0]["statusCode"], "STRING_TOO_LONG");
+    assert_eq!(items[0]["errors"][0]["fields"], json!(["LastName"]));
+    assert!(
+        items[0]["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(max length=80)")
+    );
+    assert_eq!(items[1]["success"], true);
+    assert_eq!(ctx.emu.records("Contact").len(), 1);
+}
+
+/// Point 10: a value of the wrong JSON type in any record fails the whole Collections request
+/// with `JSON_PARSER_ERROR` (Salesforce deserializes the request first); nothing is written.
+#[tokio::test]
+async fn a_value_of_the_wrong_json_type_fails_the_whole_request() {
+    let ctx = start().await;
+    let body = json!({"records": [
+        {"attributes": {"type": "Account"}, "Name": "Fine"},
+        {"attributes": {"type": "Account"}, "Name": "Bad", "NumberOfEmployees": {"n": 1}},
+    ]});
+    let r = ctx.post("composite/sobjects", &body).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.error_code(), "JSON_PARSER_ERROR");
+    assert!(
+        r.message()
+            .starts_with("Cannot deserialize instance of int from START_OBJECT"),
+        "{}",
+        r.message()
+    );
+    assert!(ctx.emu.records("Account").is_empty());
+}

@@ -141,34 +141,43 @@ fn rolled_back() -> SfError {
 }
 
 /// Runs `op` per item under one write lock; rolls back on failure when `all_or_none`.
+///
+/// A value of the wrong JSON type (`JSON_PARSER_ERROR`) in any record fails the whole
+/// request, as Salesforce deserializes the request before running any item: everything is
+/// rolled back and that error is the answer.
 fn run_items<T>(
     state: &AppState,
     all_or_none: bool,
     inputs: Vec<T>,
     mut op: impl FnMut(&mut Org, T) -> Item,
-) -> Vec<Item> {
+) -> Result<Vec<Item>, SfError> {
     let mut org = state.write();
-    if all_or_none {
-        org.begin();
-    }
+    org.begin();
     let mut items: Vec<Item> = inputs.into_iter().map(|t| op(&mut org, t)).collect();
-    if all_or_none {
-        if items.iter().any(|i| i.error.is_some()) {
-            org.rollback();
-            for it in &mut items {
-                if it.error.is_none() {
-                    it.error = Some(rolled_back());
-                }
-                // A create that was rolled back names no record: its id no longer exists.
-                if it.id.as_deref().is_some_and(|id| org.find(id).is_none()) {
-                    it.id = None;
-                }
-            }
-        } else {
-            org.commit();
-        }
+    if let Some(e) = items
+        .iter()
+        .filter_map(|i| i.error.as_ref())
+        .find(|e| e.error_code == "JSON_PARSER_ERROR")
+    {
+        let e = e.clone();
+        org.rollback();
+        return Err(e);
     }
-    items
+    if all_or_none && items.iter().any(|i| i.error.is_some()) {
+        org.rollback();
+        for it in &mut items {
+            if it.error.is_none() {
+                it.error = Some(rolled_back());
+            }
+            // A create that was rolled back names no record: its id no longer exists.
+            if it.id.as_deref().is_some_and(|id| org.find(id).is_none()) {
+                it.id = None;
+            }
+        }
+    } else {
+        org.commit();
+    }
+    Ok(items)
 }
 
 /// Whether failed items name their record: Salesforce omits `id` on failed update items
@@ -226,7 +235,7 @@ async fn collections_create(
             Err(e) => Item::failed(None, e),
         }
     });
-    Ok(respond(items, FailedIds::Keep))
+    Ok(respond(items?, FailedIds::Keep))
 }
 
 fn record_id(rec: &Map<String, Value>) -> Option<String> {
@@ -260,7 +269,7 @@ async fn collections_update(
             Err(e) => Item::failed(None, e),
         }
     });
-    Ok(respond(items, FailedIds::Omit))
+    Ok(respond(items?, FailedIds::Omit))
 }
 
 async fn collections_upsert(
@@ -316,7 +325,7 @@ async fn collections_upsert(
             Err(UpsertError::Failed(e)) => Item::failed(None, e),
         }
     });
-    Ok(respond(items, FailedIds::Keep))
+    Ok(respond(items?, FailedIds::Keep))
 }
 
 #[derive(Debug, Deserialize)]
@@ -368,7 +377,7 @@ async fn collections_delete(
             ),
             Err(e) => Item::failed(Some(id), e),
         },
-    );
+    )?;
     Ok(respond(items, FailedIds::Keep))
 }
 
