@@ -164,3 +164,62 @@ async fn next_records_url_locators_are_18_character_ids() {
     assert_eq!(page.status, 200, "{}", page.text);
     assert_eq!(page.body["records"].as_array().unwrap().len(), 1);
 }
+
+/// `=` and `IN` on Id and e-mail fields are answered from the index: the same rows a scan
+/// gives (case-insensitive e-mail, other conjuncts still applied, deleted rows only in queryAll).
+#[tokio::test]
+async fn indexed_equality_and_in_give_the_scan_results() {
+    let ctx = start().await;
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        let company = if i % 2 == 0 { "Even" } else { "Odd" };
+        ids.push(
+            ctx.emu
+                .insert_record("Lead", json!({"LastName": format!("L{i}"), "Company": company, "Email": format!("u{i}@x.io")}))
+                .unwrap(),
+        );
+    }
+    assert_eq!(
+        ctx.delete(&format!("sobjects/Lead/{}", ids[4]))
+            .await
+            .status,
+        204
+    );
+    let names = |r: &support::Resp| -> Vec<String> {
+        r.body["records"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["LastName"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let r = q(&ctx, "query", "SELECT LastName FROM Lead WHERE Email IN ('U2@X.IO','u3@x.io','u4@x.io','nobody@x.io') ORDER BY LastName", None).await;
+    assert_eq!(names(&r), ["L2", "L3"]);
+    let r = q(
+        &ctx,
+        "query",
+        "SELECT LastName FROM Lead WHERE Email IN ('u2@x.io','u3@x.io') AND Company = 'Odd'",
+        None,
+    )
+    .await;
+    assert_eq!(names(&r), ["L3"]);
+    let r = q(
+        &ctx,
+        "queryAll",
+        "SELECT LastName FROM Lead WHERE Email = 'u4@x.io'",
+        None,
+    )
+    .await;
+    assert_eq!(names(&r), ["L4"]);
+    let soql = format!("SELECT LastName FROM Lead WHERE Id = '{}'", &ids[9][..15]);
+    let r = q(&ctx, "query", &soql, None).await;
+    assert_eq!(names(&r), ["L9"]);
+    let r = q(
+        &ctx,
+        "query",
+        "SELECT COUNT() FROM Lead WHERE Email = 'u10@x.io'",
+        None,
+    )
+    .await;
+    assert_eq!(r.body["totalSize"], 1);
+}

@@ -113,10 +113,15 @@ fn run(
                 )),
             ));
         };
-        let result = if all {
-            soql::execute(&query, o, org.all_records(&o.name))
-        } else {
-            soql::execute(&query, o, org.live_records(&o.name))
+        let indexed = (!all)
+            .then_some(query.condition.as_ref())
+            .flatten()
+            .and_then(|c| super::query_plan::index_probe(c, &query.from))
+            .and_then(|(field, values)| org.indexed_records(&o.name, field, &values));
+        let result = match (all, indexed) {
+            (true, _) => soql::execute(&query, o, org.all_records(&o.name)),
+            (false, Some(records)) => soql::execute(&query, o, records.into_iter()),
+            (false, None) => soql::execute(&query, o, org.live_records(&o.name)),
         };
         let selection = result.map_err(|e| SfError::bad_request(e.error_code(), e.message()))?;
         (o.name.clone(), selection)

@@ -27,6 +27,7 @@
 
 mod dml;
 mod index;
+mod lookup;
 mod reads;
 mod reference;
 mod render;
@@ -69,7 +70,7 @@ pub(crate) struct Org {
     /// Canonical object name → id → record (ids sort in creation order).
     tables: HashMap<String, BTreeMap<String, Record>>,
     /// Canonical object name → canonical field name → index of the live records, for
-    /// every field that is an external id or unique.
+    /// every field that is an external id, unique, or an e-mail field.
     indexes: HashMap<String, HashMap<String, FieldIndex>>,
     next_id: u64,
     next_case_number: u64,
@@ -141,7 +142,7 @@ impl Org {
     /// change), so existing indexes stay valid.
     fn sync_indexes(&mut self) {
         for o in self.schema.objects() {
-            for f in o.fields.iter().filter(|f| f.external_id || f.unique) {
+            for f in o.fields.iter().filter(|f| is_indexed(f)) {
                 let fields = self.indexes.entry(o.name.clone()).or_default();
                 if fields.contains_key(&f.name) {
                     continue;
@@ -252,6 +253,12 @@ impl Org {
         }
         self.marks = outer;
     }
+}
+
+/// Whether a field has a value index: external ids and unique fields (upserts, references,
+/// `DUPLICATE_VALUE`) and e-mail fields (standard lookup fields SOQL filters on).
+fn is_indexed(f: &FieldDef) -> bool {
+    f.external_id || f.unique || f.field_type == FieldType::Email
 }
 
 /// Whether a stored record is soft-deleted.
