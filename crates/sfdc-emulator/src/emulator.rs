@@ -161,14 +161,22 @@ impl Emulator {
     /// Live (not deleted) records of an object, each with every field (`Id` included).
     /// Unknown objects give an empty list.
     pub fn records(&self, object: &str) -> Vec<Map<String, Value>> {
-        self.state.read().live_records(object).cloned().collect()
+        let org = self.state.read();
+        let Some(o) = org.object(object) else {
+            return Vec::new();
+        };
+        org.live_records(object)
+            .map(|r| crate::store::full_record(o, r))
+            .collect()
     }
 
     /// One record by 15- or 18-character id, deleted ones included (`IsDeleted` true).
     pub fn record(&self, object: &str, id: &str) -> Option<Map<String, Value>> {
         let org = self.state.read();
         let (o, rec) = org.find(id)?;
-        o.name.eq_ignore_ascii_case(object).then(|| rec.clone())
+        o.name
+            .eq_ignore_ascii_case(object)
+            .then(|| crate::store::full_record(o, rec))
     }
 
     /// Total counted API calls.

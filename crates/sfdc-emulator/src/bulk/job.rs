@@ -211,8 +211,10 @@ pub(crate) enum RowOutcome {
 pub(crate) struct JobResults {
     /// The uploaded header, as written.
     pub(crate) header: Vec<String>,
-    /// Processed rows, in input order.
-    pub(crate) rows: Vec<(Vec<String>, RowOutcome)>,
+    /// Processed rows: the byte offset of each row in the uploaded CSV (its cells are read
+    /// back from there when a result file is built, so they are not held twice) and its
+    /// outcome, in result-file order.
+    pub(crate) rows: Vec<(u64, RowOutcome)>,
     /// Rows that were never processed, in input order.
     pub(crate) unprocessed: Vec<Vec<String>>,
 }

@@ -3,6 +3,7 @@
 //! uploaded, LF line endings, the job's column delimiter.
 
 use super::job::{JobResults, RowOutcome};
+use super::process::row_at;
 
 /// Which result file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,8 +28,13 @@ impl ResultKind {
     }
 }
 
-/// Renders one result file.
-pub(crate) fn render(results: &JobResults, kind: ResultKind, delimiter: u8) -> Vec<u8> {
+/// Renders one result file; `data` is the uploaded CSV the rows' cells are read back from.
+pub(crate) fn render(
+    results: &JobResults,
+    data: &[u8],
+    kind: ResultKind,
+    delimiter: u8,
+) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new()
         .delimiter(delimiter)
         .quote_style(csv::QuoteStyle::Always)
@@ -57,8 +63,9 @@ pub(crate) fn render(results: &JobResults, kind: ResultKind, delimiter: u8) -> V
     };
     match kind {
         ResultKind::Successful => {
-            for (cells, outcome) in &results.rows {
+            for (offset, outcome) in &results.rows {
                 if let RowOutcome::Success { id, created } = outcome {
+                    let cells = row_at(delimiter, data, *offset);
                     let created = if *created { "true" } else { "false" };
                     write(
                         [id.as_str(), created]
@@ -70,8 +77,9 @@ pub(crate) fn render(results: &JobResults, kind: ResultKind, delimiter: u8) -> V
             }
         }
         ResultKind::Failed => {
-            for (cells, outcome) in &results.rows {
+            for (offset, outcome) in &results.rows {
                 if let RowOutcome::Failure { id, error } = outcome {
+                    let cells = row_at(delimiter, data, *offset);
                     write(
                         [id.as_str(), error.as_str()]
                             .into_iter()
@@ -96,19 +104,26 @@ pub(crate) fn render(results: &JobResults, kind: ResultKind, delimiter: u8) -> V
 mod tests {
     use super::*;
 
+    /// The upload the rows' cells are read back from.
+    const DATA: &str = "Name,Note\nA,\"say \"\"hi\"\", ok\"\n,x\nB,y\n";
+
+    fn offset(row: &str) -> u64 {
+        DATA.find(row).unwrap() as u64
+    }
+
     fn results() -> JobResults {
         JobResults {
             header: vec!["Name".into(), "Note".into()],
             rows: vec![
                 (
-                    vec!["A".into(), "say \"hi\", ok".into()],
+                    offset("A,"),
                     RowOutcome::Success {
                         id: "001Em0000000001AAA".into(),
                         created: true,
                     },
                 ),
                 (
-                    vec![String::new(), "x".into()],
+                    offset(",x"),
                     RowOutcome::Failure {
                         id: String::new(),
                         error: "REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --"
@@ -122,7 +137,13 @@ mod tests {
 
     #[test]
     fn values_and_sf_names_are_quoted_uploaded_names_echoed_unquoted() {
-        let out = String::from_utf8(render(&results(), ResultKind::Successful, b',')).unwrap();
+        let out = String::from_utf8(render(
+            &results(),
+            DATA.as_bytes(),
+            ResultKind::Successful,
+            b',',
+        ))
+        .unwrap();
         assert_eq!(
             out,
             "\"sf__Id\",\"sf__Created\",Name,Note\n\"001Em0000000001AAA\",\"true\",\"A\",\"say \"\"hi\"\", ok\"\n"
@@ -131,7 +152,13 @@ mod tests {
 
     #[test]
     fn failed_results_carry_the_error_and_an_empty_id_for_inserts() {
-        let out = String::from_utf8(render(&results(), ResultKind::Failed, b',')).unwrap();
+        let out = String::from_utf8(render(
+            &results(),
+            DATA.as_bytes(),
+            ResultKind::Failed,
+            b',',
+        ))
+        .unwrap();
         assert_eq!(
             out,
             "\"sf__Id\",\"sf__Error\",Name,Note\n\"\",\"REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --\",\"\",\"x\"\n"
@@ -140,7 +167,13 @@ mod tests {
 
     #[test]
     fn unprocessed_records_use_the_original_columns_and_the_job_delimiter() {
-        let out = String::from_utf8(render(&results(), ResultKind::Unprocessed, b'|')).unwrap();
+        let out = String::from_utf8(render(
+            &results(),
+            DATA.as_bytes(),
+            ResultKind::Unprocessed,
+            b'|',
+        ))
+        .unwrap();
         assert_eq!(out, "Name|Note\n\"B\"|\"y\"\n");
     }
 

@@ -341,7 +341,8 @@ async fn bulk_job_results(
     let csv = state
         .bulk
         .with_job(&p.id, |j| {
-            results::render(&j.results, kind, j.spec.delimiter.byte())
+            let data = j.data.as_deref().unwrap_or_default();
+            results::render(&j.results, data, kind, j.spec.delimiter.byte())
         })
         .ok_or_else(SfError::not_found)?;
     let mut resp = (StatusCode::OK, csv).into_response();

@@ -95,14 +95,11 @@ fn compute_name(o: &ObjectSchema, rec: &mut Record) {
         (false, true) => first.to_owned(),
         (false, false) => format!("{first} {last}"),
     };
-    rec.insert(
-        "Name".into(),
-        if name.is_empty() {
-            Value::Null
-        } else {
-            Value::String(name)
-        },
-    );
+    if name.is_empty() {
+        rec.shift_remove("Name");
+    } else {
+        rec.insert("Name".into(), Value::String(name));
+    }
 }
 
 impl Org {
@@ -162,7 +159,7 @@ impl Org {
 
         let id = ids::make_id(&o.key_prefix, self.next_id);
         let now = now_string();
-        let mut rec = Record::with_capacity(o.fields.len());
+        let mut stored: Vec<(String, Value)> = Vec::with_capacity(o.fields.len());
         for f in &o.fields {
             let v = match f.name.as_str() {
                 "Id" => Value::String(id.clone()),
@@ -174,8 +171,14 @@ impl Org {
                     None => f.default_on_create.clone().unwrap_or(Value::Null),
                 },
             };
-            rec.insert(f.name.clone(), v);
+            // Records are sparse: a null field is not stored (readers treat absent as null).
+            if !v.is_null() {
+                stored.push((f.name.clone(), v));
+            }
         }
+        // Sized to what is stored (plus a computed Name), not to the object's field count.
+        let mut rec = Record::with_capacity(stored.len() + 1);
+        rec.extend(stored);
         compute_name(o, &mut rec);
         let object_name = o.name.clone();
         if object_name == "Case" {
@@ -212,7 +215,11 @@ impl Org {
         self.check_unique(o, &given, Some(&id18))?;
         let mut rec = current.clone();
         for (k, v) in given {
-            rec.insert(k.to_owned(), v);
+            if v.is_null() {
+                rec.shift_remove(k);
+            } else {
+                rec.insert(k.to_owned(), v);
+            }
         }
         let now = now_string();
         rec.insert("LastModifiedDate".into(), Value::String(now.clone()));

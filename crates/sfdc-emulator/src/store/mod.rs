@@ -23,7 +23,9 @@
 //! Stored value formats (what SOQL sees): text and ids as JSON strings (ids always in
 //! 18-character form), numbers as JSON numbers, booleans as JSON booleans, dates as
 //! `"YYYY-MM-DD"`, datetimes as `"YYYY-MM-DDTHH:MM:SS.sss+0000"` (UTC), null as null.
-//! Every record holds every field of its object (absent = null), in schema order.
+//! Records are sparse: a field whose value is null is not stored (every reader treats an
+//! absent field as null; [`full_record`] and [`render_record`] fill every field in schema
+//! order), so a record costs memory for the fields it holds only.
 
 mod dml;
 mod index;
@@ -44,7 +46,7 @@ pub(crate) use crate::schema::{FieldDef, FieldType, ObjectSchema};
 use crate::schema::{ObjectDef, Schema};
 pub(crate) use dml::UpsertError;
 use index::FieldIndex;
-pub(crate) use render::render_record;
+pub(crate) use render::{full_record, render_record};
 pub use snapshot::BulkJobSnapshot;
 use values::same_value;
 pub(crate) use values::{coerce_value, csv_value, now_string};

@@ -4,6 +4,19 @@ use serde_json::{Map, Value};
 
 use super::{ObjectSchema, Record, SfError, invalid_field};
 
+/// Every field of a stored (sparse) record in schema order, null where nothing is stored.
+pub(crate) fn full_record(o: &ObjectSchema, rec: &Record) -> Record {
+    o.fields
+        .iter()
+        .map(|f| {
+            (
+                f.name.clone(),
+                rec.get(&f.name).cloned().unwrap_or(Value::Null),
+            )
+        })
+        .collect()
+}
+
 /// A record with `attributes` first, for REST output; `fields` limits the keys
 /// (case-insensitive; `None` = all).
 pub(crate) fn render_record(
@@ -26,8 +39,11 @@ pub(crate) fn render_record(
     out.insert("attributes".into(), Value::Object(attrs));
     match fields {
         None => {
-            for (k, v) in rec {
-                out.insert(k.clone(), v.clone());
+            for f in &o.fields {
+                out.insert(
+                    f.name.clone(),
+                    rec.get(&f.name).cloned().unwrap_or(Value::Null),
+                );
             }
         }
         Some(list) => {

@@ -49,7 +49,13 @@ fn create_validates_like_salesforce() {
     assert_eq!(rec["Name"], json!("Jo Doe"));
     assert_eq!(rec["NumberOfEmployees"], json!(12));
     assert_eq!(rec["Status"], json!("Open - Not Contacted"));
-    assert_eq!(rec["Description"], Value::Null);
+    // Sparse: a null field is not stored, and reads as null through `full_record`.
+    assert!(rec.get("Description").is_none());
+    let lead = org.object("Lead").unwrap();
+    let full = full_record(lead, rec);
+    assert_eq!(full["Description"], Value::Null);
+    assert_eq!(full.len(), lead.fields.len());
+    assert_eq!(full.keys().next().map(String::as_str), Some("Id"));
 }
 
 #[test]
