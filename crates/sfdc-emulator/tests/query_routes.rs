@@ -4,7 +4,7 @@
 
 mod support;
 
-use serde_json::json;
+use serde_json::{Value, json};
 use support::{V, assert_json, start};
 
 async fn q(ctx: &support::Ctx, path: &str, soql: &str, batch: Option<usize>) -> support::Resp {
@@ -222,4 +222,74 @@ async fn indexed_equality_and_in_give_the_scan_results() {
     )
     .await;
     assert_eq!(r.body["totalSize"], 1);
+}
+
+/// Parent relationship paths (divergence 9): `Account.Name` on Contact in SELECT, WHERE and
+/// ORDER BY, nested in the output as Salesforce renders a parent relationship.
+#[tokio::test]
+async fn parent_relationship_paths_in_select_where_and_order_by() {
+    let ctx = start().await;
+    let acme = ctx
+        .emu
+        .insert_record("Account", json!({"Name": "Acme"}))
+        .unwrap();
+    let beta = ctx
+        .emu
+        .insert_record("Account", json!({"Name": "Beta"}))
+        .unwrap();
+    ctx.emu
+        .insert_record("Contact", json!({"LastName": "A", "AccountId": beta}))
+        .unwrap();
+    ctx.emu
+        .insert_record("Contact", json!({"LastName": "B", "AccountId": acme}))
+        .unwrap();
+    ctx.emu
+        .insert_record("Contact", json!({"LastName": "C"}))
+        .unwrap();
+
+    let r = q(
+        &ctx,
+        "query",
+        "SELECT LastName, Account.Name FROM Contact WHERE Account.Name = 'acme'",
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let rec = &r.body["records"][0];
+    assert_eq!(r.body["totalSize"], 1);
+    assert_eq!(rec["LastName"], "B");
+    assert_eq!(
+        rec["Account"],
+        json!({"attributes": {"type": "Account", "url": format!("/services/data/v{V}/sobjects/Account/{acme}")}, "Name": "Acme"})
+    );
+    assert!(rec.get("Account.Name").is_none());
+
+    let r = q(
+        &ctx,
+        "query",
+        "SELECT LastName, Account.Name FROM Contact ORDER BY Account.Name NULLS LAST",
+        None,
+    )
+    .await;
+    let rows = r.body["records"].as_array().unwrap();
+    let names: Vec<&str> = rows
+        .iter()
+        .map(|x| x["LastName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["B", "A", "C"]);
+    assert_eq!(
+        rows[2]["Account"],
+        Value::Null,
+        "an empty lookup renders as null"
+    );
+
+    let r = q(&ctx, "query", "SELECT Foo.Name FROM Contact", None).await;
+    assert_eq!((r.status, r.error_code()), (400, "INVALID_FIELD"));
+    assert!(
+        r.message().contains("Didn't understand relationship 'Foo'"),
+        "{}",
+        r.message()
+    );
+    let r = q(&ctx, "query", "SELECT Account.Nope FROM Contact", None).await;
+    assert_eq!((r.status, r.error_code()), (400, "INVALID_FIELD"));
 }

@@ -7,6 +7,7 @@ pub(crate) mod describe;
 pub(crate) mod limits;
 pub(crate) mod oauth;
 pub(crate) mod query;
+mod query_join;
 mod query_plan;
 pub(crate) mod sobjects;
 pub(crate) mod versions;

@@ -9,8 +9,8 @@
 //! `AND` / `OR` (never mixed at one level without parentheses), a leading `NOT`, every
 //! documented string escape, numbers, booleans, `null`, date and datetime literals and
 //! relative date literals (`TODAY`, `LAST_N_DAYS:n`, ...). Not supported (rejected with an
-//! error, never silently ignored): relationship paths other than the FROM object's own name
-//! as prefix, subqueries and semi-joins, aggregates other than `COUNT()`, `GROUP BY`,
+//! error, never silently ignored): relationship paths, unless the caller's [`ObjectFields`]
+//! resolves them (the server resolves parent paths one level up a lookup), subqueries and semi-joins, aggregates other than `COUNT()`, `GROUP BY`,
 //! `HAVING`, `INCLUDES` / `EXCLUDES`, `WITH`, `FOR`, `USING SCOPE`, `TYPEOF`.
 //!
 //! Records handed to [`execute`] are JSON objects keyed by canonical field API names.
