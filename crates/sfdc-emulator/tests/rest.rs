@@ -786,3 +786,36 @@ async fn describe_carries_the_documented_field_and_object_keys() {
         "a lookup is an 18-byte id too"
     );
 }
+
+/// Divergence 9: a REST upsert body that repeats the URL's external-id field is a 400, even
+/// with the same value; nothing is written.
+#[tokio::test]
+async fn an_upsert_body_repeating_the_external_id_field_is_400() {
+    let ctx = start().await;
+    ctx.emu
+        .add_field(
+            "Account",
+            FieldDef::new("Ext__c", FieldType::String)
+                .length(20)
+                .external_id(),
+        )
+        .unwrap();
+    for ext in ["E1", "e1", "other"] {
+        let r = ctx
+            .patch(
+                "sobjects/Account/Ext__c/E1",
+                &json!({"Name": "A", "ext__c": ext}),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(
+            r.body,
+            json!([{"message": "Unable to create/update fields: Ext__c. Please check the security settings of this field and verify that it is read/write for your profile or permission set.", "errorCode": "INVALID_FIELD", "fields": ["Ext__c"]}])
+        );
+    }
+    assert!(ctx.emu.records("Account").is_empty());
+    let r = ctx
+        .patch("sobjects/Account/Ext__c/E1", &json!({"Name": "A"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+}

@@ -330,6 +330,36 @@ async fn sobject_delete_by_ext(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// A REST upsert body must not repeat the external-id field of the URL (even with the same
+/// value): 400 `INVALID_FIELD`, as for any field the call may not write. (Collections upserts
+/// carry the key in each record by design and are not affected.)
+fn repeated_external_id(
+    state: &AppState,
+    object: &str,
+    field: &str,
+    body: &Map<String, Value>,
+) -> Result<(), SfError> {
+    let org = state.read();
+    let Some(f) = org
+        .object(object)
+        .and_then(|o| o.field(field))
+        .filter(|f| f.external_id)
+    else {
+        return Ok(());
+    };
+    if body.keys().any(|k| k.eq_ignore_ascii_case(&f.name)) {
+        return Err(SfError::bad_request(
+            "INVALID_FIELD",
+            format!(
+                "Unable to create/update fields: {}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.",
+                f.name
+            ),
+        )
+        .with_fields([f.name.clone()]));
+    }
+    Ok(())
+}
+
 async fn sobject_upsert(
     State(state): State<AppState>,
     Extension(v): Extension<ApiVersion>,
@@ -337,6 +367,7 @@ async fn sobject_upsert(
     SfJson(body): SfJson,
 ) -> Result<Response, SfError> {
     let fields = body_object(body)?;
+    repeated_external_id(&state, &object, &field, &fields)?;
     let result = state.write().upsert(&object, &field, &value, &fields);
     match result {
         Ok((id, true)) => {
