@@ -64,6 +64,10 @@ pub(crate) fn router(state: AppState) -> Router {
     let inner = Router::new()
         .route("/services/data", get(routes::versions::versions_list))
         .route("/services/oauth2/token", post(routes::oauth::token))
+        .route(
+            "/services/oauth2/authorize",
+            get(routes::oauth_code::authorize),
+        )
         .route("/services/oauth2/revoke", post(routes::oauth::revoke))
         .nest("/services/data/{version}", api)
         .fallback(not_found)

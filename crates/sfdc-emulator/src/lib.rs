@@ -8,6 +8,8 @@
 //!   delete, upsert by external id;
 //! - SOQL `query` / `queryAll` with `nextRecordsUrl` paging;
 //! - sObject Collections create / update / upsert / delete / retrieve;
+//! - Composite (`/composite`: references, allOrNone, collateSubrequests, one API call) and
+//!   Composite Batch;
 //! - Bulk API 2.0 ingest;
 //! - `/limits`, `Sforce-Limit-Info`, a daily allocation;
 //! - deterministic fault injection (latency, 503, `UNABLE_TO_LOCK_ROW`, dropped

@@ -53,6 +53,19 @@ impl Kind {
     pub(crate) const BATCH: Kind = Kind(usize::MAX - 1);
 }
 
+/// An authorization code issued by `/services/oauth2/authorize`, until redeemed.
+#[derive(Debug, Clone)]
+pub(crate) struct CodeGrant {
+    /// The `redirect_uri` of the authorize call (the token call must repeat it).
+    pub(crate) redirect_uri: String,
+    /// PKCE `code_challenge`, if given.
+    pub(crate) challenge: Option<String>,
+    /// PKCE `code_challenge_method` (`S256` or `plain`).
+    pub(crate) method: String,
+    /// When it was issued.
+    pub(crate) issued: Instant,
+}
+
 /// A query result kept for `nextRecordsUrl` paging.
 #[derive(Debug)]
 pub(crate) struct Cursor {
@@ -78,6 +91,8 @@ pub(crate) struct Shared {
     /// The token `Emulator::access_token` hands out.
     primary_token: Mutex<String>,
     refresh_tokens: Mutex<Vec<String>>,
+    /// Authorization codes not yet redeemed.
+    codes: Mutex<HashMap<String, CodeGrant>>,
     api_calls: AtomicU64,
     per_kind: [AtomicU64; KINDS.len()],
     token_requests: AtomicU64,
@@ -131,6 +146,7 @@ impl AppState {
             tokens: RwLock::new(HashMap::new()),
             primary_token: Mutex::new(String::new()),
             refresh_tokens: Mutex::new(vec![refresh]),
+            codes: Mutex::new(HashMap::new()),
             api_calls: AtomicU64::new(0),
             per_kind: Default::default(),
             token_requests: AtomicU64::new(0),
@@ -177,17 +193,21 @@ impl AppState {
 
     // ----- tokens -----
 
-    /// Issues a new access token.
-    pub(crate) fn issue_token(&self) -> String {
+    /// `n` random token characters from the seeded RNG.
+    fn random_text(&self, n: usize) -> String {
         let mut rng = lock(&self.shared.rng);
-        let tail: String = (0..56)
+        (0..n)
             .map(|_| {
                 const CH: &[u8] =
                     b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._";
                 CH[rng.random_range(0..CH.len())] as char
             })
-            .collect();
-        drop(rng);
+            .collect()
+    }
+
+    /// Issues a new access token.
+    pub(crate) fn issue_token(&self) -> String {
+        let tail = self.random_text(56);
         let token = format!("{}!AQ{}", &self.shared.org_id[..15], tail);
         let expiry = self.shared.config.token_ttl.map(|ttl| Instant::now() + ttl);
         self.shared
@@ -242,6 +262,18 @@ impl AppState {
         list.retain(|t| t != old);
         list.push(new.clone());
         new
+    }
+
+    /// Stores an authorization code grant and returns the code.
+    pub(crate) fn issue_code(&self, grant: CodeGrant) -> String {
+        let code = format!("aPr{}", self.random_text(60));
+        lock(&self.shared.codes).insert(code.clone(), grant);
+        code
+    }
+
+    /// Removes and returns a code's grant: a code is redeemable once.
+    pub(crate) fn take_code(&self, code: &str) -> Option<CodeGrant> {
+        lock(&self.shared.codes).remove(code)
     }
 
     /// The newest valid refresh token.

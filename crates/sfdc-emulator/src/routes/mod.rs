@@ -6,6 +6,7 @@ pub(crate) mod composite;
 pub(crate) mod describe;
 pub(crate) mod limits;
 pub(crate) mod oauth;
+pub(crate) mod oauth_code;
 pub(crate) mod query;
 mod query_join;
 mod query_plan;
