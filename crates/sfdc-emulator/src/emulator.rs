@@ -11,7 +11,7 @@ use crate::conn::KillAcceptor;
 use crate::error::EmulatorError;
 use crate::schema::{FieldDef, ObjectDef};
 use crate::state::AppState;
-use crate::store::{BulkJobSnapshot, Org};
+use crate::store::{BulkJobSnapshot, LeadConversion, Org};
 
 /// A running emulator on loopback. Dropping it stops the server.
 #[derive(Debug)]
@@ -177,6 +177,17 @@ impl Emulator {
         o.name
             .eq_ignore_ascii_case(object)
             .then(|| crate::store::full_record(o, rec))
+    }
+
+    /// Converts a Lead as Salesforce's lead conversion does (not an API call): creates an
+    /// Account named after its company and a Contact with its person fields, and marks the
+    /// Lead `IsConverted` with `ConvertedAccountId`, `ConvertedContactId` and `ConvertedDate`.
+    /// Later updates of the Lead fail with `CANNOT_UPDATE_CONVERTED_LEAD`.
+    ///
+    /// # Errors
+    /// [`EmulatorError::Rejected`] when the id is not a live, unconverted Lead.
+    pub fn convert_lead(&self, lead_id: &str) -> Result<LeadConversion, EmulatorError> {
+        Ok(self.state.write().convert_lead(lead_id)?)
     }
 
     /// Total counted API calls.

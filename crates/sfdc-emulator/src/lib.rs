@@ -51,7 +51,7 @@ pub use config::{EmulatorConfig, FaultConfig};
 pub use emulator::{Emulator, router};
 pub use error::EmulatorError;
 pub use schema::{FieldDef, FieldType, ObjectDef, SchemaFile};
-pub use store::BulkJobSnapshot;
+pub use store::{BulkJobSnapshot, LeadConversion};
 
 /// Result alias of the library API.
 pub type Result<T, E = EmulatorError> = std::result::Result<T, E>;

@@ -819,3 +819,56 @@ async fn an_upsert_body_repeating_the_external_id_field_is_400() {
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
 }
+
+#[tokio::test]
+async fn a_converted_lead_cannot_be_updated() {
+    let ctx = start().await;
+    let lead = ctx
+        .create(
+            "Lead",
+            &json!({"FirstName": "Ada", "LastName": "Lovelace", "Company": "Engines"}),
+        )
+        .await;
+    let before = ctx.emu.api_calls();
+    let c = ctx.emu.convert_lead(&lead).unwrap();
+    assert_eq!(
+        ctx.emu.api_calls(),
+        before,
+        "conversion by the handle is not an API call"
+    );
+    let r = ctx
+        .get(&format!(
+            "sobjects/Lead/{lead}?fields=IsConverted,ConvertedAccountId,ConvertedContactId"
+        ))
+        .await;
+    assert_eq!(r.body["IsConverted"], true);
+    assert_eq!(r.body["ConvertedAccountId"], json!(c.account_id));
+    assert_eq!(r.body["ConvertedContactId"], json!(c.contact_id));
+    assert_eq!(
+        ctx.emu.record("Contact", &c.contact_id).unwrap()["AccountId"],
+        json!(c.account_id)
+    );
+    let r = ctx
+        .patch(
+            &format!("sobjects/Lead/{lead}"),
+            &json!({"Company": "Other"}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!([{"message": "cannot reference converted lead", "errorCode": "CANNOT_UPDATE_CONVERTED_LEAD", "fields": []}])
+    );
+    // The conversion fields are read-only.
+    let other = ctx
+        .create("Lead", &json!({"LastName": "B", "Company": "C"}))
+        .await;
+    let r = ctx
+        .patch(
+            &format!("sobjects/Lead/{other}"),
+            &json!({"IsConverted": true}),
+        )
+        .await;
+    assert_eq!(r.error_code(), "INVALID_FIELD_FOR_INSERT_UPDATE");
+    assert!(ctx.emu.convert_lead(&lead).unwrap_err().is_rejected());
+}

@@ -210,6 +210,9 @@ impl Org {
         if is_deleted(current) {
             return Err(SfError::entity_is_deleted());
         }
+        if o.name == "Lead" && super::convert::is_converted(current) {
+            return Err(super::convert::converted_lead());
+        }
         let given = self.writable_values(o, fields, Write::Update)?;
         require_fields(o, &given, Write::Update)?;
         self.check_unique(o, &given, Some(&id18))?;

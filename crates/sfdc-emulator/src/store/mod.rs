@@ -27,6 +27,7 @@
 //! absent field as null; [`full_record`] and [`render_record`] fill every field in schema
 //! order), so a record costs memory for the fields it holds only.
 
+mod convert;
 mod dml;
 mod index;
 mod lookup;
@@ -44,6 +45,7 @@ pub(crate) use crate::error::SfError;
 use crate::ids;
 pub(crate) use crate::schema::{FieldDef, FieldType, ObjectSchema};
 use crate::schema::{ObjectDef, Schema};
+pub use convert::LeadConversion;
 pub(crate) use dml::UpsertError;
 use index::FieldIndex;
 pub(crate) use render::{full_record, render_record};
