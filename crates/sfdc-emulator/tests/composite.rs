@@ -363,3 +363,38 @@ async fn record_cost_is_serial_within_a_call_and_concurrent_between_calls() {
     assert_eq!(before.elapsed().as_secs() / 3600, 1);
     assert_eq!(ctx.emu.records("Account").len(), 6);
 }
+
+/// A Collections subrequest inside an all-or-none Composite call is rolled back with the call
+/// (its own transaction is a savepoint of the call's).
+#[tokio::test]
+async fn all_or_none_rolls_back_collections_subrequests_too() {
+    let ctx = start().await;
+    let body = json!({"allOrNone": true, "collateSubrequests": false, "compositeRequest": [
+        sub("POST", "composite/sobjects", "coll", Some(json!({"allOrNone": true, "records": [
+            {"attributes": {"type": "Account"}, "Name": "C1"},
+            {"attributes": {"type": "Account"}, "Name": "C2"}]}))),
+        sub("PATCH", "sobjects/Account/@{coll[0].id}", "upd", Some(json!({"Name": "C1 changed"}))),
+        sub("POST", "sobjects/Lead", "bad", Some(json!({"LastName": "NoCompany"}))),
+    ]});
+    let r = ctx.post("composite", &body).await;
+    let items = r.body["compositeResponse"].as_array().unwrap();
+    assert_eq!(items[0]["body"], halted_rollback());
+    assert_eq!(items[1]["body"], halted_rollback());
+    assert_eq!(items[2]["body"][0]["errorCode"], "REQUIRED_FIELD_MISSING");
+    assert!(ctx.emu.records("Account").is_empty());
+    // Without the failing subrequest, everything commits and the reference into the
+    // Collections result array resolved.
+    let mut ok = body.clone();
+    ok["compositeRequest"].as_array_mut().unwrap().pop();
+    let r = ctx.post("composite", &ok).await;
+    let items = r.body["compositeResponse"].as_array().unwrap();
+    assert_eq!(items[1]["httpStatusCode"], 204, "{}", items[1]);
+    let mut names: Vec<String> = ctx
+        .emu
+        .records("Account")
+        .iter()
+        .map(|a| a["Name"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["C1 changed", "C2"]);
+}
