@@ -32,5 +32,31 @@ const info = JSON.parse(fs.readFileSync(process.argv[2], 'utf8').split('\n')[0])
     object: 'Account', operation: 'insert', input: 'Name\nBulk1\n', pollInterval: 200, pollTimeout: 20000,
   });
   assert.strictEqual(bulk.successfulResults[0].sf__Created, 'true');
+  // Composite: a create, a dependent create referencing it, and a query, in one API call.
+  // A plain call first: jsforce's bulk2 calls do not update conn.limitInfo.
+  await conn.query('SELECT Id FROM Account LIMIT 1');
+  const before = conn.limitInfo.apiUsage.used;
+  const composite = await conn.request({
+    method: 'POST',
+    url: '/services/data/v62.0/composite',
+    body: JSON.stringify({
+      allOrNone: true,
+      // The query depends on the creates only implicitly: without this, collation may run it first.
+      collateSubrequests: false,
+      compositeRequest: [
+        { method: 'POST', url: '/services/data/v62.0/sobjects/Account', referenceId: 'acc', body: { Name: 'Composite' } },
+        { method: 'POST', url: '/services/data/v62.0/sobjects/Contact', referenceId: 'con',
+          body: { LastName: 'Ref', AccountId: '@{acc.id}' } },
+        { method: 'GET', url: "/services/data/v62.0/query?q=SELECT+AccountId+FROM+Contact+WHERE+LastName='Ref'",
+          referenceId: 'q' },
+      ],
+    }),
+    headers: { 'Content-Type': 'application/json' },
+  });
+  const [acc, con, cq] = composite.compositeResponse;
+  assert.deepStrictEqual([acc.httpStatusCode, con.httpStatusCode, cq.httpStatusCode], [201, 201, 200]);
+  assert.strictEqual(cq.body.records[0].AccountId, acc.body.id);
+  assert.ok(con.body.success);
+  assert.strictEqual(conn.limitInfo.apiUsage.used, before + 1);
   console.log('jsforce: all checks passed');
 })().catch((e) => { console.error(e); process.exit(1); });

@@ -39,4 +39,30 @@ assert sf.api_usage["api-usage"].total == 15000
 assert sf.Lead.delete(created["id"]) == 204
 report = sf.bulk2.Account.insert(records=[{"Name": "B1"}, {"Name": "B2"}, {"Name": ""}])
 assert report[0]["numberRecordsProcessed"] == 3 and report[0]["numberRecordsFailed"] == 1, report
+# Composite: a create and a dependent create referencing it, in one API call; allOrNone rolls
+# both back when the second fails.
+result = sf.restful("composite", method="POST", json={
+    "allOrNone": True,
+    "compositeRequest": [
+        {"method": "POST", "url": "/services/data/v62.0/sobjects/Account", "referenceId": "acc",
+         "body": {"Name": "Composite"}},
+        {"method": "POST", "url": "/services/data/v62.0/sobjects/Contact", "referenceId": "con",
+         "body": {"LastName": "Ref", "AccountId": "@{acc.id}"}},
+    ],
+})
+acc, con = result["compositeResponse"]
+assert (acc["httpStatusCode"], con["httpStatusCode"]) == (201, 201), result
+assert sf.Contact.get(con["body"]["id"])["AccountId"] == acc["body"]["id"]
+failed = sf.restful("composite", method="POST", json={
+    "allOrNone": True,
+    "compositeRequest": [
+        {"method": "POST", "url": "/services/data/v62.0/sobjects/Account", "referenceId": "ok",
+         "body": {"Name": "Rolled back"}},
+        {"method": "POST", "url": "/services/data/v62.0/sobjects/Lead", "referenceId": "bad",
+         "body": {"LastName": "NoCompany"}},
+    ],
+})["compositeResponse"]
+assert failed[0]["body"][0]["errorCode"] == "PROCESSING_HALTED", failed
+assert failed[1]["body"][0]["errorCode"] == "REQUIRED_FIELD_MISSING", failed
+assert sf.query("SELECT COUNT() FROM Account WHERE Name = 'Rolled back'")["totalSize"] == 0
 print("simple-salesforce: all checks passed")

@@ -4,7 +4,7 @@
 use std::convert::Infallible;
 
 use axum::Router;
-use axum::extract::{OriginalUri, Request, State};
+use axum::extract::{DefaultBodyLimit, OriginalUri, Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -14,6 +14,7 @@ use tower::ServiceExt;
 use crate::conn::ConnKill;
 use crate::error::SfError;
 use crate::routes;
+use crate::routes::composite::dispatch::{Dispatcher, SubCall};
 use crate::state::{AppState, Kind};
 
 /// API versions served, oldest first.
@@ -40,6 +41,12 @@ impl ApiVersion {
 
 const DATA_PREFIX: &str = "/services/data/";
 
+/// Largest accepted JSON request body. Salesforce documents 50 MB of text for a non-multipart
+/// REST request (sObject Blob notes: "up to 50 MB of text data"); the web framework's 2 MB
+/// default would fail large but valid requests with a parser error no org gives. Bulk
+/// uploads have their own 150 MB limit.
+pub(crate) const MAX_BODY_BYTES: usize = 50 * 1024 * 1024;
+
 /// Builds the emulator's router over `state`.
 pub(crate) fn router(state: AppState) -> Router {
     let api = Router::new()
@@ -47,14 +54,20 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(routes::sobjects::routes())
         .merge(routes::query::routes())
         .merge(routes::collections::routes())
+        .merge(routes::composite::routes())
         .merge(routes::limits::routes())
         .merge(routes::bulk::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), api_layer));
     let inner = Router::new()
         .route("/services/data", get(routes::versions::versions_list))
         .route("/services/oauth2/token", post(routes::oauth::token))
+        .route(
+            "/services/oauth2/authorize",
+            get(routes::oauth_code::authorize),
+        )
         .route("/services/oauth2/revoke", post(routes::oauth::revoke))
         .nest("/services/data/{version}", api)
         .fallback(not_found)
@@ -62,13 +75,18 @@ pub(crate) fn router(state: AppState) -> Router {
         .with_state(state);
     let normalized = tower::service_fn(move |req: Request| {
         let inner = inner.clone();
-        async move { Ok::<_, Infallible>(inner.oneshot(normalize(req)).await.into_response()) }
+        async move {
+            let mut req = normalize(req);
+            // Composite handlers run their subrequests through this same router.
+            req.extensions_mut().insert(Dispatcher(inner.clone()));
+            Ok::<_, Infallible>(inner.oneshot(req).await.into_response())
+        }
     });
     Router::new().fallback_service(normalized)
 }
 
 /// Strips trailing slashes and applies the `_HttpMethod` override of POST requests.
-fn normalize(mut req: Request) -> Request {
+pub(crate) fn normalize(mut req: Request) -> Request {
     let uri = req.uri();
     let path = uri.path();
     let trimmed = path.trim_end_matches('/');
@@ -146,7 +164,11 @@ fn classify(method: &Method, rest: &str) -> Kind {
                 Kind::QUERY
             }
         }
-        Some("composite") => Kind::COLLECTIONS,
+        Some("composite") => match second {
+            None => Kind::COMPOSITE,
+            Some("batch") => Kind::BATCH,
+            Some(_) => Kind::COLLECTIONS,
+        },
         Some("jobs") => Kind::BULK,
         Some("limits") => Kind::LIMITS,
         Some(_) => Kind(usize::MAX),
@@ -219,8 +241,12 @@ async fn api_layer(State(state): State<AppState>, mut req: Request, next: Next) 
     if !state.token_valid(token) {
         return session_invalid();
     }
+    // A subrequest of a Composite or Batch call: the enclosing call had the
+    // token-expiry, latency, 503 and dropped-connection faults already.
+    let sub = req.extensions().get::<SubCall>().copied();
     let faults = &state.config().faults;
-    if let Some(n) = faults.expire_token_every.filter(|n| *n > 0)
+    if sub.is_none()
+        && let Some(n) = faults.expire_token_every.filter(|n| *n > 0)
         && state.next_authed_call() % n == 0
     {
         state.revoke_token(token);
@@ -230,7 +256,15 @@ async fn api_layer(State(state): State<AppState>, mut req: Request, next: Next) 
     // Allocation and counting.
     let max = state.config().daily_api_limit;
     let kind = classify(req.method(), rest);
-    let used = match state.count_call(kind) {
+    // A Composite call counts once (its subrequests not at all); a Batch call not at all
+    // (each of its subrequests counts).
+    let counted = kind != Kind::BATCH && sub != Some(SubCall::Composite);
+    let counting = if counted {
+        state.count_call(kind)
+    } else {
+        Ok(state.api_calls())
+    };
+    let used = match counting {
         Ok(u) => u,
         Err(u) => {
             let mut r = SfError::new(
@@ -247,7 +281,7 @@ async fn api_layer(State(state): State<AppState>, mut req: Request, next: Next) 
 
     // Latency and faults.
     let latency = state.config().latency;
-    if !latency.is_zero() {
+    if sub.is_none() && !latency.is_zero() {
         tokio::time::sleep(latency).await;
     }
     let is_write = matches!(
@@ -255,8 +289,14 @@ async fn api_layer(State(state): State<AppState>, mut req: Request, next: Next) 
         Method::POST | Method::PATCH | Method::PUT | Method::DELETE
     );
     let mut drop_connection = false;
+    // Lock contention hits the records a request writes: a Composite or Batch call's
+    // subrequests, not the enclosing call.
+    let envelope = kind == Kind::COMPOSITE || kind == Kind::BATCH;
     if !faults.is_none() {
-        if faults.server_unavailable > 0.0 && state.draw() < faults.server_unavailable {
+        if sub.is_none()
+            && faults.server_unavailable > 0.0
+            && state.draw() < faults.server_unavailable
+        {
             let mut r = SfError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "SERVER_UNAVAILABLE",
@@ -267,7 +307,11 @@ async fn api_layer(State(state): State<AppState>, mut req: Request, next: Next) 
                 .insert("sforce-limit-info", limit_header(used, max));
             return r;
         }
-        if is_write && faults.unable_to_lock_row > 0.0 && state.draw() < faults.unable_to_lock_row {
+        if is_write
+            && !envelope
+            && faults.unable_to_lock_row > 0.0
+            && state.draw() < faults.unable_to_lock_row
+        {
             let id = rest
                 .split('/')
                 .nth(2)
@@ -283,7 +327,11 @@ async fn api_layer(State(state): State<AppState>, mut req: Request, next: Next) 
                 .insert("sforce-limit-info", limit_header(used, max));
             return r;
         }
-        if is_write && faults.drop_after_commit > 0.0 && state.draw() < faults.drop_after_commit {
+        if is_write
+            && sub.is_none()
+            && faults.drop_after_commit > 0.0
+            && state.draw() < faults.drop_after_commit
+        {
             drop_connection = true;
         }
     }
@@ -294,7 +342,26 @@ async fn api_layer(State(state): State<AppState>, mut req: Request, next: Next) 
     } else {
         None
     };
+    // Every request holds the transaction gate shared while it runs, except subrequests
+    // (their call holds it) and Composite calls (which take it themselves, exclusively
+    // when all-or-none).
+    let gate = (sub.is_none() && kind != Kind::COMPOSITE).then(|| state.tx_gate.clone());
+    let _shared = match gate {
+        Some(g) => Some(g.read_owned().await),
+        None => None,
+    };
+    let single_write = [Kind::CREATE, Kind::UPDATE, Kind::DELETE, Kind::UPSERT].contains(&kind);
     let mut resp = next.run(req).await;
+    let cost = state.config().record_cost;
+    if !cost.is_zero() {
+        if single_write && resp.status().is_success() {
+            resp = crate::cost::mark(resp, 1);
+        }
+        let spend = crate::cost::time_of(&resp, cost);
+        if !spend.is_zero() {
+            tokio::time::sleep(spend).await;
+        }
+    }
     if let Some(k) = kill {
         k.kill();
     }

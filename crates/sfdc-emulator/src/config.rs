@@ -52,6 +52,11 @@ pub struct EmulatorConfig {
     pub token_ttl: Option<Duration>,
     /// Latency added before every API call (default zero).
     pub latency: Duration,
+    /// Server time per written record (default zero): a write of N records answers after
+    /// N × this, serially within a request and across a Composite call's subrequests,
+    /// while separate requests proceed concurrently (a real org validates and runs triggers
+    /// per record). Applies to REST writes, Collections items and Bulk rows.
+    pub record_cost: Duration,
     /// Injected faults (default none).
     pub faults: FaultConfig,
     /// RNG seed for faults and tokens (default 0).
@@ -74,6 +79,10 @@ pub struct EmulatorConfig {
     pub jwt_public_key_pem: Option<String>,
     /// How long a Bulk ingest job stays `InProgress` before it is processed (default zero).
     pub bulk_processing_delay: Duration,
+    /// Keep Bulk result-file rows in input order. Default false: rows come back in a
+    /// seeded shuffled order, since Salesforce guarantees no order and clients must match
+    /// results by their content, not their position.
+    pub bulk_results_in_input_order: bool,
     /// Serve HTTPS with a self-signed certificate for `127.0.0.1` and `localhost`.
     pub tls: bool,
     /// Custom objects and fields to add at start.
@@ -87,6 +96,7 @@ impl Default for EmulatorConfig {
             daily_api_limit: 15_000,
             token_ttl: None,
             latency: Duration::ZERO,
+            record_cost: Duration::ZERO,
             faults: FaultConfig::default(),
             seed: 0,
             client_id: "emulator-client-id".into(),
@@ -97,6 +107,7 @@ impl Default for EmulatorConfig {
             rotate_refresh_tokens: false,
             jwt_public_key_pem: None,
             bulk_processing_delay: Duration::ZERO,
+            bulk_results_in_input_order: false,
             tls: false,
             schema: None,
         }
@@ -110,6 +121,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("daily_api_limit", &self.daily_api_limit)
             .field("token_ttl", &self.token_ttl)
             .field("latency", &self.latency)
+            .field("record_cost", &self.record_cost)
             .field("faults", &self.faults)
             .field("seed", &self.seed)
             .field("client_id", &self.client_id)
@@ -120,6 +132,10 @@ impl fmt::Debug for EmulatorConfig {
             .field("rotate_refresh_tokens", &self.rotate_refresh_tokens)
             .field("jwt_public_key_pem", &self.jwt_public_key_pem.is_some())
             .field("bulk_processing_delay", &self.bulk_processing_delay)
+            .field(
+                "bulk_results_in_input_order",
+                &self.bulk_results_in_input_order,
+            )
             .field("tls", &self.tls)
             .field("schema", &self.schema.as_ref().map(|s| s.objects.len()))
             .finish()

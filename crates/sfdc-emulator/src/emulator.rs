@@ -11,7 +11,7 @@ use crate::conn::KillAcceptor;
 use crate::error::EmulatorError;
 use crate::schema::{FieldDef, ObjectDef};
 use crate::state::AppState;
-use crate::store::{BulkJobSnapshot, Org};
+use crate::store::{BulkJobSnapshot, LeadConversion, Org};
 
 /// A running emulator on loopback. Dropping it stops the server.
 #[derive(Debug)]
@@ -161,14 +161,33 @@ impl Emulator {
     /// Live (not deleted) records of an object, each with every field (`Id` included).
     /// Unknown objects give an empty list.
     pub fn records(&self, object: &str) -> Vec<Map<String, Value>> {
-        self.state.read().live_records(object).cloned().collect()
+        let org = self.state.read();
+        let Some(o) = org.object(object) else {
+            return Vec::new();
+        };
+        org.live_records(object)
+            .map(|r| crate::store::full_record(o, r))
+            .collect()
     }
 
     /// One record by 15- or 18-character id, deleted ones included (`IsDeleted` true).
     pub fn record(&self, object: &str, id: &str) -> Option<Map<String, Value>> {
         let org = self.state.read();
         let (o, rec) = org.find(id)?;
-        o.name.eq_ignore_ascii_case(object).then(|| rec.clone())
+        o.name
+            .eq_ignore_ascii_case(object)
+            .then(|| crate::store::full_record(o, rec))
+    }
+
+    /// Converts a Lead as Salesforce's lead conversion does (not an API call): creates an
+    /// Account named after its company and a Contact with its person fields, and marks the
+    /// Lead `IsConverted` with `ConvertedAccountId`, `ConvertedContactId` and `ConvertedDate`.
+    /// Later updates of the Lead fail with `CANNOT_UPDATE_CONVERTED_LEAD`.
+    ///
+    /// # Errors
+    /// [`EmulatorError::Rejected`] when the id is not a live, unconverted Lead.
+    pub fn convert_lead(&self, lead_id: &str) -> Result<LeadConversion, EmulatorError> {
+        Ok(self.state.write().convert_lead(lead_id)?)
     }
 
     /// Total counted API calls.

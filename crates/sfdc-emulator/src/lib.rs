@@ -8,6 +8,8 @@
 //!   delete, upsert by external id;
 //! - SOQL `query` / `queryAll` with `nextRecordsUrl` paging;
 //! - sObject Collections create / update / upsert / delete / retrieve;
+//! - Composite (`/composite`: references, allOrNone, collateSubrequests, one API call) and
+//!   Composite Batch;
 //! - Bulk API 2.0 ingest;
 //! - `/limits`, `Sforce-Limit-Info`, a daily allocation;
 //! - deterministic fault injection (latency, 503, `UNABLE_TO_LOCK_ROW`, dropped
@@ -33,6 +35,7 @@ mod app;
 mod bulk;
 mod config;
 mod conn;
+mod cost;
 mod emulator;
 mod error;
 mod extract;
@@ -48,7 +51,7 @@ pub use config::{EmulatorConfig, FaultConfig};
 pub use emulator::{Emulator, router};
 pub use error::EmulatorError;
 pub use schema::{FieldDef, FieldType, ObjectDef, SchemaFile};
-pub use store::BulkJobSnapshot;
+pub use store::{BulkJobSnapshot, LeadConversion};
 
 /// Result alias of the library API.
 pub type Result<T, E = EmulatorError> = std::result::Result<T, E>;

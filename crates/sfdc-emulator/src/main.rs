@@ -23,6 +23,12 @@ struct Args {
     /// Latency added to every API call, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
+    /// Server time per written record, in microseconds (serial within a request).
+    #[arg(long, default_value_t = 0)]
+    record_cost_us: u64,
+    /// Keep Bulk result rows in input order (default: seeded shuffled order).
+    #[arg(long)]
+    bulk_results_in_input_order: bool,
     /// Serve HTTPS with a self-signed certificate for 127.0.0.1 and localhost.
     #[arg(long)]
     tls: bool,
@@ -80,6 +86,8 @@ fn config(args: &Args) -> Result<EmulatorConfig, String> {
     let mut c = EmulatorConfig::default();
     c.addr = args.addr;
     c.latency = Duration::from_millis(args.latency_ms);
+    c.record_cost = Duration::from_micros(args.record_cost_us);
+    c.bulk_results_in_input_order = args.bulk_results_in_input_order;
     c.tls = args.tls;
     let mut faults = FaultConfig::default();
     faults.server_unavailable = args.fault_503;

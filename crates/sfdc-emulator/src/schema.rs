@@ -715,6 +715,21 @@ fn lead() -> ObjectSchema {
             .system()
             .default_value(serde_json::Value::Bool(false)),
     );
+    o.push(
+        reference("ConvertedAccountId", "Account")
+            .label("Converted Account ID")
+            .system(),
+    );
+    o.push(
+        reference("ConvertedContactId", "Contact")
+            .label("Converted Contact ID")
+            .system(),
+    );
+    o.push(
+        FieldDef::new("ConvertedDate", FieldType::Date)
+            .label("Converted Date")
+            .system(),
+    );
     o.push(long_text("Description"));
     o.push_system_dates();
     o

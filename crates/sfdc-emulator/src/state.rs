@@ -15,7 +15,7 @@ use crate::ids;
 use crate::store::Org;
 
 /// API-call kinds, as keys of `Emulator::api_call_counts`.
-pub(crate) const KINDS: [&str; 12] = [
+pub(crate) const KINDS: [&str; 13] = [
     "versions",
     "describe",
     "sobject_create",
@@ -28,6 +28,7 @@ pub(crate) const KINDS: [&str; 12] = [
     "collections",
     "bulk_ingest",
     "limits",
+    "composite",
 ];
 
 /// Index of a kind in [`KINDS`].
@@ -47,6 +48,22 @@ impl Kind {
     pub(crate) const COLLECTIONS: Kind = Kind(9);
     pub(crate) const BULK: Kind = Kind(10);
     pub(crate) const LIMITS: Kind = Kind(11);
+    pub(crate) const COMPOSITE: Kind = Kind(12);
+    /// `/composite/batch`: not counted itself; each of its subrequests counts.
+    pub(crate) const BATCH: Kind = Kind(usize::MAX - 1);
+}
+
+/// An authorization code issued by `/services/oauth2/authorize`, until redeemed.
+#[derive(Debug, Clone)]
+pub(crate) struct CodeGrant {
+    /// The `redirect_uri` of the authorize call (the token call must repeat it).
+    pub(crate) redirect_uri: String,
+    /// PKCE `code_challenge`, if given.
+    pub(crate) challenge: Option<String>,
+    /// PKCE `code_challenge_method` (`S256` or `plain`).
+    pub(crate) method: String,
+    /// When it was issued.
+    pub(crate) issued: Instant,
 }
 
 /// A query result kept for `nextRecordsUrl` paging.
@@ -74,6 +91,8 @@ pub(crate) struct Shared {
     /// The token `Emulator::access_token` hands out.
     primary_token: Mutex<String>,
     refresh_tokens: Mutex<Vec<String>>,
+    /// Authorization codes not yet redeemed.
+    codes: Mutex<HashMap<String, CodeGrant>>,
     api_calls: AtomicU64,
     per_kind: [AtomicU64; KINDS.len()],
     token_requests: AtomicU64,
@@ -104,6 +123,10 @@ pub(crate) struct AppState {
     pub(crate) org: Arc<RwLock<Org>>,
     pub(crate) shared: Arc<Shared>,
     pub(crate) bulk: crate::routes::bulk::BulkState,
+    /// Transaction gate: every API request and Bulk job holds a shared guard while it
+    /// runs; an all-or-none Composite call holds it exclusively, so its undo log sees
+    /// only its own subrequests' writes.
+    pub(crate) tx_gate: Arc<tokio::sync::RwLock<()>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -123,6 +146,7 @@ impl AppState {
             tokens: RwLock::new(HashMap::new()),
             primary_token: Mutex::new(String::new()),
             refresh_tokens: Mutex::new(vec![refresh]),
+            codes: Mutex::new(HashMap::new()),
             api_calls: AtomicU64::new(0),
             per_kind: Default::default(),
             token_requests: AtomicU64::new(0),
@@ -135,6 +159,7 @@ impl AppState {
             org: Arc::new(RwLock::new(org)),
             shared: Arc::new(shared),
             bulk: crate::routes::bulk::BulkState::default(),
+            tx_gate: Arc::new(tokio::sync::RwLock::new(())),
         }
     }
 
@@ -168,17 +193,21 @@ impl AppState {
 
     // ----- tokens -----
 
-    /// Issues a new access token.
-    pub(crate) fn issue_token(&self) -> String {
+    /// `n` random token characters from the seeded RNG.
+    fn random_text(&self, n: usize) -> String {
         let mut rng = lock(&self.shared.rng);
-        let tail: String = (0..56)
+        (0..n)
             .map(|_| {
                 const CH: &[u8] =
                     b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz._";
                 CH[rng.random_range(0..CH.len())] as char
             })
-            .collect();
-        drop(rng);
+            .collect()
+    }
+
+    /// Issues a new access token.
+    pub(crate) fn issue_token(&self) -> String {
+        let tail = self.random_text(56);
         let token = format!("{}!AQ{}", &self.shared.org_id[..15], tail);
         let expiry = self.shared.config.token_ttl.map(|ttl| Instant::now() + ttl);
         self.shared
@@ -233,6 +262,18 @@ impl AppState {
         list.retain(|t| t != old);
         list.push(new.clone());
         new
+    }
+
+    /// Stores an authorization code grant and returns the code.
+    pub(crate) fn issue_code(&self, grant: CodeGrant) -> String {
+        let code = format!("aPr{}", self.random_text(60));
+        lock(&self.shared.codes).insert(code.clone(), grant);
+        code
+    }
+
+    /// Removes and returns a code's grant: a code is redeemable once.
+    pub(crate) fn take_code(&self, code: &str) -> Option<CodeGrant> {
+        lock(&self.shared.codes).remove(code)
     }
 
     /// The newest valid refresh token.
@@ -307,7 +348,8 @@ impl AppState {
     /// Stores a cursor and returns its id (`01g...`).
     pub(crate) fn put_cursor(&self, cursor: Cursor) -> String {
         let n = self.shared.next_cursor.fetch_add(1, Ordering::Relaxed);
-        let id = ids::make_id("01g", n)[..15].to_owned();
+        // Locators are 18-character ids, as a current org's `nextRecordsUrl` shows.
+        let id = ids::make_id("01g", n);
         let mut c = lock(&self.shared.cursors);
         let (map, order) = &mut *c;
         map.insert(id.clone(), Arc::new(cursor));

@@ -15,8 +15,12 @@ struct Bulk {
 }
 
 impl Bulk {
+    /// An emulator whose result files keep input order, so tests can read rows by position
+    /// (the default shuffles them; see `result_rows_are_shuffled_by_default`).
     async fn start() -> Self {
-        Self::with_config(EmulatorConfig::default()).await
+        let mut config = EmulatorConfig::default();
+        config.bulk_results_in_input_order = true;
+        Self::with_config(config).await
     }
 
     async fn with_config(config: EmulatorConfig) -> Self {
@@ -177,32 +181,52 @@ fn new_job(object: &str, operation: &str) -> Value {
 }
 
 /// Parses a result CSV into rows, asserting every field of every row is quoted.
+/// Parses a result CSV, checking Salesforce's quoting: in the header line the `sf__` names
+/// are quoted and the uploaded names echoed unquoted; every value of every row is quoted.
 fn rows(csv_text: &str) -> Vec<Vec<String>> {
-    let mut out = Vec::new();
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(csv_text.as_bytes());
-    let mut raw = csv::ByteRecord::new();
-    while reader.read_byte_record(&mut raw).unwrap() {
-        out.push(
-            raw.iter()
-                .map(|f| String::from_utf8(f.to_vec()).unwrap())
-                .collect(),
-        );
-    }
-    // Every field quoted: each record's text is `"..."` joined by `","`.
+    let parse = |text: &str| -> Vec<Vec<String>> {
+        let mut out = Vec::new();
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(text.as_bytes());
+        let mut raw = csv::ByteRecord::new();
+        while reader.read_byte_record(&mut raw).unwrap() {
+            out.push(
+                raw.iter()
+                    .map(|f| String::from_utf8(f.to_vec()).unwrap())
+                    .collect(),
+            );
+        }
+        out
+    };
+    let (head, body) = csv_text.split_once('\n').unwrap_or((csv_text, ""));
+    let mut out = parse(head);
+    let expected_head = out[0]
+        .iter()
+        .map(|f| {
+            if f.starts_with("sf__") {
+                format!("\"{f}\"")
+            } else {
+                f.clone()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    assert_eq!(head, expected_head, "result CSV header quoting");
+    let values = parse(body);
     let mut writer = csv::WriterBuilder::new()
         .quote_style(csv::QuoteStyle::Always)
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
-    for r in &out {
+    for r in &values {
         writer.write_record(r).unwrap();
     }
     assert_eq!(
         String::from_utf8(writer.into_inner().unwrap()).unwrap(),
-        csv_text,
-        "result CSV is not fully quoted"
+        body,
+        "result CSV values are not fully quoted"
     );
+    out.extend(values);
     out
 }
 
@@ -240,7 +264,9 @@ async fn create_returns_documented_job_info_and_job_is_listed() {
     let (status, full) = b.info(id).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(full["jobType"], json!("V2Ingest"));
-    assert_eq!(full["numberRecordsProcessed"], json!(0));
+    // Fetched before any upload: no counters at all.
+    assert!(full.get("numberRecordsProcessed").is_none(), "{full}");
+    assert!(full.get("numberRecordsFailed").is_none(), "{full}");
     assert_eq!(b.emu.bulk_jobs().len(), 1);
     assert_eq!(b.emu.bulk_jobs()[0].state, "Open");
 }
@@ -342,12 +368,11 @@ async fn insert_with_good_and_bad_rows_reports_both_result_files() {
         "REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --"
     );
     assert_eq!(failed[1][2..], ["", "5", "no name"]);
-    assert!(
-        failed[2][1].starts_with("JSON_PARSER_ERROR:"),
-        "{}",
-        failed[2][1]
+    // A value of the wrong type names the column, the value, the SOAP type and the field.
+    assert_eq!(
+        failed[2][1],
+        "INVALID_FIELD:Failed to deserialize field at col 2. Due to, 'many' is not a valid value for the type xsd:int:NumberOfEmployees --"
     );
-    assert!(failed[2][1].ends_with(":--"), "{}", failed[2][1]);
     assert_eq!(failed[2][2], "Globex");
 
     assert_eq!(b.emu.records("Account").len(), 2);
@@ -629,7 +654,7 @@ async fn pipe_delimiter_and_crlf_line_endings() {
     assert_eq!(info["numberRecordsFailed"], json!(0));
     let text = b.result_ok(&job, "successfulResults").await;
     assert!(
-        text.starts_with("\"sf__Id\"|\"sf__Created\"|\"Name\"|\"Site\"\n"),
+        text.starts_with("\"sf__Id\"|\"sf__Created\"|Name|Site\n"),
         "{text}"
     );
     let mut names: Vec<_> = b
@@ -727,4 +752,76 @@ async fn relationship_columns_link_parents_by_external_id() {
         info["errorMessage"],
         json!("InvalidBatch : Field name not found : Account.Name")
     );
+}
+
+#[tokio::test]
+async fn a_bad_date_names_its_column_value_type_and_field() {
+    let b = Bulk::start().await;
+    let (job, info) = b
+        .run(
+            json!({"object": "Opportunity", "operation": "insert", "lineEnding": "LF"}),
+            "Name,StageName,CloseDate\nDeal,Prospecting,2024-13-45\n",
+        )
+        .await;
+    assert_eq!(info["numberRecordsFailed"], json!(1));
+    let failed = rows(&b.result_ok(&job, "failedResults").await);
+    assert_eq!(
+        failed[1][1],
+        "INVALID_FIELD:Failed to deserialize field at col 3. Due to, '2024-13-45' is not a valid value for the type xsd:date:CloseDate --"
+    );
+    assert_eq!(failed[1][2..], ["Deal", "Prospecting", "2024-13-45"]);
+}
+
+#[tokio::test]
+async fn result_rows_are_shuffled_by_default_and_every_row_is_reported_once() {
+    let b = Bulk::with_config(EmulatorConfig::default()).await;
+    let mut csv = String::from("Name\n");
+    let names: Vec<String> = (0..50).map(|i| format!("N{i:02}")).collect();
+    for n in &names {
+        csv.push_str(n);
+        csv.push('\n');
+    }
+    let (job, _) = b
+        .run(
+            json!({"object": "Account", "operation": "insert", "lineEnding": "LF"}),
+            &csv,
+        )
+        .await;
+    let ok = rows(&b.result_ok(&job, "successfulResults").await);
+    let got: Vec<String> = ok[1..].iter().map(|r| r[2].clone()).collect();
+    assert_ne!(got, names, "rows must not come back in input order");
+    let mut sorted = got.clone();
+    sorted.sort();
+    assert_eq!(sorted, names);
+}
+
+#[tokio::test]
+async fn close_answers_the_short_job_info() {
+    let b = Bulk::start().await;
+    let id = b
+        .create_ok(json!({"object": "Account", "operation": "insert", "lineEnding": "LF"}))
+        .await;
+    assert_eq!(b.upload(&id, "Name\nA\n").await.0, StatusCode::CREATED);
+    let (status, closed) = b.patch_state(&id, "UploadComplete").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(closed["state"], json!("UploadComplete"));
+    assert_eq!(closed["apiVersion"], json!(62.0));
+    for absent in [
+        "contentUrl",
+        "lineEnding",
+        "columnDelimiter",
+        "jobType",
+        "numberRecordsProcessed",
+        "numberRecordsFailed",
+    ] {
+        assert!(closed.get(absent).is_none(), "{absent} in {closed}");
+    }
+    let last = closed
+        .as_object()
+        .unwrap()
+        .keys()
+        .next_back()
+        .unwrap()
+        .clone();
+    assert_eq!(last, "apiVersion");
 }

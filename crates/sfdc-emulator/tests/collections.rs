@@ -76,7 +76,13 @@ async fn all_or_none_rolls_back_every_item() {
         items[1]["errors"][0]["statusCode"],
         "REQUIRED_FIELD_MISSING"
     );
-    assert_eq!(items[1]["id"], json!(existing));
+    // Failed update items carry no `id` key, rolled back or failing (recorded org answers).
+    assert!(items[0].get("id").is_none(), "{}", items[0]);
+    assert!(items[1].get("id").is_none(), "{}", items[1]);
+    assert_eq!(
+        items[1],
+        json!({"success": false, "errors": [{"statusCode": "REQUIRED_FIELD_MISSING", "message": "Required fields are missing: [Name]", "fields": ["Name"]}]})
+    );
     assert_eq!(
         ctx.emu.record("Account", &existing).unwrap()["Name"],
         "Keep"
@@ -134,7 +140,10 @@ async fn update_upsert_delete_and_retrieve() {
     assert_eq!(items[1]["success"], true);
     assert_eq!(items[2]["success"], false);
     let r = ctx
-        .patch("composite/sobjects/Account/Name", &json!({"records": []}))
+        .patch(
+            "composite/sobjects/Account/Name",
+            &json!({"records": [acc("x")]}),
+        )
         .await;
     assert_eq!((r.status, r.error_code()), (400, "INVALID_FIELD"));
 
@@ -156,7 +165,11 @@ async fn update_upsert_delete_and_retrieve() {
     let items = r.body.as_array().unwrap();
     assert_eq!(items[0], json!({"id": a, "success": true, "errors": []}));
     assert_eq!(items[1]["success"], true);
-    assert_eq!(items[2]["errors"][0]["statusCode"], "MALFORMED_ID");
+    // A malformed id names no record: no `id` key, lower-case message, empty fields.
+    assert_eq!(
+        items[2],
+        json!({"success": false, "errors": [{"statusCode": "MALFORMED_ID", "message": "malformed id 001xx", "fields": []}]})
+    );
     let r = ctx.delete(&format!("composite/sobjects?ids={a}")).await;
     assert_eq!(r.body[0]["errors"][0]["statusCode"], "ENTITY_IS_DELETED");
     assert_eq!(
@@ -202,4 +215,90 @@ async fn request_level_problems_are_400() {
         .await;
     assert_eq!(r.body.as_array().unwrap().len(), 200);
     assert_eq!(ctx.emu.records("Account").len(), 200);
+}
+
+#[tokio::test]
+async fn an_empty_records_array_is_a_request_level_400() {
+    let ctx = start().await;
+    for (method, path) in [
+        (reqwest::Method::POST, "composite/sobjects"),
+        (reqwest::Method::PATCH, "composite/sobjects"),
+    ] {
+        let r = ctx
+            .send(
+                ctx.req(method, path)
+                    .json(&json!({"allOrNone": false, "records": []})),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(
+            r.body,
+            json!([{"message": "At least 1 record is required", "errorCode": "REQUIRED_FIELD_MISSING"}])
+        );
+    }
+}
+
+#[tokio::test]
+async fn failed_update_items_without_all_or_none_carry_no_id() {
+    let ctx = start().await;
+    let a = ctx.create("Account", &json!({"Name": "A"})).await;
+    let body = json!({"records": [
+        {"attributes": {"type": "Account"}, "id": a, "Bogus__c": 1},
+        {"attributes": {"type": "Account"}, "id": a, "Name": "Fine"},
+    ]});
+    let r = ctx.patch("composite/sobjects", &body).await;
+    let items = r.body.as_array().unwrap();
+    assert_eq!(
+        items[0],
+        json!({"success": false, "errors": [{"statusCode": "INVALID_FIELD", "message": "No such column 'Bogus__c' on sobject of type Account", "fields": []}]})
+    );
+    assert_eq!(items[1], json!({"id": a, "success": true, "errors": []}));
+}
+
+/// Point 10: the request-size and value-length limits are Salesforce's, not the web
+/// framework's. A 2.5 MB `LastName` fails only its own record with `STRING_TOO_LONG`
+/// (Contact.LastName holds 80 characters); the other record is created.
+#[tokio::test]
+async fn an_overlong_value_fails_only_its_record() {
+    let ctx = start().await;
+    let long = "x".repeat(2_500_000);
+    let body = json!({"records": [
+        {"attributes": {"type": "Contact"}, "LastName": long},
+        {"attributes": {"type": "Contact"}, "LastName": "Short"},
+    ]});
+    let r = ctx.post("composite/sobjects", &body).await;
+    assert_eq!(r.status, 200, "{}", &r.text[..r.text.len().min(300)]);
+    let items = r.body.as_array().unwrap();
+    assert_eq!(items[0]["success"], false);
+    assert_eq!(items[0]["errors"][0]["statusCode"], "STRING_TOO_LONG");
+    assert_eq!(items[0]["errors"][0]["fields"], json!(["LastName"]));
+    assert!(
+        items[0]["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(max length=80)")
+    );
+    assert_eq!(items[1]["success"], true);
+    assert_eq!(ctx.emu.records("Contact").len(), 1);
+}
+
+/// Point 10: a value of the wrong JSON type in any record fails the whole Collections request
+/// with `JSON_PARSER_ERROR` (Salesforce deserializes the request first); nothing is written.
+#[tokio::test]
+async fn a_value_of_the_wrong_json_type_fails_the_whole_request() {
+    let ctx = start().await;
+    let body = json!({"records": [
+        {"attributes": {"type": "Account"}, "Name": "Fine"},
+        {"attributes": {"type": "Account"}, "Name": "Bad", "NumberOfEmployees": {"n": 1}},
+    ]});
+    let r = ctx.post("composite/sobjects", &body).await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(r.error_code(), "JSON_PARSER_ERROR");
+    assert!(
+        r.message()
+            .starts_with("Cannot deserialize instance of int from START_OBJECT"),
+        "{}",
+        r.message()
+    );
+    assert!(ctx.emu.records("Account").is_empty());
 }

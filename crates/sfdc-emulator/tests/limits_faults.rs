@@ -220,3 +220,34 @@ async fn latency_is_added_to_every_api_call() {
     assert_eq!(r.status, 200);
     assert!(before.elapsed() < LATENCY, "{:?}", before.elapsed());
 }
+
+#[tokio::test]
+async fn limits_lists_the_names_a_current_org_returns() {
+    let ctx = start_with(EmulatorConfig::default()).await;
+    let r = ctx.get("limits").await;
+    assert_eq!(r.status, 200);
+    let m = r.body.as_object().unwrap();
+    for name in [
+        "ActiveScratchOrgs",
+        "DailyApiRequests",
+        "DailyAsyncApexTests",
+        "DailyBulkApiBatches",
+        "DailyBulkV2QueryJobs",
+        "DailyStandardVolumePlatformEvents",
+        "DataStorageMB",
+        "HourlyPublishedPlatformEvents",
+        "MonthlyPlatformEventsUsageEntitlement",
+        "SingleEmail",
+    ] {
+        let e = &m[name];
+        assert!(e["Max"].is_u64() && e["Remaining"].is_u64(), "{name}: {e}");
+    }
+    assert_eq!(
+        r.body["DailyApiRequests"],
+        json!({"Max": 15000, "Remaining": 14999})
+    );
+    let names: Vec<&String> = m.keys().collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "listed alphabetically");
+}

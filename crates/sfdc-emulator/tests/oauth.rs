@@ -388,3 +388,140 @@ async fn debug_output_contains_no_secrets() {
     }
     assert!(shown.contains("emulator-client-id"));
 }
+
+/// RFC 7636 appendix B: the S256 challenge of this verifier.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+/// Calls `/services/oauth2/authorize` without following the redirect; returns the
+/// `Location` query parameters.
+async fn authorize(ctx: &support::Ctx, params: &[(&str, &str)]) -> (u16, Vec<(String, String)>) {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = http
+        .get(format!(
+            "{}/services/oauth2/authorize",
+            ctx.emu.instance_url()
+        ))
+        .query(params)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let location = r
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let query = location.split_once('?').map(|(_, q)| q).unwrap_or("");
+    (status, serde_urlencoded::from_str(query).unwrap())
+}
+
+fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+#[tokio::test]
+async fn authorization_code_flow_with_pkce() {
+    let ctx = start().await;
+    let client_id = ctx.emu.config().client_id.clone();
+    let redirect = "http://localhost:1717/callback";
+    let (status, params) = authorize(
+        &ctx,
+        &[
+            ("response_type", "code"),
+            ("client_id", &client_id),
+            ("redirect_uri", redirect),
+            ("state", "xyz 1"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
+    assert_eq!(status, 302);
+    assert_eq!(param(&params, "state"), Some("xyz 1"));
+    let code = param(&params, "code").unwrap().to_owned();
+
+    // Redeem with the verifier whose S256 hash is the challenge.
+    let exchange = |code: String, verifier: &'static str| {
+        let ctx = &ctx;
+        let client_id = client_id.clone();
+        async move {
+            token(
+                ctx,
+                &[
+                    ("grant_type", "authorization_code"),
+                    ("code", &code),
+                    ("client_id", &client_id),
+                    ("redirect_uri", redirect),
+                    ("code_verifier", verifier),
+                ],
+            )
+            .await
+        }
+    };
+    let r = exchange(code.clone(), VERIFIER).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.body["access_token"].is_string());
+    assert_eq!(r.body["refresh_token"], json!(ctx.emu.refresh_token()));
+    let api = ctx
+        .http
+        .get(format!(
+            "{}/services/data/v62.0/limits",
+            ctx.emu.instance_url()
+        ))
+        .bearer_auth(r.body["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api.status().as_u16(), 200);
+
+    // A code is redeemable once.
+    let r = exchange(code, VERIFIER).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        r.body,
+        json!({"error": "invalid_grant", "error_description": "expired authorization code"})
+    );
+
+    // A verifier that does not hash to the challenge.
+    let (_, params) = authorize(
+        &ctx,
+        &[
+            ("response_type", "code"),
+            ("client_id", &client_id),
+            ("redirect_uri", redirect),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ],
+    )
+    .await;
+    let r = exchange(
+        param(&params, "code").unwrap().to_owned(),
+        "not-the-verifier",
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let r = exchange("never-issued".into(), VERIFIER).await;
+    assert_eq!(r.body["error_description"], "expired authorization code");
+
+    // Unknown client: no redirect.
+    let (status, _) = authorize(
+        &ctx,
+        &[
+            ("response_type", "code"),
+            ("client_id", "nope"),
+            ("redirect_uri", redirect),
+        ],
+    )
+    .await;
+    assert_eq!(status, 400);
+}

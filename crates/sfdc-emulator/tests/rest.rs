@@ -690,3 +690,185 @@ async fn parent_reference_by_external_id_in_the_body() {
         "Foreign key external ID: none not found for field AccExt__c in entity Account"
     );
 }
+
+#[tokio::test]
+async fn upsert_by_a_field_that_is_not_an_external_id_is_404_naming_it() {
+    let ctx = start().await;
+    for field in ["Namez", "Name"] {
+        let r = ctx
+            .patch(
+                &format!("sobjects/Account/{field}/x"),
+                &json!({"Phone": "1"}),
+            )
+            .await;
+        assert_eq!(r.status, 404, "{}", r.text);
+        assert_eq!(
+            r.body,
+            json!([{"message": format!("Provided external ID field does not exist or is not accessible: {field}"), "errorCode": "NOT_FOUND"}])
+        );
+    }
+    assert!(ctx.emu.records("Account").is_empty());
+}
+
+#[tokio::test]
+async fn describe_carries_the_documented_field_and_object_keys() {
+    let ctx = start().await;
+    let r = ctx.get("sobjects/Account/describe").await;
+    assert_eq!(r.status, 200);
+    for key in ["listviewable", "lookupLayoutable", "searchLayoutable"] {
+        assert!(r.body.get(key).is_some(), "object describe lacks {key}");
+    }
+    let fields = r.body["fields"].as_array().unwrap();
+    let id = fields.iter().find(|f| f["name"] == "Id").unwrap();
+    assert_eq!(id["byteLength"], 18);
+    assert_eq!(id["length"], 18);
+    let name = fields.iter().find(|f| f["name"] == "Name").unwrap();
+    assert_eq!(
+        name["byteLength"],
+        json!(name["length"].as_u64().unwrap() * 3)
+    );
+    // Every key a real field description carries, with the documented defaults where the
+    // emulator models nothing (no formulas, dependent picklists or help text).
+    let expected = [
+        "autoNumber",
+        "byteLength",
+        "calculated",
+        "calculatedFormula",
+        "caseSensitive",
+        "controllerName",
+        "createable",
+        "custom",
+        "defaultValue",
+        "defaultValueFormula",
+        "defaultedOnCreate",
+        "dependentPicklist",
+        "deprecatedAndHidden",
+        "digits",
+        "externalId",
+        "filterable",
+        "groupable",
+        "htmlFormatted",
+        "idLookup",
+        "inlineHelpText",
+        "label",
+        "length",
+        "name",
+        "nameField",
+        "namePointing",
+        "nillable",
+        "picklistValues",
+        "precision",
+        "referenceTo",
+        "relationshipName",
+        "relationshipOrder",
+        "restrictedPicklist",
+        "scale",
+        "soapType",
+        "sortable",
+        "type",
+        "unique",
+        "updateable",
+        "writeRequiresMasterRead",
+    ];
+    for f in fields {
+        for key in expected {
+            assert!(f.get(key).is_some(), "{} lacks {key}", f["name"]);
+        }
+    }
+    assert_eq!(name["calculatedFormula"], Value::Null);
+    assert_eq!(name["dependentPicklist"], false);
+    assert_eq!(name["inlineHelpText"], Value::Null);
+    let r = ctx.get("sobjects/Contact/describe").await;
+    let fields = r.body["fields"].as_array().unwrap();
+    let account_id = fields.iter().find(|f| f["name"] == "AccountId").unwrap();
+    assert_eq!(
+        account_id["byteLength"], 18,
+        "a lookup is an 18-byte id too"
+    );
+}
+
+/// Divergence 9: a REST upsert body that repeats the URL's external-id field is a 400, even
+/// with the same value; nothing is written.
+#[tokio::test]
+async fn an_upsert_body_repeating_the_external_id_field_is_400() {
+    let ctx = start().await;
+    ctx.emu
+        .add_field(
+            "Account",
+            FieldDef::new("Ext__c", FieldType::String)
+                .length(20)
+                .external_id(),
+        )
+        .unwrap();
+    for ext in ["E1", "e1", "other"] {
+        let r = ctx
+            .patch(
+                "sobjects/Account/Ext__c/E1",
+                &json!({"Name": "A", "ext__c": ext}),
+            )
+            .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+        assert_eq!(
+            r.body,
+            json!([{"message": "Unable to create/update fields: Ext__c. Please check the security settings of this field and verify that it is read/write for your profile or permission set.", "errorCode": "INVALID_FIELD", "fields": ["Ext__c"]}])
+        );
+    }
+    assert!(ctx.emu.records("Account").is_empty());
+    let r = ctx
+        .patch("sobjects/Account/Ext__c/E1", &json!({"Name": "A"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+}
+
+#[tokio::test]
+async fn a_converted_lead_cannot_be_updated() {
+    let ctx = start().await;
+    let lead = ctx
+        .create(
+            "Lead",
+            &json!({"FirstName": "Ada", "LastName": "Lovelace", "Company": "Engines"}),
+        )
+        .await;
+    let before = ctx.emu.api_calls();
+    let c = ctx.emu.convert_lead(&lead).unwrap();
+    assert_eq!(
+        ctx.emu.api_calls(),
+        before,
+        "conversion by the handle is not an API call"
+    );
+    let r = ctx
+        .get(&format!(
+            "sobjects/Lead/{lead}?fields=IsConverted,ConvertedAccountId,ConvertedContactId"
+        ))
+        .await;
+    assert_eq!(r.body["IsConverted"], true);
+    assert_eq!(r.body["ConvertedAccountId"], json!(c.account_id));
+    assert_eq!(r.body["ConvertedContactId"], json!(c.contact_id));
+    assert_eq!(
+        ctx.emu.record("Contact", &c.contact_id).unwrap()["AccountId"],
+        json!(c.account_id)
+    );
+    let r = ctx
+        .patch(
+            &format!("sobjects/Lead/{lead}"),
+            &json!({"Company": "Other"}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    assert_eq!(
+        r.body,
+        json!([{"message": "cannot reference converted lead", "errorCode": "CANNOT_UPDATE_CONVERTED_LEAD", "fields": []}])
+    );
+    // The conversion fields are read-only.
+    let other = ctx
+        .create("Lead", &json!({"LastName": "B", "Company": "C"}))
+        .await;
+    let r = ctx
+        .patch(
+            &format!("sobjects/Lead/{other}"),
+            &json!({"IsConverted": true}),
+        )
+        .await;
+    assert_eq!(r.error_code(), "INVALID_FIELD_FOR_INSERT_UPDATE");
+    assert!(ctx.emu.convert_lead(&lead).unwrap_err().is_rejected());
+}

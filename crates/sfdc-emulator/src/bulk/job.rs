@@ -211,8 +211,10 @@ pub(crate) enum RowOutcome {
 pub(crate) struct JobResults {
     /// The uploaded header, as written.
     pub(crate) header: Vec<String>,
-    /// Processed rows, in input order.
-    pub(crate) rows: Vec<(Vec<String>, RowOutcome)>,
+    /// Processed rows: the byte offset of each row in the uploaded CSV (its cells are read
+    /// back from there when a result file is built, so they are not held twice) and its
+    /// outcome, in result-file order.
+    pub(crate) rows: Vec<(u64, RowOutcome)>,
     /// Rows that were never processed, in input order.
     pub(crate) unprocessed: Vec<Vec<String>>,
 }
@@ -282,13 +284,28 @@ impl Job {
         Value::Object(m)
     }
 
-    /// The full JobInfo returned by `GET /jobs/ingest/{id}`.
+    /// The short JobInfo a close or abort answers: it ends at `apiVersion` (no
+    /// `contentUrl`, `lineEnding`, `columnDelimiter`, `jobType` or counters).
+    pub(crate) fn state_change_info(&self) -> Value {
+        let mut v = self.info();
+        if let Some(m) = v.as_object_mut() {
+            for k in ["contentUrl", "lineEnding", "columnDelimiter"] {
+                m.remove(k);
+            }
+        }
+        v
+    }
+
+    /// The full JobInfo returned by `GET /jobs/ingest/{id}`. Before any data is uploaded
+    /// it carries no `numberRecords*` counters.
     pub(crate) fn full_info(&self) -> Value {
         let mut v = self.info();
         if let Some(m) = v.as_object_mut() {
             m.insert("jobType".into(), json!("V2Ingest"));
-            m.insert("numberRecordsProcessed".into(), json!(self.processed));
-            m.insert("numberRecordsFailed".into(), json!(self.failed));
+            if self.data.is_some() || self.state != JobState::Open {
+                m.insert("numberRecordsProcessed".into(), json!(self.processed));
+                m.insert("numberRecordsFailed".into(), json!(self.failed));
+            }
             m.insert("retries".into(), json!(0));
             m.insert("totalProcessingTime".into(), json!(self.processing_ms));
             m.insert("apiActiveProcessingTime".into(), json!(self.processing_ms));
@@ -382,5 +399,33 @@ mod tests {
             json!("InvalidBatch : Field name not found : Foo__c")
         );
         assert!(v.get("contentUrl").is_none());
+    }
+
+    #[test]
+    fn close_info_is_short_and_open_jobs_without_data_have_no_counters() {
+        let v = job(JobState::UploadComplete).state_change_info();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        assert_eq!(
+            keys,
+            [
+                "id",
+                "operation",
+                "object",
+                "createdById",
+                "createdDate",
+                "systemModstamp",
+                "state",
+                "externalIdFieldName",
+                "concurrencyMode",
+                "contentType",
+                "apiVersion"
+            ]
+        );
+        let open = job(JobState::Open).full_info();
+        assert!(open.get("numberRecordsProcessed").is_none());
+        assert!(open.get("numberRecordsFailed").is_none());
+        let mut uploaded = job(JobState::Open);
+        uploaded.data = Some(bytes::Bytes::from_static(b"Name\nA\n"));
+        assert_eq!(uploaded.full_info()["numberRecordsProcessed"], json!(0));
     }
 }

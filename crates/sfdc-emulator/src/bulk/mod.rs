@@ -111,7 +111,13 @@ pub(crate) fn spawn_processing(state: AppState, job_id: String) {
         tokio::time::sleep(delay).await;
         let worker = state.clone();
         let id = job_id.clone();
-        let done = tokio::task::spawn_blocking(move || run(&worker, &id)).await;
+        // Not during an all-or-none Composite call (its undo log must see only its writes).
+        let shared = state.tx_gate.clone().read_owned().await;
+        let done = tokio::task::spawn_blocking(move || {
+            run(&worker, &id);
+            drop(shared);
+        })
+        .await;
         if done.is_err() {
             // The processor panicked: report the job as failed rather than leave it hanging.
             state.bulk.with_job(&job_id, |j| {
@@ -122,6 +128,18 @@ pub(crate) fn spawn_processing(state: AppState, job_id: String) {
     });
 }
 
+/// Puts result rows in a seeded order (from the emulator seed and the job id), so a run
+/// is reproducible but no client can rely on input order.
+fn shuffle_rows<T>(rows: &mut [T], seed: u64, job_id: &str) {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    let salt = job_id.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed ^ salt);
+    rows.shuffle(&mut rng);
+}
+
 /// Processes an `InProgress` job synchronously and records the outcome.
 fn run(state: &AppState, job_id: &str) {
     let Some(Some((spec, data))) = state.bulk.with_job(job_id, |j| {
@@ -130,10 +148,23 @@ fn run(state: &AppState, job_id: &str) {
         return;
     };
     let started = Instant::now();
-    let outcome = {
+    let mut outcome = {
         let mut org = state.write();
         process::process(&mut org, &spec, data.as_deref())
     };
+    if !state.config().bulk_results_in_input_order
+        && let Outcome::Complete(results) = &mut outcome
+    {
+        shuffle_rows(&mut results.rows, state.config().seed, job_id);
+    }
+    // Per-record server time, serial over the job's rows (on a blocking thread).
+    let rows = match &outcome {
+        Outcome::Complete(r) | Outcome::Failed { results: r, .. } => r.rows.len(),
+    };
+    let cost = state.config().record_cost;
+    if !cost.is_zero() {
+        std::thread::sleep(cost.saturating_mul(u32::try_from(rows).unwrap_or(u32::MAX)));
+    }
     let elapsed = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     state.bulk.with_job(job_id, |j| {
         j.processing_ms = elapsed;

@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::job::{JobResults, JobSpec, Operation, RowOutcome};
-use crate::store::{FieldType, ObjectSchema, Org, SfError, UpsertError, csv_value};
+use crate::store::{FieldDef, FieldType, ObjectSchema, Org, SfError, UpsertError, csv_value};
 
 /// How processing ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,22 +28,63 @@ pub(crate) fn parse_csv(
     spec: &JobSpec,
     data: &[u8],
 ) -> Result<(Vec<String>, Vec<Vec<String>>), String> {
+    let (header, rows) = parse_csv_at(spec, data)?;
+    Ok((header, rows.into_iter().map(|(_, r)| r).collect()))
+}
+
+/// A data row: its byte offset in the upload and its cells.
+type Row = (u64, Vec<String>);
+
+/// As [`parse_csv`], with each row's byte offset in `data`.
+fn parse_csv_at(spec: &JobSpec, data: &[u8]) -> Result<(Vec<String>, Vec<Row>), String> {
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(spec.delimiter.byte())
         .has_headers(false)
         .flexible(true)
         .from_reader(data);
     let mut rows = Vec::new();
-    for (n, record) in reader.records().enumerate() {
-        let record =
-            record.map_err(|e| format!("InvalidBatch : Failed to parse CSV row {}: {e}", n + 1))?;
-        rows.push(record.iter().map(str::to_owned).collect::<Vec<_>>());
+    let mut record = csv::StringRecord::new();
+    let mut n = 0;
+    loop {
+        let at = reader.position().byte();
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                return Err(format!(
+                    "InvalidBatch : Failed to parse CSV row {}: {e}",
+                    n + 1
+                ));
+            }
+        }
+        n += 1;
+        // The record starts where the reader stood, unless blank lines were skipped.
+        let start = record.position().map_or(at, csv::Position::byte);
+        rows.push((start, record.iter().map(str::to_owned).collect::<Vec<_>>()));
     }
     if rows.is_empty() {
         return Err("InvalidBatch : The uploaded CSV has no header row".to_owned());
     }
-    let header = rows.remove(0);
+    let (_, header) = rows.remove(0);
     Ok((header, rows))
+}
+
+/// The cells of the row at byte `offset` of `data` (as [`parse_csv`] read it).
+pub(crate) fn row_at(delimiter: u8, data: &[u8], offset: u64) -> Vec<String> {
+    let start = usize::try_from(offset)
+        .unwrap_or(usize::MAX)
+        .min(data.len());
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1024)
+        .from_reader(&data[start..]);
+    let mut record = csv::StringRecord::new();
+    match reader.read_record(&mut record) {
+        Ok(true) => record.iter().map(str::to_owned).collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// Formats a row error as Bulk result files do: `CODE:message:f1,f2 --` or `CODE:message:--`.
@@ -64,7 +105,7 @@ pub(crate) fn process(org: &mut Org, spec: &JobSpec, data: Option<&[u8]>) -> Out
             results: JobResults::default(),
         };
     };
-    let (header, rows) = match parse_csv(spec, data) {
+    let (header, rows) = match parse_csv_at(spec, data) {
         Ok(parsed) => parsed,
         Err(message) => {
             return Outcome::Failed {
@@ -73,14 +114,15 @@ pub(crate) fn process(org: &mut Org, spec: &JobSpec, data: Option<&[u8]>) -> Out
             };
         }
     };
-    let fail = |message: String, header: Vec<String>, rows: Vec<Vec<String>>| Outcome::Failed {
-        message,
-        results: JobResults {
-            header,
-            rows: Vec::new(),
-            unprocessed: rows,
-        },
-    };
+    let fail =
+        |message: String, header: Vec<String>, rows: Vec<(u64, Vec<String>)>| Outcome::Failed {
+            message,
+            results: JobResults {
+                header,
+                rows: Vec::new(),
+                unprocessed: rows.into_iter().map(|(_, r)| r).collect(),
+            },
+        };
     let Some(object) = org.object(&spec.object) else {
         return fail(
             format!("InvalidJob : Unable to find object: {}", spec.object),
@@ -104,13 +146,13 @@ pub(crate) fn process(org: &mut Org, spec: &JobSpec, data: Option<&[u8]>) -> Out
     if let Some((n, row)) = rows
         .iter()
         .enumerate()
-        .find(|(_, r)| r.len() != header.len())
+        .find(|(_, (_, r))| r.len() != header.len())
     {
         return fail(
             format!(
                 "InvalidBatch : Wrong number of columns in row {}: found {}, the header has {}",
                 n + 1,
-                row.len(),
+                row.1.len(),
                 header.len()
             ),
             header,
@@ -119,9 +161,11 @@ pub(crate) fn process(org: &mut Org, spec: &JobSpec, data: Option<&[u8]>) -> Out
     }
     let object_name = object.name.clone();
     let mut processed = Vec::with_capacity(rows.len());
-    for row in rows {
+    // Each row's cells are dropped once it is processed; the result files read them back
+    // from the upload by offset.
+    for (offset, row) in rows {
         let outcome = process_row(org, spec, &object_name, &columns, &row);
-        processed.push((row, outcome));
+        processed.push((offset, outcome));
     }
     Outcome::Complete(JobResults {
         header,
@@ -209,6 +253,25 @@ fn missing_argument(message: String) -> SfError {
     SfError::bad_request("MISSING_ARGUMENT", message)
 }
 
+/// A cell whose text is not a value of the field's type: Bulk reports it as
+/// `INVALID_FIELD:Failed to deserialize field at col N. Due to, '<value>' is not a valid
+/// value for the type xsd:date:<Field> --` (N is the 1-based column); other conversion
+/// errors (`STRING_TOO_LONG`, …) are kept.
+fn deserialize_error(e: SfError, f: &FieldDef, index: usize, raw: &str) -> SfError {
+    if e.error_code != "JSON_PARSER_ERROR" {
+        return e;
+    }
+    SfError::bad_request(
+        "INVALID_FIELD",
+        format!(
+            "Failed to deserialize field at col {}. Due to, '{raw}' is not a valid value for the type {}",
+            index + 1,
+            f.field_type.soap_type()
+        ),
+    )
+    .with_fields([f.name.clone()])
+}
+
 /// Converts the row's cells (except `skip` columns) to a field map for the store.
 fn field_map(
     org: &Org,
@@ -221,7 +284,7 @@ fn field_map(
     let Some(o) = org.object(object) else {
         return Err(SfError::not_found());
     };
-    for (col, raw) in columns.iter().zip(row) {
+    for (index, (col, raw)) in columns.iter().zip(row).enumerate() {
         if skip
             .iter()
             .any(|s| s.eq_ignore_ascii_case(col.field_name()))
@@ -240,7 +303,8 @@ fn field_map(
                     }
                     continue;
                 }
-                if let Some(v) = csv_value(f, raw)? {
+                let value = csv_value(f, raw).map_err(|e| deserialize_error(e, f, index, raw))?;
+                if let Some(v) = value {
                     map.insert(f.name.clone(), v);
                 }
             }

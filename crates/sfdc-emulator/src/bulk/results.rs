@@ -1,7 +1,9 @@
-//! Result CSVs: `successfulResults`, `failedResults` and `unprocessedrecords`, every value
-//! quoted, LF line endings, the job's column delimiter.
+//! Result CSVs: `successfulResults`, `failedResults` and `unprocessedrecords`: the `sf__`
+//! header names and every value quoted, the uploaded header names echoed unquoted as
+//! uploaded, LF line endings, the job's column delimiter.
 
 use super::job::{JobResults, RowOutcome};
+use super::process::row_at;
 
 /// Which result file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,24 +28,44 @@ impl ResultKind {
     }
 }
 
-/// Renders one result file.
-pub(crate) fn render(results: &JobResults, kind: ResultKind, delimiter: u8) -> Vec<u8> {
+/// Renders one result file; `data` is the uploaded CSV the rows' cells are read back from.
+pub(crate) fn render(
+    results: &JobResults,
+    data: &[u8],
+    kind: ResultKind,
+    delimiter: u8,
+) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new()
         .delimiter(delimiter)
         .quote_style(csv::QuoteStyle::Always)
         .terminator(csv::Terminator::Any(b'\n'))
         .flexible(true)
         .from_writer(Vec::new());
+    // The header line is written by hand: Salesforce quotes its own `sf__` names but echoes
+    // the uploaded names unquoted.
+    let sep = char::from(delimiter).to_string();
+    let header = |sf: &[&str]| -> Vec<u8> {
+        let mut names: Vec<String> = sf.iter().map(|n| format!("\"{n}\"")).collect();
+        names.extend(results.header.iter().cloned());
+        let mut line = names.join(&sep).into_bytes();
+        line.push(b'\n');
+        line
+    };
+    let first = match kind {
+        ResultKind::Successful => header(&["sf__Id", "sf__Created"]),
+        ResultKind::Failed => header(&["sf__Id", "sf__Error"]),
+        ResultKind::Unprocessed if results.header.is_empty() => Vec::new(),
+        ResultKind::Unprocessed => header(&[]),
+    };
     // Writing to a Vec cannot fail; errors are ignored rather than unwrapped.
     let mut write = |fields: Vec<&str>| {
         let _ = w.write_record(&fields);
     };
-    let cols = results.header.iter().map(String::as_str);
     match kind {
         ResultKind::Successful => {
-            write(["sf__Id", "sf__Created"].into_iter().chain(cols).collect());
-            for (cells, outcome) in &results.rows {
+            for (offset, outcome) in &results.rows {
                 if let RowOutcome::Success { id, created } = outcome {
+                    let cells = row_at(delimiter, data, *offset);
                     let created = if *created { "true" } else { "false" };
                     write(
                         [id.as_str(), created]
@@ -55,9 +77,9 @@ pub(crate) fn render(results: &JobResults, kind: ResultKind, delimiter: u8) -> V
             }
         }
         ResultKind::Failed => {
-            write(["sf__Id", "sf__Error"].into_iter().chain(cols).collect());
-            for (cells, outcome) in &results.rows {
+            for (offset, outcome) in &results.rows {
                 if let RowOutcome::Failure { id, error } = outcome {
+                    let cells = row_at(delimiter, data, *offset);
                     write(
                         [id.as_str(), error.as_str()]
                             .into_iter()
@@ -68,34 +90,40 @@ pub(crate) fn render(results: &JobResults, kind: ResultKind, delimiter: u8) -> V
             }
         }
         ResultKind::Unprocessed => {
-            if !results.header.is_empty() {
-                write(cols.collect());
-            }
             for cells in &results.unprocessed {
                 write(cells.iter().map(String::as_str).collect());
             }
         }
     }
-    w.into_inner().unwrap_or_default()
+    let mut out = first;
+    out.extend(w.into_inner().unwrap_or_default());
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// The upload the rows' cells are read back from.
+    const DATA: &str = "Name,Note\nA,\"say \"\"hi\"\", ok\"\n,x\nB,y\n";
+
+    fn offset(row: &str) -> u64 {
+        DATA.find(row).unwrap() as u64
+    }
+
     fn results() -> JobResults {
         JobResults {
             header: vec!["Name".into(), "Note".into()],
             rows: vec![
                 (
-                    vec!["A".into(), "say \"hi\", ok".into()],
+                    offset("A,"),
                     RowOutcome::Success {
                         id: "001Em0000000001AAA".into(),
                         created: true,
                     },
                 ),
                 (
-                    vec![String::new(), "x".into()],
+                    offset(",x"),
                     RowOutcome::Failure {
                         id: String::new(),
                         error: "REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --"
@@ -108,27 +136,45 @@ mod tests {
     }
 
     #[test]
-    fn successful_results_are_fully_quoted() {
-        let out = String::from_utf8(render(&results(), ResultKind::Successful, b',')).unwrap();
+    fn values_and_sf_names_are_quoted_uploaded_names_echoed_unquoted() {
+        let out = String::from_utf8(render(
+            &results(),
+            DATA.as_bytes(),
+            ResultKind::Successful,
+            b',',
+        ))
+        .unwrap();
         assert_eq!(
             out,
-            "\"sf__Id\",\"sf__Created\",\"Name\",\"Note\"\n\"001Em0000000001AAA\",\"true\",\"A\",\"say \"\"hi\"\", ok\"\n"
+            "\"sf__Id\",\"sf__Created\",Name,Note\n\"001Em0000000001AAA\",\"true\",\"A\",\"say \"\"hi\"\", ok\"\n"
         );
     }
 
     #[test]
     fn failed_results_carry_the_error_and_an_empty_id_for_inserts() {
-        let out = String::from_utf8(render(&results(), ResultKind::Failed, b',')).unwrap();
+        let out = String::from_utf8(render(
+            &results(),
+            DATA.as_bytes(),
+            ResultKind::Failed,
+            b',',
+        ))
+        .unwrap();
         assert_eq!(
             out,
-            "\"sf__Id\",\"sf__Error\",\"Name\",\"Note\"\n\"\",\"REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --\",\"\",\"x\"\n"
+            "\"sf__Id\",\"sf__Error\",Name,Note\n\"\",\"REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --\",\"\",\"x\"\n"
         );
     }
 
     #[test]
     fn unprocessed_records_use_the_original_columns_and_the_job_delimiter() {
-        let out = String::from_utf8(render(&results(), ResultKind::Unprocessed, b'|')).unwrap();
-        assert_eq!(out, "\"Name\"|\"Note\"\n\"B\"|\"y\"\n");
+        let out = String::from_utf8(render(
+            &results(),
+            DATA.as_bytes(),
+            ResultKind::Unprocessed,
+            b'|',
+        ))
+        .unwrap();
+        assert_eq!(out, "Name|Note\n\"B\"|\"y\"\n");
     }
 
     #[test]

@@ -271,7 +271,7 @@ async fn bulk_job_patch(
                     }
                     j.state = JobState::UploadComplete;
                     j.system_modstamp = now_string();
-                    Ok((j.info(), true))
+                    Ok((j.state_change_info(), true))
                 }
                 "Aborted" => {
                     if !matches!(j.state, JobState::Open | JobState::UploadComplete) {
@@ -283,7 +283,7 @@ async fn bulk_job_patch(
                     j.state = JobState::Aborted;
                     j.system_modstamp = now_string();
                     j.results = unprocessed(j);
-                    Ok((j.info(), false))
+                    Ok((j.state_change_info(), false))
                 }
                 other => Err(invalid_state(format!(
                     "Invalid state: '{other}'. Use UploadComplete to close a job or Aborted to abort it."
@@ -341,7 +341,8 @@ async fn bulk_job_results(
     let csv = state
         .bulk
         .with_job(&p.id, |j| {
-            results::render(&j.results, kind, j.spec.delimiter.byte())
+            let data = j.data.as_deref().unwrap_or_default();
+            results::render(&j.results, data, kind, j.spec.delimiter.byte())
         })
         .ok_or_else(SfError::not_found)?;
     let mut resp = (StatusCode::OK, csv).into_response();

@@ -96,6 +96,12 @@ fn parse_request(body: Value) -> Result<(bool, Vec<Map<String, Value>>), SfError
             ));
         }
     };
+    if records.is_empty() {
+        return Err(SfError::bad_request(
+            "REQUIRED_FIELD_MISSING",
+            "At least 1 record is required",
+        ));
+    }
     if records.len() > MAX_RECORDS {
         return Err(too_many());
     }
@@ -135,37 +141,55 @@ fn rolled_back() -> SfError {
 }
 
 /// Runs `op` per item under one write lock; rolls back on failure when `all_or_none`.
+///
+/// A value of the wrong JSON type (`JSON_PARSER_ERROR`) in any record fails the whole
+/// request, as Salesforce deserializes the request before running any item: everything is
+/// rolled back and that error is the answer.
 fn run_items<T>(
     state: &AppState,
     all_or_none: bool,
     inputs: Vec<T>,
     mut op: impl FnMut(&mut Org, T) -> Item,
-) -> Vec<Item> {
+) -> Result<Vec<Item>, SfError> {
     let mut org = state.write();
-    if all_or_none {
-        org.begin();
-    }
+    org.begin();
     let mut items: Vec<Item> = inputs.into_iter().map(|t| op(&mut org, t)).collect();
-    if all_or_none {
-        if items.iter().any(|i| i.error.is_some()) {
-            org.rollback();
-            for it in &mut items {
-                if it.error.is_none() {
-                    it.error = Some(rolled_back());
-                }
-                // A create that was rolled back names no record: its id no longer exists.
-                if it.id.as_deref().is_some_and(|id| org.find(id).is_none()) {
-                    it.id = None;
-                }
-            }
-        } else {
-            org.commit();
-        }
+    if let Some(e) = items
+        .iter()
+        .filter_map(|i| i.error.as_ref())
+        .find(|e| e.error_code == "JSON_PARSER_ERROR")
+    {
+        let e = e.clone();
+        org.rollback();
+        return Err(e);
     }
-    items
+    if all_or_none && items.iter().any(|i| i.error.is_some()) {
+        org.rollback();
+        for it in &mut items {
+            if it.error.is_none() {
+                it.error = Some(rolled_back());
+            }
+            // A create that was rolled back names no record: its id no longer exists.
+            if it.id.as_deref().is_some_and(|id| org.find(id).is_none()) {
+                it.id = None;
+            }
+        }
+    } else {
+        org.commit();
+    }
+    Ok(items)
 }
 
-fn respond(items: Vec<Item>, keep_id_on_failure: bool) -> Response {
+/// Whether failed items name their record: Salesforce omits `id` on failed update items
+/// (with or without allOrNone) but keeps it on failed deletes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FailedIds {
+    Keep,
+    Omit,
+}
+
+fn respond(items: Vec<Item>, failed_ids: FailedIds) -> Response {
+    let written = items.len();
     let out: Vec<Value> = items
         .into_iter()
         .map(|it| {
@@ -177,7 +201,7 @@ fn respond(items: Vec<Item>, keep_id_on_failure: bool) -> Response {
                     m.insert("errors".into(), json!([]));
                 }
                 Some(e) => {
-                    if keep_id_on_failure || it.id.is_some() {
+                    if failed_ids == FailedIds::Keep && it.id.is_some() {
                         m.insert("id".into(), json!(it.id));
                     }
                     m.insert("success".into(), Value::Bool(false));
@@ -190,7 +214,7 @@ fn respond(items: Vec<Item>, keep_id_on_failure: bool) -> Response {
             Value::Object(m)
         })
         .collect();
-    json_response(StatusCode::OK, &Value::Array(out))
+    crate::cost::mark(json_response(StatusCode::OK, &Value::Array(out)), written)
 }
 
 async fn collections_create(
@@ -211,7 +235,7 @@ async fn collections_create(
             Err(e) => Item::failed(None, e),
         }
     });
-    Ok(respond(items, false))
+    Ok(respond(items?, FailedIds::Keep))
 }
 
 fn record_id(rec: &Map<String, Value>) -> Option<String> {
@@ -242,10 +266,10 @@ async fn collections_update(
         };
         match org.update(&t, &id, &rec) {
             Ok(id18) => Item::ok(id18, None),
-            Err(e) => Item::failed(Some(id), e),
+            Err(e) => Item::failed(None, e),
         }
     });
-    Ok(respond(items, true))
+    Ok(respond(items?, FailedIds::Omit))
 }
 
 async fn collections_upsert(
@@ -301,7 +325,7 @@ async fn collections_upsert(
             Err(UpsertError::Failed(e)) => Item::failed(None, e),
         }
     });
-    Ok(respond(items, false))
+    Ok(respond(items?, FailedIds::Keep))
 }
 
 #[derive(Debug, Deserialize)]
@@ -345,10 +369,16 @@ async fn collections_delete(
                 SfError::bad_request("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id")
                     .with_fields(Vec::<String>::new()),
             ),
+            // No record to name: the item has no id, and a lower-case message.
+            Err(e) if e.error_code == "MALFORMED_ID" => Item::failed(
+                None,
+                SfError::bad_request("MALFORMED_ID", format!("malformed id {id}"))
+                    .with_fields(Vec::<String>::new()),
+            ),
             Err(e) => Item::failed(Some(id), e),
         },
-    );
-    Ok(respond(items, true))
+    )?;
+    Ok(respond(items, FailedIds::Keep))
 }
 
 #[derive(Debug, Deserialize)]

@@ -22,26 +22,73 @@ fn entry(max: u64, used: u64) -> Value {
     json!({"Max": max, "Remaining": max.saturating_sub(used)})
 }
 
+/// The limits a current org's `/limits` lists (REST guide, Limits resource), with
+/// Developer-Edition-like maxima. `DailyApiRequests` and `DailyBulkApiBatches` are live; the
+/// others report nothing used.
+const STATIC_LIMITS: [(&str, u64); 50] = [
+    ("ActiveScratchOrgs", 3),
+    ("AnalyticsExternalDataSizeMB", 40_960),
+    ("ConcurrentAsyncGetReportInstances", 200),
+    ("ConcurrentEinsteinDataInsightsStoryCreation", 5),
+    ("ConcurrentEinsteinDiscoveryStoryCreation", 2),
+    ("ConcurrentSyncReportRuns", 20),
+    ("DailyAnalyticsDataflowJobExecutions", 60),
+    ("DailyAnalyticsUploadedFilesSizeMB", 51_200),
+    ("DailyAsyncApexExecutions", 250_000),
+    ("DailyAsyncApexTests", 500),
+    ("DailyBulkV2QueryFileStorageMB", 976_562),
+    ("DailyBulkV2QueryJobs", 10_000),
+    ("DailyDeliveredPlatformEvents", 10_000),
+    ("DailyDurableGenericStreamingApiEvents", 10_000),
+    ("DailyDurableStreamingApiEvents", 10_000),
+    ("DailyEinsteinDataInsightsStoryCreation", 1_000),
+    ("DailyEinsteinDiscoveryPredictAPICalls", 50_000),
+    ("DailyEinsteinDiscoveryPredictionsByCDC", 500_000),
+    ("DailyEinsteinDiscoveryStoryCreation", 100),
+    ("DailyFunctionsApiCallLimit", 235_000),
+    ("DailyGenericStreamingApiEvents", 10_000),
+    ("DailyScratchOrgs", 6),
+    ("DailyStandardVolumePlatformEvents", 10_000),
+    ("DailyStreamingApiEvents", 10_000),
+    ("DailyWorkflowEmails", 1_000),
+    ("DataStorageMB", 5),
+    ("DurableStreamingApiConcurrentClients", 20),
+    ("FileStorageMB", 20),
+    ("HourlyAsyncReportRuns", 1_200),
+    ("HourlyDashboardRefreshes", 200),
+    ("HourlyDashboardResults", 5_000),
+    ("HourlyDashboardStatuses", 999_999_999),
+    ("HourlyLongTermIdMapping", 100_000),
+    ("HourlyManagedContentPublicRequests", 50_000),
+    ("HourlyODataCallout", 10_000),
+    ("HourlyPublishedPlatformEvents", 50_000),
+    ("HourlyPublishedStandardVolumePlatformEvents", 1_000),
+    ("HourlyShortTermIdMapping", 100_000),
+    ("HourlySyncReportRuns", 500),
+    ("HourlyTimeBasedWorkflow", 50),
+    ("MassEmail", 10),
+    ("MonthlyEinsteinDiscoveryStoryCreation", 500),
+    ("MonthlyPlatformEventsUsageEntitlement", 0),
+    ("Package2VersionCreates", 6),
+    ("Package2VersionCreatesWithoutValidation", 500),
+    ("PermissionSets", 1_500),
+    ("PrivateConnectOutboundCalloutHourlyLimitMB", 0),
+    ("PublishCallbackUsageInApex", 5_000_000),
+    ("SingleEmail", 15),
+    ("StreamingApiConcurrentClients", 20),
+];
+
 async fn limits_get(State(state): State<AppState>) -> Response {
     let max = state.config().daily_api_limit;
     let used = state.api_calls();
     let bulk_jobs = state.bulk.snapshots().len() as u64;
     let mut m = Map::new();
-    m.insert("ConcurrentAsyncGetReportInstances".into(), entry(200, 0));
+    for (name, limit) in STATIC_LIMITS {
+        m.insert(name.into(), entry(limit, 0));
+    }
     m.insert("DailyApiRequests".into(), entry(max, used));
-    m.insert("DailyAsyncApexExecutions".into(), entry(250_000, 0));
     m.insert("DailyBulkApiBatches".into(), entry(15_000, bulk_jobs));
-    m.insert("DailyBulkV2QueryFileStorageMB".into(), entry(976_562, 0));
-    m.insert("DailyBulkV2QueryJobs".into(), entry(10_000, 0));
-    m.insert("DataStorageMB".into(), entry(5, 0));
-    m.insert("FileStorageMB".into(), entry(20, 0));
-    m.insert("HourlyTimeBasedWorkflow".into(), entry(50, 0));
-    m.insert("MassEmail".into(), entry(10, 0));
-    m.insert(
-        "PermissionSets".into(),
-        json!({"Max": 1500, "Remaining": 1500}),
-    );
-    m.insert("SingleEmail".into(), entry(15, 0));
+    m.sort_keys();
     json_response(StatusCode::OK, &Value::Object(m))
 }
 

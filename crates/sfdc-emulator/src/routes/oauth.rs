@@ -1,5 +1,5 @@
-//! `POST /services/oauth2/token` (refresh_token, password, client_credentials and JWT
-//! bearer grants) and `POST /services/oauth2/revoke`. Token calls are not API calls.
+//! `POST /services/oauth2/token` (refresh_token, password, client_credentials, JWT
+//! bearer and authorization_code grants) and `POST /services/oauth2/revoke`. Token calls are not API calls.
 
 use std::collections::HashMap;
 
@@ -21,7 +21,7 @@ const JWT_AUDIENCES: [&str; 2] = [
     "https://test.salesforce.com",
 ];
 
-fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
+pub(crate) fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     json_response(
         status,
         &json!({"error": error, "error_description": description}),
@@ -163,6 +163,35 @@ pub(crate) async fn token(
                 .rotate_refresh_tokens
                 .then(|| state.rotate_refresh_token(rt));
             token_response(&state, rotated, true)
+        }
+        "authorization_code" => {
+            let (id, secret) = client_credentials(&form, &headers);
+            // A PKCE client may omit the secret; the verifier then proves possession.
+            let pkce = form.contains_key("code_verifier");
+            if let Err(r) = check_client(&state, id.as_deref(), secret.as_deref(), !pkce) {
+                return *r;
+            }
+            let grant = form
+                .get("code")
+                .and_then(|c| state.take_code(c))
+                .filter(|g| g.issued.elapsed() < super::oauth_code::CODE_TTL);
+            let Some(grant) = grant else {
+                return bad_grant("expired authorization code");
+            };
+            if form.get("redirect_uri") != Some(&grant.redirect_uri) {
+                return oauth_error(
+                    StatusCode::BAD_REQUEST,
+                    "redirect_uri_mismatch",
+                    "redirect_uri must match configuration",
+                );
+            }
+            if !super::oauth_code::verifier_matches(
+                &grant,
+                form.get("code_verifier").map(String::as_str),
+            ) {
+                return bad_grant("invalid code verifier");
+            }
+            token_response(&state, Some(state.current_refresh_token()), true)
         }
         "client_credentials" => {
             let (id, secret) = client_credentials(&form, &headers);

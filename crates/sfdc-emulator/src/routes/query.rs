@@ -107,19 +107,54 @@ fn run(
         let Some(o) = org.object(&query.from) else {
             return Err(SfError::bad_request(
                 "INVALID_TYPE",
-                format!(
+                query.at_from(&format!(
                     "sObject type '{}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.",
                     query.from
-                ),
+                )),
             ));
         };
-        let result = if all {
-            soql::execute(&query, o, org.all_records(&o.name))
+        let paths = super::query_join::paths(&org, o, &query);
+        if !paths.is_empty() {
+            // Parent relationship paths: run over joined copies of the records.
+            let joined: Vec<_> = if all {
+                org.all_records(&o.name)
+                    .map(|r| super::query_join::join(&org, r, &paths))
+                    .collect()
+            } else {
+                org.live_records(&o.name)
+                    .map(|r| super::query_join::join(&org, r, &paths))
+                    .collect()
+            };
+            let fields = super::query_join::Joined {
+                org: &org,
+                object: o,
+            };
+            let mut selection = soql::execute(&query, &fields, joined.iter())
+                .map_err(|e| SfError::bad_request(e.error_code(), e.message()))?;
+            for row in &mut selection.records {
+                let source = row
+                    .get("Id")
+                    .and_then(Value::as_str)
+                    .and_then(|id| org.find(id))
+                    .map(|(_, r)| r);
+                super::query_join::nest(&org, row, source, &paths, v.0);
+            }
+            (o.name.clone(), selection)
         } else {
-            soql::execute(&query, o, org.live_records(&o.name))
-        };
-        let selection = result.map_err(|e| SfError::bad_request(e.error_code(), e.message()))?;
-        (o.name.clone(), selection)
+            let indexed = (!all)
+                .then_some(query.condition.as_ref())
+                .flatten()
+                .and_then(|c| super::query_plan::index_probe(c, &query.from))
+                .and_then(|(field, values)| org.indexed_records(&o.name, field, &values));
+            let result = match (all, indexed) {
+                (true, _) => soql::execute(&query, o, org.all_records(&o.name)),
+                (false, Some(records)) => soql::execute(&query, o, records.into_iter()),
+                (false, None) => soql::execute(&query, o, org.live_records(&o.name)),
+            };
+            let selection =
+                result.map_err(|e| SfError::bad_request(e.error_code(), e.message()))?;
+            (o.name.clone(), selection)
+        }
     };
     if selection.count_only {
         return Ok(json_response(

@@ -101,61 +101,6 @@ async fn sobject_info(
     Ok(json_response(StatusCode::OK, &body))
 }
 
-fn describe_field(f: &crate::store::FieldDef) -> Value {
-    use crate::store::FieldType as T;
-    let ft = f.field_type;
-    let len = if ft.is_text() || matches!(ft, T::Id | T::Reference) {
-        f.max_length()
-    } else {
-        0
-    };
-    let (precision, scale, digits) = match ft {
-        T::Currency => (18, 2, 0),
-        T::Double => (18, 0, 0),
-        T::Percent => (3, 0, 0),
-        T::Int => (0, 0, 9),
-        _ => (0, 0, 0),
-    };
-    let is_ref = ft == T::Reference;
-    json!({
-        "aggregatable": f.filterable() && ft != T::Boolean,
-        "autoNumber": f.name == "CaseNumber",
-        "byteLength": len * 3,
-        "calculated": f.name == "Name" && f.system,
-        "caseSensitive": false,
-        "createable": f.createable(),
-        "custom": f.name.ends_with("__c"),
-        "defaultValue": f.default_on_create.clone().unwrap_or(Value::Null),
-        "defaultedOnCreate": f.default_on_create.is_some() || f.system,
-        "deprecatedAndHidden": false,
-        "digits": digits,
-        "encrypted": false,
-        "externalId": f.external_id,
-        "filterable": f.filterable(),
-        "groupable": f.filterable() && !matches!(ft, T::Double | T::Currency | T::Percent | T::Datetime),
-        "htmlFormatted": false,
-        "idLookup": f.id_lookup(),
-        "label": f.label_text(),
-        "length": len,
-        "name": f.name,
-        "nameField": f.name == "Name",
-        "namePointing": false,
-        "nillable": f.nillable(),
-        "permissionable": !f.system && !f.required,
-        "picklistValues": [],
-        "precision": precision,
-        "referenceTo": if is_ref { json!(f.reference_to) } else { json!([]) },
-        "relationshipName": if is_ref { json!(f.relationship_name()) } else { Value::Null },
-        "restrictedPicklist": false,
-        "scale": scale,
-        "soapType": ft.soap_type(),
-        "sortable": f.filterable(),
-        "type": ft.as_str(),
-        "unique": f.unique,
-        "updateable": f.updateable(),
-    })
-}
-
 async fn sobject_describe(
     State(state): State<AppState>,
     Extension(v): Extension<ApiVersion>,
@@ -164,7 +109,7 @@ async fn sobject_describe(
     let org = state.read();
     let o = org.object(&object).ok_or_else(SfError::not_found)?;
     let mut body = object_summary(o, v.0);
-    let fields: Vec<Value> = o.fields.iter().map(describe_field).collect();
+    let fields: Vec<Value> = o.fields.iter().map(super::describe::field).collect();
     let children: Vec<Value> = org
         .objects()
         .iter()
@@ -189,6 +134,7 @@ async fn sobject_describe(
         .collect();
     drop(org);
     if let Some(m) = body.as_object_mut() {
+        super::describe::add_object_keys(m);
         m.insert("childRelationships".into(), Value::Array(children));
         m.insert("fields".into(), Value::Array(fields));
         m.insert("recordTypeInfos".into(), json!([]));
@@ -384,6 +330,36 @@ async fn sobject_delete_by_ext(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+/// A REST upsert body must not repeat the external-id field of the URL (even with the same
+/// value): 400 `INVALID_FIELD`, as for any field the call may not write. (Collections upserts
+/// carry the key in each record by design and are not affected.)
+fn repeated_external_id(
+    state: &AppState,
+    object: &str,
+    field: &str,
+    body: &Map<String, Value>,
+) -> Result<(), SfError> {
+    let org = state.read();
+    let Some(f) = org
+        .object(object)
+        .and_then(|o| o.field(field))
+        .filter(|f| f.external_id)
+    else {
+        return Ok(());
+    };
+    if body.keys().any(|k| k.eq_ignore_ascii_case(&f.name)) {
+        return Err(SfError::bad_request(
+            "INVALID_FIELD",
+            format!(
+                "Unable to create/update fields: {}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.",
+                f.name
+            ),
+        )
+        .with_fields([f.name.clone()]));
+    }
+    Ok(())
+}
+
 async fn sobject_upsert(
     State(state): State<AppState>,
     Extension(v): Extension<ApiVersion>,
@@ -391,6 +367,7 @@ async fn sobject_upsert(
     SfJson(body): SfJson,
 ) -> Result<Response, SfError> {
     let fields = body_object(body)?;
+    repeated_external_id(&state, &object, &field, &fields)?;
     let result = state.write().upsert(&object, &field, &value, &fields);
     match result {
         Ok((id, true)) => {

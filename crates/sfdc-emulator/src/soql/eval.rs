@@ -121,9 +121,13 @@ fn resolve_fields(
             }
             _ => r.path.as_str(),
         };
-        if let Some((relationship, _)) = path.split_once('.') {
+        // A parent relationship path (`Account.Name`) is resolved by the caller's fields, when
+        // it supports them.
+        if let Some((relationship, _)) = path.split_once('.')
+            && fields.resolve(path).is_none()
+        {
             return Err(QueryError::InvalidField(at(format!(
-                "Didn't understand relationship '{relationship}' in field path. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names. (The emulator does not support relationship paths.)"
+                "Didn't understand relationship '{relationship}' in field path. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names."
             ))));
         }
         let meta = fields

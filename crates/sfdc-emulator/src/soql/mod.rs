@@ -9,8 +9,8 @@
 //! `AND` / `OR` (never mixed at one level without parentheses), a leading `NOT`, every
 //! documented string escape, numbers, booleans, `null`, date and datetime literals and
 //! relative date literals (`TODAY`, `LAST_N_DAYS:n`, ...). Not supported (rejected with an
-//! error, never silently ignored): relationship paths other than the FROM object's own name
-//! as prefix, subqueries and semi-joins, aggregates other than `COUNT()`, `GROUP BY`,
+//! error, never silently ignored): relationship paths, unless the caller's [`ObjectFields`]
+//! resolves them (the server resolves parent paths one level up a lookup), subqueries and semi-joins, aggregates other than `COUNT()`, `GROUP BY`,
 //! `HAVING`, `INCLUDES` / `EXCLUDES`, `WITH`, `FOR`, `USING SCOPE`, `TYPEOF`.
 //!
 //! Records handed to [`execute`] are JSON objects keyed by canonical field API names.
@@ -60,9 +60,19 @@ pub struct Query {
     pub offset: Option<u64>,
     /// The original statement text (for error excerpts).
     pub text: String,
+    /// Byte offset of the object name after FROM (for error excerpts).
+    pub from_offset: usize,
     /// Every field reference, in text order, with where it was written (for validation and
     /// error excerpts).
     pub field_refs: Vec<FieldRef>,
+}
+
+impl Query {
+    /// `message` with Salesforce's excerpt pointing at the FROM object
+    /// (`\n<line>\n<caret>\nERROR at Row:R:Column:C\n<message>`).
+    pub fn at_from(&self, message: &str) -> String {
+        excerpt::located(&self.text, self.from_offset, message)
+    }
 }
 
 /// Where a field path was written in the statement.

@@ -141,7 +141,7 @@ impl Parser<'_> {
         self.expect_keyword("SELECT")?;
         let select = self.select_list()?;
         self.expect_keyword("FROM")?;
-        let (from, _) = self.name()?;
+        let (from, from_offset) = self.name()?;
         let condition = if self.eat_keyword("WHERE") {
             Some(self.condition()?)
         } else {
@@ -183,6 +183,7 @@ impl Parser<'_> {
         Ok(Query {
             select,
             from,
+            from_offset,
             condition,
             order_by,
             limit,

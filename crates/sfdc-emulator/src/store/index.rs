@@ -12,6 +12,10 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+/// The ids under one key, sorted (creation order). A plain sorted vector: most keys of an
+/// external-id or unique field hold one id, and a one-element `BTreeSet` costs a whole node.
+type Ids = Vec<String>;
+
 use serde_json::Value;
 
 use crate::schema::FieldType;
@@ -118,7 +122,7 @@ fn probe(ft: FieldType, wanted: &Value) -> Probe {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct FieldIndex {
     field_type: FieldType,
-    by_key: HashMap<IndexKey, BTreeSet<String>>,
+    by_key: HashMap<IndexKey, Ids>,
     odd: BTreeSet<String>,
 }
 
@@ -157,7 +161,9 @@ impl FieldIndex {
             }
             Slot::Key(k) => {
                 if let Some(ids) = self.by_key.get_mut(&k) {
-                    ids.remove(id);
+                    if let Ok(at) = ids.binary_search_by(|x| x.as_str().cmp(id)) {
+                        ids.remove(at);
+                    }
                     if ids.is_empty() {
                         self.by_key.remove(&k);
                     }
@@ -170,7 +176,10 @@ impl FieldIndex {
                 self.odd.insert(id.to_owned());
             }
             Slot::Key(k) => {
-                self.by_key.entry(k).or_default().insert(id.to_owned());
+                let ids = self.by_key.entry(k).or_default();
+                if let Err(at) = ids.binary_search_by(|x| x.as_str().cmp(id)) {
+                    ids.insert(at, id.to_owned());
+                }
             }
         }
     }

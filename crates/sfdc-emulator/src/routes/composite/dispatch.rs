@@ -1,0 +1,121 @@
+//! Runs one subrequest of a Composite or Composite Batch call through the emulator's own
+//! router, so it is validated, faulted and answered exactly as the same plain request.
+
+use axum::Router;
+use axum::body::{Body, to_bytes};
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, header};
+use serde_json::{Map, Value};
+use tower::ServiceExt;
+
+/// Request extension marking a subrequest, and whose: the API layer then skips what
+/// belongs to the enclosing call (authentication faults, latency, 503, dropped
+/// connections) and counts it only for `Batch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SubCall {
+    /// A subrequest of `/composite`: not counted (the call counts once).
+    Composite,
+    /// A subrequest of `/composite/batch`: counted as the plain request would be.
+    Batch,
+}
+
+/// Request extension: the router, for handlers that run subrequests.
+#[derive(Clone)]
+pub(crate) struct Dispatcher(pub(crate) Router);
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Dispatcher")
+    }
+}
+
+/// What a subrequest answered.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SubResponse {
+    /// HTTP status.
+    pub(crate) status: u16,
+    /// Parsed JSON body (`null` when empty).
+    pub(crate) body: Value,
+    /// The `Location` header, if any.
+    pub(crate) location: Option<String>,
+}
+
+impl SubResponse {
+    /// Whether the subrequest succeeded (status below 400).
+    pub(crate) fn ok(&self) -> bool {
+        self.status < 400
+    }
+}
+
+/// One subrequest to run: method, absolute path (`/services/data/vXX.X/...`, query
+/// included), JSON body and extra headers.
+#[derive(Debug)]
+pub(crate) struct Outgoing<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) url: &'a str,
+    pub(crate) body: Option<&'a Value>,
+    pub(crate) headers: &'a Map<String, Value>,
+}
+
+/// Runs `out` with the caller's `Authorization` header.
+pub(crate) async fn run(
+    d: &Dispatcher,
+    mode: SubCall,
+    auth: Option<&HeaderValue>,
+    out: Outgoing<'_>,
+) -> SubResponse {
+    let uri = out.url.replace(' ', "%20");
+    let method = Method::from_bytes(out.method.as_bytes()).unwrap_or(Method::GET);
+    let mut b = Request::builder().method(method).uri(uri.as_str());
+    if let Some(a) = auth {
+        b = b.header(header::AUTHORIZATION, a.clone());
+    }
+    for (k, v) in out.headers {
+        if let Some(v) = v.as_str() {
+            b = b.header(k.as_str(), v);
+        }
+    }
+    let body = match out.body {
+        Some(v) => {
+            b = b.header(header::CONTENT_TYPE, "application/json");
+            Body::from(v.to_string())
+        }
+        None => Body::empty(),
+    };
+    let Ok(mut req) = b.body(body) else {
+        return SubResponse {
+            status: 400,
+            body: Value::Array(vec![
+                crate::error::SfError::bad_request("INVALID_INPUT", "invalid subrequest url")
+                    .to_rest_json(),
+            ]),
+            location: None,
+        };
+    };
+    req.extensions_mut().insert(mode);
+    let req = crate::app::normalize(req);
+    let resp = match d.0.clone().oneshot(req).await {
+        Ok(r) => r,
+        Err(never) => match never {},
+    };
+    let status = resp.status().as_u16();
+    let location = resp
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let bytes = to_bytes(resp.into_body(), usize::MAX)
+        .await
+        .unwrap_or_default();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    };
+    SubResponse {
+        status,
+        body,
+        location,
+    }
+}

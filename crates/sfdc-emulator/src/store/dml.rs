@@ -1,0 +1,378 @@
+//! DML: create, update, upsert and delete, with the field checks every write path shares.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+
+use super::{
+    FieldType, ObjectSchema, Org, Record, SfError, check_id, invalid_field, is_deleted, now_string,
+    same_value,
+};
+use crate::ids;
+
+/// Why an upsert did not happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum UpsertError {
+    /// Several live records carry the external id value: their 18-character ids.
+    MultipleMatches(Vec<String>),
+    /// Any other failure.
+    Failed(SfError),
+}
+
+impl From<SfError> for UpsertError {
+    fn from(e: SfError) -> Self {
+        UpsertError::Failed(e)
+    }
+}
+
+/// Whether a write creates a record or changes an existing one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Write {
+    Create,
+    Update,
+}
+
+/// `REQUIRED_FIELD_MISSING` for required fields a write leaves empty: on create, those absent or
+/// null; on update, those explicitly set to null (absent ones keep their value).
+fn require_fields(
+    o: &ObjectSchema,
+    given: &HashMap<&str, Value>,
+    write: Write,
+) -> Result<(), SfError> {
+    let missing: Vec<String> = o
+        .fields
+        .iter()
+        .filter(|f| f.required)
+        .filter(|f| match (write, given.get(f.name.as_str())) {
+            (Write::Create, value) => value.is_none_or(Value::is_null),
+            (Write::Update, value) => value.is_some_and(Value::is_null),
+        })
+        .map(|f| f.name.clone())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(SfError::bad_request(
+        "REQUIRED_FIELD_MISSING",
+        format!("Required fields are missing: [{}]", missing.join(", ")),
+    )
+    .with_fields(missing))
+}
+
+fn not_writable(field: &str) -> SfError {
+    SfError::bad_request(
+        "INVALID_FIELD_FOR_INSERT_UPDATE",
+        format!(
+            "Unable to create/update fields: {field}. Please check the security settings of this field and verify that it is read/write for your profile or permission set."
+        ),
+    )
+    .with_fields([field])
+}
+
+/// 404 for an upsert (or lookup) by a field that is not an external id of the object.
+pub(crate) fn no_external_id_field(field: &str) -> SfError {
+    SfError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        format!("Provided external ID field does not exist or is not accessible: {field}"),
+    )
+}
+
+pub(super) fn no_such_column(field: &str, object: &str) -> SfError {
+    invalid_field(format!(
+        "No such column '{field}' on sobject of type {object}"
+    ))
+}
+
+fn compute_name(o: &ObjectSchema, rec: &mut Record) {
+    if o.custom || !(o.name == "Lead" || o.name == "Contact") {
+        return;
+    }
+    let first = rec.get("FirstName").and_then(Value::as_str).unwrap_or("");
+    let last = rec.get("LastName").and_then(Value::as_str).unwrap_or("");
+    let name = match (first.is_empty(), last.is_empty()) {
+        (true, _) => last.to_owned(),
+        (false, true) => first.to_owned(),
+        (false, false) => format!("{first} {last}"),
+    };
+    if name.is_empty() {
+        rec.shift_remove("Name");
+    } else {
+        rec.insert("Name".into(), Value::String(name));
+    }
+}
+
+impl Org {
+    /// Resolves a write body to canonical field names and stored values: skips `attributes`
+    /// (and `Id`, which callers check), resolves parent references given by external id, and
+    /// rejects unknown (`INVALID_FIELD`) or read-only (`INVALID_FIELD_FOR_INSERT_UPDATE`) fields.
+    pub(super) fn writable_values<'o>(
+        &self,
+        o: &'o ObjectSchema,
+        fields: &Map<String, Value>,
+        write: Write,
+    ) -> Result<HashMap<&'o str, Value>, SfError> {
+        let mut given: HashMap<&str, Value> = HashMap::with_capacity(fields.len());
+        for (k, v) in fields {
+            if k == "attributes" || k.eq_ignore_ascii_case("Id") {
+                continue;
+            }
+            if let Some((f, id)) = self.foreign_reference(o, k, v)? {
+                given.insert(f.name.as_str(), Value::String(id));
+                continue;
+            }
+            let f = o.field(k).ok_or_else(|| no_such_column(k, &o.name))?;
+            let writable = match write {
+                Write::Create => f.createable(),
+                Write::Update => f.updateable(),
+            };
+            if !writable {
+                return Err(not_writable(&f.name));
+            }
+            given.insert(f.name.as_str(), self.coerce(o, f, v)?);
+        }
+        Ok(given)
+    }
+
+    // ----- DML -----
+
+    /// Creates a record and returns its 18-character id.
+    ///
+    /// Errors: `NOT_FOUND` (unknown object), `INVALID_FIELD` (`Id` given, unknown field),
+    /// `INVALID_FIELD_FOR_INSERT_UPDATE` (system field), `JSON_PARSER_ERROR` (wrong type),
+    /// `STRING_TOO_LONG`, `INVALID_EMAIL_ADDRESS`, `MALFORMED_ID` /
+    /// `INVALID_CROSS_REFERENCE_KEY` (bad lookup), `REQUIRED_FIELD_MISSING`, `DUPLICATE_VALUE`.
+    pub(crate) fn create(
+        &mut self,
+        object: &str,
+        fields: &Map<String, Value>,
+    ) -> Result<String, SfError> {
+        let o = self.object_or_404(object)?;
+        if fields.keys().any(|k| k.eq_ignore_ascii_case("Id")) {
+            return Err(invalid_field(
+                "The Id field should not be specified in the sobject data.",
+            ));
+        }
+        let mut given = self.writable_values(o, fields, Write::Create)?;
+        require_fields(o, &given, Write::Create)?;
+        self.check_unique(o, &given, None)?;
+
+        let id = ids::make_id(&o.key_prefix, self.next_id);
+        let now = now_string();
+        let mut stored: Vec<(String, Value)> = Vec::with_capacity(o.fields.len());
+        for f in &o.fields {
+            let v = match f.name.as_str() {
+                "Id" => Value::String(id.clone()),
+                "IsDeleted" => Value::Bool(false),
+                "CreatedDate" | "LastModifiedDate" | "SystemModstamp" => Value::String(now.clone()),
+                "CaseNumber" if !o.custom => Value::String(format!("{:08}", self.next_case_number)),
+                name => match given.remove(name) {
+                    Some(v) => v,
+                    None => f.default_on_create.clone().unwrap_or(Value::Null),
+                },
+            };
+            // Records are sparse: a null field is not stored (readers treat absent as null).
+            if !v.is_null() {
+                stored.push((f.name.clone(), v));
+            }
+        }
+        // Sized to what is stored (plus a computed Name), not to the object's field count.
+        let mut rec = Record::with_capacity(stored.len() + 1);
+        rec.extend(stored);
+        compute_name(o, &mut rec);
+        let object_name = o.name.clone();
+        if object_name == "Case" {
+            self.next_case_number += 1;
+        }
+        self.next_id += 1;
+        self.set_record(&object_name, &id, Some(rec));
+        Ok(id)
+    }
+
+    /// Updates a record and returns its 18-character id.
+    ///
+    /// An `Id` key in `fields` is ignored (Collections bodies carry it). Errors as
+    /// [`Org::create`], plus `MALFORMED_ID`, `NOT_FOUND`, `ENTITY_IS_DELETED`; setting a
+    /// required field to null gives `REQUIRED_FIELD_MISSING`.
+    pub(crate) fn update(
+        &mut self,
+        object: &str,
+        id: &str,
+        fields: &Map<String, Value>,
+    ) -> Result<String, SfError> {
+        let o = self.object_or_404(object)?;
+        let id18 = check_id(o, id)?;
+        let current = self
+            .tables
+            .get(&o.name)
+            .and_then(|t| t.get(&id18))
+            .ok_or_else(SfError::not_found)?;
+        if is_deleted(current) {
+            return Err(SfError::entity_is_deleted());
+        }
+        if o.name == "Lead" && super::convert::is_converted(current) {
+            return Err(super::convert::converted_lead());
+        }
+        let given = self.writable_values(o, fields, Write::Update)?;
+        require_fields(o, &given, Write::Update)?;
+        self.check_unique(o, &given, Some(&id18))?;
+        let mut rec = current.clone();
+        for (k, v) in given {
+            if v.is_null() {
+                rec.shift_remove(k);
+            } else {
+                rec.insert(k.to_owned(), v);
+            }
+        }
+        let now = now_string();
+        rec.insert("LastModifiedDate".into(), Value::String(now.clone()));
+        rec.insert("SystemModstamp".into(), Value::String(now));
+        compute_name(o, &mut rec);
+        let object_name = o.name.clone();
+        self.set_record(&object_name, &id18, Some(rec));
+        Ok(id18)
+    }
+
+    /// Upserts by external id: returns `(id, created)`.
+    ///
+    /// `ext_field` may be `Id` (an empty `value` then creates). Errors: `NOT_FOUND` 404 when
+    /// the field does not exist or is not an external id; `INVALID_FIELD` when `fields`
+    /// carries `Id` or a different value for the external id field;
+    /// [`UpsertError::MultipleMatches`] when several records match; otherwise as
+    /// create/update.
+    pub(crate) fn upsert(
+        &mut self,
+        object: &str,
+        ext_field: &str,
+        value: &str,
+        fields: &Map<String, Value>,
+    ) -> Result<(String, bool), UpsertError> {
+        let o = self.object_or_404(object)?;
+        let f = o
+            .field(ext_field)
+            .filter(|f| f.external_id || f.field_type == FieldType::Id)
+            .ok_or_else(|| no_external_id_field(ext_field))?;
+        if f.field_type == FieldType::Id {
+            if value.is_empty() {
+                return Ok((self.create(object, fields)?, true));
+            }
+            return Ok((self.update(object, value, fields)?, false));
+        }
+        let ext_name = f.name.clone();
+        let mut body = Map::with_capacity(fields.len() + 1);
+        for (k, v) in fields {
+            if k.eq_ignore_ascii_case("Id") {
+                return Err(invalid_field(
+                    "Unable to create/update fields: Id. Please check the security settings of this field and verify that it is read/write for your profile or permission set.",
+                )
+                .into());
+            }
+            if k.eq_ignore_ascii_case(&ext_name) {
+                let same = match v {
+                    Value::String(s) => s.eq_ignore_ascii_case(value),
+                    Value::Number(n) => n.to_string() == value,
+                    _ => false,
+                };
+                if !same {
+                    return Err(invalid_field(format!(
+                        "Unable to create/update fields: {ext_name}. Please check the security settings of this field and verify that it is read/write for your profile or permission set."
+                    ))
+                    .with_fields([ext_name.clone()])
+                    .into());
+                }
+                continue;
+            }
+            body.insert(k.clone(), v.clone());
+        }
+        let matches = self.find_by_field(object, &ext_name, value)?;
+        match matches.len() {
+            0 => {
+                body.insert(ext_name, Value::String(value.to_owned()));
+                Ok((self.create(object, &body)?, true))
+            }
+            1 => {
+                let id = matches.into_iter().next().unwrap_or_default();
+                Ok((self.update(object, &id, &body)?, false))
+            }
+            _ => Err(UpsertError::MultipleMatches(matches)),
+        }
+    }
+
+    /// Deletes (soft-deletes: `IsDeleted` true, kept for queryAll) a record by id and
+    /// returns its 18-character id.
+    ///
+    /// Errors: `MALFORMED_ID` (not an id of a known object), `NOT_FOUND`, `ENTITY_IS_DELETED`.
+    pub(crate) fn delete(&mut self, id: &str) -> Result<String, SfError> {
+        let object = ids::to_18(id)
+            .and_then(|id18| {
+                self.schema
+                    .object_by_prefix(&id18[..3])
+                    .map(|o| o.name.clone())
+            })
+            .ok_or_else(|| SfError::malformed_id("Record", id))?;
+        self.delete_in(&object, id)
+    }
+
+    /// Deletes a record of `object` (REST path form: the id must belong to `object`).
+    pub(crate) fn delete_in(&mut self, object: &str, id: &str) -> Result<String, SfError> {
+        let o = self.object_or_404(object)?;
+        let id18 = check_id(o, id)?;
+        let object_name = o.name.clone();
+        let current = self
+            .tables
+            .get(&object_name)
+            .and_then(|t| t.get(&id18))
+            .ok_or_else(SfError::not_found)?;
+        if is_deleted(current) {
+            return Err(SfError::entity_is_deleted());
+        }
+        let mut rec = current.clone();
+        rec.insert("IsDeleted".into(), Value::Bool(true));
+        let now = now_string();
+        rec.insert("LastModifiedDate".into(), Value::String(now.clone()));
+        rec.insert("SystemModstamp".into(), Value::String(now));
+        self.set_record(&object_name, &id18, Some(rec));
+        Ok(id18)
+    }
+
+    // ----- validation helpers -----
+
+    pub(super) fn check_unique(
+        &self,
+        o: &ObjectSchema,
+        given: &HashMap<&str, Value>,
+        except: Option<&str>,
+    ) -> Result<(), SfError> {
+        for f in o.fields.iter().filter(|f| f.unique) {
+            let Some(v) = given.get(f.name.as_str()) else {
+                continue;
+            };
+            if v.is_null() {
+                continue;
+            }
+            let dup = match self.indexed_matches(&o.name, &f.name, v) {
+                Some(ids) => ids.into_iter().find(|id| Some(id.as_str()) != except),
+                None => self
+                    .live_records(&o.name)
+                    .filter(|r| {
+                        r.get(&f.name)
+                            .is_some_and(|x| same_value(f.field_type, x, v))
+                    })
+                    .filter_map(|r| r.get("Id").and_then(Value::as_str))
+                    .find(|id| Some(*id) != except)
+                    .map(str::to_owned),
+            };
+            if let Some(other) = dup {
+                return Err(SfError::bad_request(
+                    "DUPLICATE_VALUE",
+                    format!(
+                        "duplicate value found: {} duplicates value on record with id: {other}",
+                        f.name
+                    ),
+                )
+                .with_fields(Vec::<String>::new()));
+            }
+        }
+        Ok(())
+    }
+}
