@@ -4,15 +4,16 @@ use std::fmt;
 
 use secrecy::SecretString;
 
+use super::AccessToken;
+use super::endpoint::EndpointBase;
 use super::endpoint::{ClientAuth, TokenEndpoint, required_client_id, required_client_secret};
 use super::single_flight::TokenCache;
-use super::{AccessToken, LoginHost, ProcessingRetry};
 use crate::{Error, Result};
 
 /// Tokens from the OAuth client-credentials grant (`grant_type=client_credentials`).
 ///
 /// The token runs as the "Run As" user configured on the connected app. Salesforce serves this flow
-/// only on the org's **My Domain** host ([`LoginHost::my_domain`]); `login.salesforce.com` and
+/// only on the org's **My Domain** host ([`LoginHost::my_domain`](super::LoginHost::my_domain)); `login.salesforce.com` and
 /// `test.salesforce.com` answer `invalid_grant` / "request not supported on this domain", so
 /// [`build`](ClientCredentialsSourceBuilder::build) rejects them.
 ///
@@ -77,10 +78,7 @@ impl fmt::Debug for ClientCredentialsSource {
 pub struct ClientCredentialsSourceBuilder {
     client_id: Option<String>,
     client_secret: Option<SecretString>,
-    login_host: LoginHost,
-    http: Option<reqwest::Client>,
-    retry: ProcessingRetry,
-    guards: crate::guard::TokenGuards,
+    base: EndpointBase,
 }
 
 impl ClientCredentialsSourceBuilder {
@@ -93,22 +91,22 @@ impl ClientCredentialsSourceBuilder {
     /// # Errors
     ///
     /// [`Error::Config`] when `client_id` or `client_secret` is missing, or the login host is
-    /// `login.salesforce.com` / `test.salesforce.com` (use [`LoginHost::my_domain`]); a transport
+    /// `login.salesforce.com` / `test.salesforce.com` (use [`LoginHost::my_domain`](super::LoginHost::my_domain)); a transport
     /// error when no HTTP client was given and one cannot be created.
     pub fn build(self) -> Result<ClientCredentialsSource> {
         let client_id = required_client_id(self.client_id)?;
         let client_secret = required_client_secret(self.client_secret)?;
-        if !(self.login_host.is_my_domain() || self.login_host.is_explicit_token_url()) {
+        if !(self.base.login_host.is_my_domain() || self.base.login_host.is_explicit_token_url()) {
             return Err(Error::config(format!(
                 "the client-credentials flow only works on the org's My Domain host, not {}; set \
                  login_host(LoginHost::my_domain(\"yourdomain.my.salesforce.com\")?)",
-                self.login_host
+                self.base.login_host
             )));
         }
         Ok(ClientCredentialsSource {
             client_id,
             client_secret,
-            endpoint: TokenEndpoint::new(&self.login_host, self.http, self.retry, self.guards)?,
+            endpoint: self.base.into_endpoint()?,
             cache: TokenCache::new(None),
         })
     }
@@ -122,8 +120,7 @@ impl fmt::Debug for ClientCredentialsSourceBuilder {
                 "client_secret",
                 &self.client_secret.as_ref().map(|_| "[REDACTED]"),
             )
-            .field("login_host", &self.login_host)
-            .field("retry", &self.retry)
+            .field("base", &self.base)
             .finish()
     }
 }
@@ -131,6 +128,7 @@ impl fmt::Debug for ClientCredentialsSourceBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::LoginHost;
 
     #[test]
     fn rejects_generic_login_hosts() {

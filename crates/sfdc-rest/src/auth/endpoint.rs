@@ -51,6 +51,34 @@ pub(crate) enum ClientAuth<'a> {
     },
 }
 
+/// What every OAuth flow builder shares: the host that issues tokens, the HTTP client, the retry
+/// of "already being processed" answers and the guards of token calls. The flow builders embed
+/// it, set it through `endpoint_setters!` and turn it into their [`TokenEndpoint`] in `build()`.
+#[derive(Default)]
+pub(crate) struct EndpointBase {
+    pub(crate) login_host: LoginHost,
+    pub(crate) http: Option<reqwest::Client>,
+    pub(crate) retry: ProcessingRetry,
+    pub(crate) guards: TokenGuards,
+}
+
+impl EndpointBase {
+    /// Builds the token endpoint of a flow.
+    pub(crate) fn into_endpoint(self) -> Result<TokenEndpoint> {
+        TokenEndpoint::new(&self.login_host, self.http, self.retry, self.guards)
+    }
+}
+
+impl std::fmt::Debug for EndpointBase {
+    /// Shows the login host and retry policy; the HTTP client and guards are not interesting.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndpointBase")
+            .field("login_host", &self.login_host)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
 /// A configured token endpoint shared by the OAuth flows.
 #[derive(Debug, Clone)]
 pub(crate) struct TokenEndpoint {

@@ -7,9 +7,10 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
+use super::AccessToken;
+use super::endpoint::EndpointBase;
 use super::endpoint::{ClientAuth, TokenEndpoint, required, required_client_id, required_secret};
 use super::single_flight::TokenCache;
-use super::{AccessToken, LoginHost, ProcessingRetry};
 use crate::{Error, Result};
 
 /// Salesforce rejects assertions whose `exp` is more than three minutes ahead.
@@ -29,7 +30,7 @@ const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// |---|---|
 /// | `iss` | the connected app's consumer key (`client_id`) |
 /// | `sub` | the Salesforce username |
-/// | `aud` | [`JwtBearerSourceBuilder::audience`], default [`LoginHost::default_jwt_audience`] |
+/// | `aud` | [`JwtBearerSourceBuilder::audience`], default [`LoginHost::default_jwt_audience`](super::LoginHost::default_jwt_audience) |
 /// | `exp` | now + the assertion lifetime (default and maximum 3 minutes), in epoch seconds |
 ///
 /// The request body is `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=<JWT>`. No
@@ -127,10 +128,7 @@ pub struct JwtBearerSourceBuilder {
     private_key_pem: Option<SecretString>,
     audience: Option<String>,
     lifetime: Option<Duration>,
-    login_host: LoginHost,
-    http: Option<reqwest::Client>,
-    retry: ProcessingRetry,
-    guards: crate::guard::TokenGuards,
+    base: EndpointBase,
 }
 
 impl JwtBearerSourceBuilder {
@@ -155,7 +153,7 @@ impl JwtBearerSourceBuilder {
         self
     }
 
-    /// Overrides the `aud` claim (default [`LoginHost::default_jwt_audience`]); e.g. an Experience
+    /// Overrides the `aud` claim (default [`LoginHost::default_jwt_audience`](super::LoginHost::default_jwt_audience)); e.g. an Experience
     /// Cloud site URL.
     pub fn audience(mut self, audience: impl Into<String>) -> Self {
         self.audience = Some(audience.into());
@@ -209,14 +207,14 @@ impl JwtBearerSourceBuilder {
         })?;
         let audience = self
             .audience
-            .unwrap_or_else(|| self.login_host.default_jwt_audience());
+            .unwrap_or_else(|| self.base.login_host.default_jwt_audience());
         Ok(JwtBearerSource {
             client_id,
             username,
             audience,
             lifetime,
             key,
-            endpoint: TokenEndpoint::new(&self.login_host, self.http, self.retry, self.guards)?,
+            endpoint: self.base.into_endpoint()?,
             cache: TokenCache::new(None),
         })
     }
@@ -233,8 +231,7 @@ impl fmt::Debug for JwtBearerSourceBuilder {
             )
             .field("audience", &self.audience)
             .field("lifetime", &self.lifetime)
-            .field("login_host", &self.login_host)
-            .field("retry", &self.retry)
+            .field("base", &self.base)
             .finish()
     }
 }

@@ -51,12 +51,12 @@ use url::Url;
 
 use crate::Result;
 
-/// Setters shared by every OAuth flow builder (fields `login_host`, `http`, `retry`).
+/// Setters shared by every OAuth flow builder (on its `base: EndpointBase` field).
 macro_rules! endpoint_setters {
     () => {
         /// Sets the host that issues tokens (default [`LoginHost::production`](crate::auth::LoginHost::production)).
         pub fn login_host(mut self, host: crate::auth::LoginHost) -> Self {
-            self.login_host = host;
+            self.base.login_host = host;
             self
         }
 
@@ -71,14 +71,14 @@ macro_rules! endpoint_setters {
         #[cfg(feature = "reqwest-client")]
         #[cfg_attr(docsrs, doc(cfg(feature = "reqwest-client")))]
         pub fn http_client(mut self, client: reqwest::Client) -> Self {
-            self.http = Some(client);
+            self.base.http = Some(client);
             self
         }
 
         /// Sets how "token request is already being processed" answers are retried (default
         /// [`ProcessingRetry::default`](crate::auth::ProcessingRetry::default)).
         pub fn processing_retry(mut self, retry: crate::auth::ProcessingRetry) -> Self {
-            self.retry = retry;
+            self.base.retry = retry;
             self
         }
 
@@ -87,7 +87,7 @@ macro_rules! endpoint_setters {
         /// `timeouts`, and the body cap [`BodyLimits::token_body`](crate::BodyLimits::token_body)
         /// of `limits` (defaults: 60 s, 1 KiB/s over 10 s, 1 MiB).
         pub fn guards(mut self, timeouts: crate::Timeouts, limits: crate::BodyLimits) -> Self {
-            self.guards = crate::guard::TokenGuards { timeouts, limits };
+            self.base.guards = crate::guard::TokenGuards { timeouts, limits };
             self
         }
     };

@@ -4,12 +4,13 @@ use std::fmt;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use super::AccessToken;
+use super::endpoint::EndpointBase;
 use super::endpoint::{
     ClientAuth, TokenEndpoint, required, required_client_id, required_client_secret,
     required_secret,
 };
 use super::single_flight::TokenCache;
-use super::{AccessToken, LoginHost, ProcessingRetry};
 use crate::Result;
 
 /// Tokens from the OAuth username-password grant (`grant_type=password`).
@@ -93,10 +94,7 @@ pub struct PasswordSourceBuilder {
     username: Option<String>,
     password: Option<SecretString>,
     security_token: Option<SecretString>,
-    login_host: LoginHost,
-    http: Option<reqwest::Client>,
-    retry: ProcessingRetry,
-    guards: crate::guard::TokenGuards,
+    base: EndpointBase,
 }
 
 impl PasswordSourceBuilder {
@@ -148,7 +146,7 @@ impl PasswordSourceBuilder {
             client_secret,
             username,
             password,
-            endpoint: TokenEndpoint::new(&self.login_host, self.http, self.retry, self.guards)?,
+            endpoint: self.base.into_endpoint()?,
             cache: TokenCache::new(None),
         })
     }
@@ -168,8 +166,7 @@ impl fmt::Debug for PasswordSourceBuilder {
                 "security_token",
                 &self.security_token.as_ref().map(|_| "[REDACTED]"),
             )
-            .field("login_host", &self.login_host)
-            .field("retry", &self.retry)
+            .field("base", &self.base)
             .finish()
     }
 }

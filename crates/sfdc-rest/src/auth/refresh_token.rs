@@ -7,9 +7,10 @@ use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
 use url::Url;
 
+use super::AccessToken;
+use super::endpoint::EndpointBase;
 use super::endpoint::{ClientAuth, TokenEndpoint, required_client_id, required_secret};
 use super::single_flight::TokenCache;
-use super::{AccessToken, LoginHost, ProcessingRetry};
 use crate::Result;
 
 /// A callback that receives a rotated refresh token; see
@@ -130,10 +131,7 @@ pub struct RefreshTokenSourceBuilder {
     access_token: Option<SecretString>,
     instance_url: Option<Url>,
     on_rotated: Option<RotationCallback>,
-    login_host: LoginHost,
-    http: Option<reqwest::Client>,
-    retry: ProcessingRetry,
-    guards: crate::guard::TokenGuards,
+    base: EndpointBase,
 }
 
 impl RefreshTokenSourceBuilder {
@@ -199,7 +197,7 @@ impl RefreshTokenSourceBuilder {
             refresh_token: Mutex::new(refresh_token),
             instance_url: self.instance_url,
             on_rotated: self.on_rotated,
-            endpoint: TokenEndpoint::new(&self.login_host, self.http, self.retry, self.guards)?,
+            endpoint: self.base.into_endpoint()?,
             cache: TokenCache::new(initial),
         })
     }
@@ -223,8 +221,7 @@ impl fmt::Debug for RefreshTokenSourceBuilder {
             )
             .field("instance_url", &self.instance_url.as_ref().map(Url::as_str))
             .field("on_refresh_token_rotated", &self.on_rotated.is_some())
-            .field("login_host", &self.login_host)
-            .field("retry", &self.retry)
+            .field("base", &self.base)
             .finish()
     }
 }
