@@ -9,7 +9,6 @@ use std::sync::Arc;
 
 use httpmock::Method::{POST, PUT};
 use httpmock::MockServer;
-use serde_json::json;
 use sfdc_bulk::BulkClient;
 use sfdc_rest::auth::{LoginHost, RefreshTokenSource};
 use sfdc_rest::{FixedJitter, RetryConfig};
@@ -86,23 +85,14 @@ async fn upload_file_after_token_refresh_sends_the_whole_file_again() {
     const NEW: &str = "00Dxx!NEW-ACCESS-TOKEN";
     let server = MockServer::start_async().await;
     let (file, csv) = csv_file();
-    let token =
-        server
-            .mock_async(|when, then| {
-                when.method(POST).path("/services/oauth2/token");
-                then.status(200).header("content-type", "application/json").body(
-                json!({
-                    "access_token": NEW,
-                    "instance_url": server.base_url(),
-                    "id": "https://login.salesforce.com/id/00Dxx0000001gPLEAY/005xx000001SwiUAAS",
-                    "token_type": "Bearer",
-                    "issued_at": "1700000000000",
-                    "signature": "c2ln"
-                })
-                .to_string(),
-            );
-            })
-            .await;
+    let token = server
+        .mock_async(|when, then| {
+            when.method(POST).path("/services/oauth2/token");
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(sfdc_test_support::token_body(NEW, &server.base_url()));
+        })
+        .await;
     let expired = server
         .mock_async(|when, then| {
             when.method(PUT)

@@ -12,7 +12,6 @@ use bytes::Bytes;
 use http::{Method, StatusCode};
 use httpmock::Method::{POST, PUT};
 use httpmock::MockServer;
-use serde_json::json;
 use sfdc_rest::auth::{LoginHost, RefreshTokenSource};
 use sfdc_rest::{BodyFactory, Client, FixedJitter, Idempotency};
 use support::{JSON, RecordingSleeper, client};
@@ -180,17 +179,9 @@ async fn token_refresh_replay_calls_the_factory_again_with_the_full_body() {
     let token = server
         .mock_async(|when, then| {
             when.method(POST).path("/services/oauth2/token");
-            then.status(200).header("content-type", JSON).body(
-                json!({
-                    "access_token": NEW,
-                    "instance_url": server.base_url(),
-                    "id": "https://login.salesforce.com/id/00Dxx0000001gPLEAY/005xx000001SwiUAAS",
-                    "token_type": "Bearer",
-                    "issued_at": "1700000000000",
-                    "signature": "c2ln"
-                })
-                .to_string(),
-            );
+            then.status(200)
+                .header("content-type", JSON)
+                .body(sfdc_test_support::token_body(NEW, &server.base_url()));
         })
         .await;
     let expired = server

@@ -23,15 +23,7 @@ const OLD: &str = "00Dxx!OLD-ACCESS-TOKEN";
 const NEW: &str = "00Dxx!NEW-ACCESS-TOKEN";
 
 fn token_body(server: &MockServer, access_token: &str) -> String {
-    json!({
-        "access_token": access_token,
-        "instance_url": server.base_url(),
-        "id": "https://login.salesforce.com/id/00Dxx0000001gPLEAY/005xx000001SwiUAAS",
-        "token_type": "Bearer",
-        "issued_at": "1700000000000",
-        "signature": "c2ln"
-    })
-    .to_string()
+    sfdc_test_support::token_body(access_token, &server.base_url())
 }
 
 /// A refresh-token builder for the test app and refresh token, using the mock token endpoint.

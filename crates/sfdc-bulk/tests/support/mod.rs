@@ -1,7 +1,13 @@
 //! Helpers shared by the integration tests.
-#![allow(clippy::unwrap_used, clippy::expect_used, dead_code, unreachable_pub)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    dead_code,
+    unreachable_pub,
+    unused_imports
+)]
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -13,24 +19,7 @@ use tokio::sync::{Semaphore, mpsc};
 /// API path prefix of the default version.
 pub const API: &str = "/services/data/v62.0";
 
-/// A sleeper that records requested delays and returns at once.
-#[derive(Debug, Default, Clone)]
-pub struct RecordingSleeper {
-    pub delays: Arc<Mutex<Vec<Duration>>>,
-}
-
-impl RecordingSleeper {
-    pub fn delays(&self) -> Vec<Duration> {
-        self.delays.lock().unwrap().clone()
-    }
-}
-
-impl Sleeper for RecordingSleeper {
-    fn sleep(&self, delay: Duration) -> SleepFuture {
-        self.delays.lock().unwrap().push(delay);
-        Box::pin(async {})
-    }
-}
+pub use sfdc_test_support::RecordingSleeper;
 
 /// A sleeper that reports each sleep and waits until the test releases it, so a test can change
 /// the mock between two polls without real sleeping.
