@@ -57,7 +57,11 @@
 //! ```
 //!
 //! # Feature flags
-//! None.
+//!
+//! TLS backends, passed to `sfdc-rest` (see its docs): `rustls` (default, aws-lc-rs),
+//! `rustls-ring` (no aws-lc in the build), `native-tls`. A Tokio runtime is required.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client;
 pub mod csv;

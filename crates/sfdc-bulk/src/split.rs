@@ -44,6 +44,7 @@ impl SplitLimits {
 
 /// Where the next row goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Placement {
     /// Append to the open job.
     Append,

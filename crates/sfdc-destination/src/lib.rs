@@ -83,11 +83,25 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Feature flags
+//!
+//! All additive, passed to `sfdc-rest` and `sfdc-bulk`: `rustls` (default, aws-lc-rs),
+//! `rustls-ring` (no aws-lc in the build), `native-tls`, and `jwt` (default: the `jwt_bearer`
+//! auth type). Depend on `sfdc-destination` alone, with
+//! `default-features = false, features = ["rustls-ring", "jwt"]` to leave aws-lc out.
+//!
+//! # Runtime
+//!
+//! [`Destination`] needs a Tokio runtime (multi-threaded or current-thread, with timers): `send`
+//! runs on the caller's runtime and never starts one. It is `Clone`, `Send` and `Sync`.
+//!
 //! # Tracing
 //!
 //! `sfdc_destination.send` (events, operations, groups, api_calls) and one
 //! `sfdc_destination.group` span per group (object, operation, bulk, records). Never bodies or
 //! secrets. The crate installs no subscriber.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod client_settings;
 mod code;

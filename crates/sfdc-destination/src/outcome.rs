@@ -37,6 +37,7 @@ pub enum EventStatus {
 
 /// The outcome of one action (subscription) for one event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct ActionOutcome {
     /// Position of the subscription in the settings.
     pub subscription: usize,
@@ -78,6 +79,7 @@ impl ActionOutcome {
 
 /// The outcome of one input event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct EventOutcome {
     /// 0-based position of the event in the input slice.
     pub index: usize,

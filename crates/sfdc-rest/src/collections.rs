@@ -53,6 +53,7 @@ pub const COLLECTION_CHUNK: usize = 200;
 
 /// The per-record result of a Collections request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct CollectionResult {
     /// The record id: set for successes, updates and deletes; absent for failed creates.
     #[serde(default)]

@@ -15,6 +15,7 @@ use crate::path::check_object;
 /// The answer of `GET sobjects` (describe global).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct DescribeGlobal {
     /// Character encoding of the org, e.g. `UTF-8`.
     #[serde(default)]
@@ -29,6 +30,7 @@ pub struct DescribeGlobal {
 /// One object in [`DescribeGlobal`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct SObjectSummary {
     /// API name, e.g. `Account`.
     pub name: String,
@@ -61,6 +63,7 @@ pub struct SObjectSummary {
 /// The answer of `GET sobjects/{object}/describe`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct SObjectDescribe {
     /// API name in canonical casing, e.g. `Account`.
     pub name: String,
@@ -105,6 +108,7 @@ impl SObjectDescribe {
 /// One field of [`SObjectDescribe`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
+#[non_exhaustive]
 pub struct FieldDescribe {
     /// API name, e.g. `Email`.
     pub name: String,

@@ -80,8 +80,22 @@
 //!
 //! # Feature flags
 //!
-//! - `rustls` (default): TLS through rustls.
-//! - `jwt` (default): the JWT bearer flow ([`auth::JwtBearerSource`]), pulling in `jsonwebtoken`.
+//! All additive. A Tokio runtime is required (the client never starts one).
+//!
+//! - `rustls` (default): TLS through rustls on the aws-lc-rs provider, certificates checked by the
+//!   platform verifier.
+//! - `rustls-ring`: TLS through rustls on the ring provider; with `default-features = false` the
+//!   build contains no aws-lc.
+//! - `native-tls`: TLS through the platform's library (OpenSSL, Secure Transport, SChannel).
+//! - `jwt` (default): the JWT bearer flow ([`auth::JwtBearerSource`]), signing with the crypto
+//!   backend of the chosen TLS feature.
+//! - `reqwest-client`: setters that take a caller's `reqwest::Client`
+//!   (`ClientBuilder::http_client`); an escape hatch that ties the caller to this crate's reqwest.
+//!
+//! With no TLS feature, only plain-HTTP loopback URLs work and [`ClientBuilder::build`] refuses an
+//! `https` URL with a configuration error naming the features.
+
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod auth;
 pub mod backoff;

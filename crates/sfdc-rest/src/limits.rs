@@ -13,6 +13,7 @@ pub const LIMIT_INFO_HEADER: &str = "sforce-limit-info";
 
 /// Org-wide API usage in the rolling 24-hour window, from `api-usage=USED/MAX`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ApiUsage {
     /// Calls used.
     pub used: u64,
@@ -22,6 +23,7 @@ pub struct ApiUsage {
 
 /// Per-connected-app usage, from `per-app-api-usage=USED/MAX(appName=NAME)`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct PerAppApiUsage {
     /// Calls used by the app.
     pub used: u64,
@@ -33,6 +35,7 @@ pub struct PerAppApiUsage {
 
 /// The parsed `Sforce-Limit-Info` header.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct LimitInfo {
     /// The org-wide usage, when present.
     pub api_usage: Option<ApiUsage>,
@@ -216,6 +219,7 @@ impl Limits {
 
 /// One entry of `/limits`: `{"Max":N,"Remaining":N, ...per-app entries}`.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct Limit {
     /// The allocation.
     #[serde(rename = "Max")]

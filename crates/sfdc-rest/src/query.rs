@@ -15,6 +15,7 @@ use crate::sobjects::Record;
 
 /// One page of query results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct QueryPage {
     /// Total number of matching records (all pages).
     #[serde(rename = "totalSize")]

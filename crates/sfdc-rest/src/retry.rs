@@ -24,6 +24,7 @@ pub use table::{Verdict, classify};
 
 /// Whether a request can safely be sent more than once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Idempotency {
     /// Reads (GET, HEAD): no effect on the server.
     Safe,
@@ -104,6 +105,7 @@ pub enum Failure<'a> {
 
 /// The outcome of [`decide`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Decision {
     /// Give up and surface the failure.
     Stop,

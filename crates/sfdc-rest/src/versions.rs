@@ -8,6 +8,7 @@ use crate::error::Result;
 
 /// One entry of the versions list.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct VersionInfo {
     /// Release label, e.g. `Winter '25`.
     #[serde(default)]

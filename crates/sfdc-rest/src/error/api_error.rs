@@ -14,6 +14,7 @@ pub(super) const BODY_EXCERPT_CHARS: usize = 300;
 ///
 /// REST responses use the `errorCode` key; sObject Collections items use `statusCode`. Both parse.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
 pub struct ApiError {
     /// The error code, e.g. [`ErrorCode::RequiredFieldMissing`].
     #[serde(rename = "errorCode", alias = "statusCode")]
