@@ -122,6 +122,26 @@ pub enum AuthSettings {
         /// The RSA private key, PEM.
         private_key_pem: SecretString,
     },
+    /// OAuth username-password flow. **Legacy**: Salesforce is deprecating it and blocks it in new
+    /// orgs; prefer `jwt_bearer` (servers) or `client_credentials`. Needs the non-default feature
+    /// `password-flow`.
+    #[cfg(feature = "password-flow")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "password-flow")))]
+    Password {
+        /// The connected app's consumer key.
+        client_id: String,
+        /// The connected app's consumer secret (optional for apps that do not require it).
+        #[serde(default)]
+        client_secret: Option<SecretString>,
+        /// The Salesforce username.
+        username: String,
+        /// The user's password.
+        password: SecretString,
+        /// The user's security token, appended to the password as Salesforce requires when the
+        /// login IP is not trusted (optional).
+        #[serde(default)]
+        security_token: Option<SecretString>,
+    },
 }
 
 impl Settings {
@@ -272,6 +292,28 @@ impl Settings {
                     .build()
                     .map_err(Error::Connect)?,
             ),
+            #[cfg(feature = "password-flow")]
+            AuthSettings::Password {
+                client_id,
+                client_secret,
+                username,
+                password,
+                security_token,
+            } => {
+                let mut b = sfdc_rest::auth::PasswordSource::builder()
+                    .client_id(client_id.clone())
+                    .username(username.clone())
+                    .password(password.clone())
+                    .login_host(host)
+                    .guards(timeouts, limits);
+                if let Some(secret) = client_secret {
+                    b = b.client_secret(secret.clone());
+                }
+                if let Some(token) = security_token {
+                    b = b.security_token(token.clone());
+                }
+                Arc::new(b.build().map_err(Error::Connect)?)
+            }
             AuthSettings::AccessToken { .. } => {
                 return Err(Error::settings("access_token auth has no token source"));
             }

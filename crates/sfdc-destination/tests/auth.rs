@@ -119,3 +119,53 @@ async fn number_of_employees_out_of_the_int_range_fails_the_event() {
     assert_eq!(outcome.http_status, 400);
     assert!(emu.records("Account").is_empty());
 }
+
+/// Username-password settings (feature `password-flow`): the security token is appended to the
+/// password as Salesforce requires, and neither appears in an error.
+#[tokio::test]
+async fn password_settings_append_the_security_token() {
+    let mut config = sfdc_emulator::EmulatorConfig::default();
+    config.password = "pw-secretSECTOKEN123".into();
+    let emu = sfdc_emulator::Emulator::start(config).await.unwrap();
+    let toml = |token: &str| {
+        format!(
+            r#"
+            token_url = "{}"
+            allow_insecure_loopback = true
+
+            [auth]
+            type = "password"
+            client_id = "emulator-client-id"
+            client_secret = "emulator-client-secret"
+            username = "user@emulator.invalid"
+            password = "pw-secret"
+            security_token = "{token}"
+
+            [[subscriptions]]
+            action = "lead"
+            "#,
+            emu.token_url()
+        )
+    };
+    let settings = Settings::from_toml_str(&toml("SECTOKEN123")).unwrap();
+    assert!(!format!("{settings:?}").contains("SECTOKEN123"));
+    let dest = Destination::builder()
+        .settings(settings)
+        .connect()
+        .await
+        .unwrap();
+    let out = dest.send(&[identify("pw@example.com", "Password")]).await;
+    assert_eq!(only(&out[0]).status, OutcomeStatus::Created);
+
+    let wrong = Settings::from_toml_str(&toml("WRONGTOKEN")).unwrap();
+    let err = Destination::builder()
+        .settings(wrong)
+        .connect()
+        .await
+        .unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(
+        !text.contains("WRONGTOKEN") && !text.contains("pw-secret"),
+        "{text}"
+    );
+}
