@@ -86,19 +86,19 @@ impl QueryLimits {
     }
 }
 
-/// Returns an upper bound of the percent-encoded length of `text` as a query value: ASCII
-/// letters, digits and `-._` count one byte, every other byte three (`%XX`). Both
-/// `application/x-www-form-urlencoded` (space as `+`) and RFC 3986 encoders produce at most
-/// this many bytes.
+/// Returns the exact length of `text` encoded as a query value the way `sfdc-rest` sends it
+/// (`application/x-www-form-urlencoded`): ASCII letters, digits, `*-._` and the space (sent as
+/// `+`) count one byte, every other byte three (`%XX`).
 ///
 /// ```
-/// assert_eq!(sfdc_match::encoded_len("a b"), 5);
+/// assert_eq!(sfdc_match::encoded_len("a b"), 3);
 /// assert_eq!(sfdc_match::encoded_len("é"), 6);
+/// assert_eq!(sfdc_match::encoded_len("Email IN ('a@b.c')"), 28);
 /// ```
 pub fn encoded_len(text: &str) -> usize {
     text.bytes()
         .map(|b| {
-            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_') {
+            if b.is_ascii_alphanumeric() || matches!(b, b'*' | b'-' | b'.' | b'_' | b' ') {
                 1
             } else {
                 3

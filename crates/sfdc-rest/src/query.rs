@@ -223,3 +223,25 @@ fn with_batch_size(req: crate::RequestBuilder, options: QueryOptions) -> crate::
         None => req,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// `sfdc-match` sizes batched lookups by the encoded length of the `q` parameter; it must be
+    /// exactly what this crate sends, or batches overflow (or waste) the URI limit.
+    #[test]
+    fn sfdc_match_counts_the_query_parameter_exactly() {
+        for soql in [
+            "SELECT Id FROM Lead",
+            "SELECT Id, Email FROM Lead WHERE Email IN ('a@b.c','O\\'Hara@x.y')",
+            "SELECT Id FROM Account WHERE Name = 'Ünïcödé & Söns * 100%'",
+            "a b\tc\n~!#$&()+,/:;=?@[]",
+        ] {
+            let sent = serde_urlencoded::to_string([("q", soql)]).unwrap_or_default();
+            assert_eq!(
+                sent.len() - "q=".len(),
+                sfdc_match::encoded_len(soql),
+                "{soql}"
+            );
+        }
+    }
+}
