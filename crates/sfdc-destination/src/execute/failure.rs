@@ -191,6 +191,21 @@ impl Failure {
     }
 }
 
+/// Returns `true` when a delete's per-record errors say only that the record is already
+/// deleted (`ENTITY_IS_DELETED`): the delete's effect holds, so the outcome is `Deleted`.
+///
+/// The rule applies to every delete by id, not only to a client-side resend after a lost
+/// response: Salesforce's delete is idempotent in effect (the record is in the Recycle Bin
+/// either way), records found by matchers are live when looked up, so the answer means this or
+/// a concurrent delete removed it, and either way the event's intent is met. `NOT_FOUND` (an id
+/// that never existed or was purged) stays a failure.
+pub(crate) fn already_deleted(errors: &[ApiError]) -> bool {
+    !errors.is_empty()
+        && errors
+            .iter()
+            .all(|e| e.error_code == ErrorCode::EntityIsDeleted)
+}
+
 fn request_status(status: Option<u16>, verdict: Verdict, throttled: bool) -> u16 {
     match status {
         Some(s) => s,
