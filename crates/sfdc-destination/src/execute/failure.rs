@@ -273,4 +273,22 @@ mod tests {
             sfdc_rest::Error::from_response(http::StatusCode::SERVICE_UNAVAILABLE, b"down");
         assert!(Failure::request(&unavailable).retryable);
     }
+
+    #[test]
+    fn an_unreadable_answer_to_a_create_is_outcome_unknown() {
+        let unreadable = |idempotency| sfdc_rest::Error::UnreadableAnswer {
+            status: http::StatusCode::OK,
+            idempotency,
+            message: "sObject Collections returned 0 results for 1 records".into(),
+        };
+        let f = Failure::request(&unreadable(sfdc_rest::Idempotency::NotIdempotent));
+        assert_eq!(f.code, "OUTCOME_UNKNOWN");
+        assert_eq!(
+            (f.http_status, f.retryable),
+            (OUTCOME_UNKNOWN_STATUS, false)
+        );
+        let f = Failure::request(&unreadable(sfdc_rest::Idempotency::Idempotent));
+        assert_eq!(f.code, "REQUEST_FAILED");
+        assert!(f.retryable);
+    }
 }
