@@ -302,6 +302,7 @@ impl Destination {
                     error_code: Some(failure.code),
                     message: Some(failure.message),
                     retryable: failure.retryable,
+                    bulk_job_id: None,
                 });
                 if let Ok(plan) = planned {
                     jobs.push(Job {

@@ -57,7 +57,10 @@ async fn a_create_whose_response_is_lost_is_not_retryable() {
     let dest = destination(&emu, r#"action = "lead""#);
     let out = dest.send(&[identify("lost@example.com", "Lost")]).await;
     let r = only(&out[0]);
-    assert_eq!(r.status, OutcomeStatus::Failed, "{r:?}");
+    // Neither success nor failure: pending, with the OUTCOME_UNKNOWN code.
+    assert_eq!(r.status, OutcomeStatus::Pending, "{r:?}");
+    assert_eq!(out[0].status, sfdc_destination::EventStatus::Pending);
+    assert!(!out[0].has_retryable_actions());
     assert_eq!(
         r.error_code.as_ref().map(|c| c.as_str()),
         Some("OUTCOME_UNKNOWN"),
