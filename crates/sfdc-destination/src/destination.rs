@@ -1,5 +1,7 @@
 //! [`Destination`] and its builder: subscriptions compiled once, batches planned and executed.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
 use sfdc_actions::{Action, ActionConfig, Event};
 use sfdc_bulk::{BulkClient, PollConfig};
@@ -173,16 +175,49 @@ impl Destination {
     /// allows (see the crate documentation). Failures of a request or a record are reported
     /// on the events concerned; other events and groups go on.
     pub async fn send(&self, events: &[Value]) -> Vec<EventOutcome> {
+        let (outcomes, jobs) = self.plan(events, None);
+        self.execute("sfdc_destination.send", events.len(), outcomes, jobs)
+            .await
+    }
+
+    /// Resends only the failed, retryable actions of earlier outcomes
+    /// ([`ActionOutcome::needs_retry`]), so successes are never repeated; returns the merged
+    /// outcomes, one per event, in input order.
+    ///
+    /// `events` is the batch given to [`Destination::send`] (or to an earlier `retry`) and
+    /// `outcomes` what that call returned (matched by [`EventOutcome::index`]). For each event,
+    /// every action whose earlier outcome is a success, a permanent failure or
+    /// `OUTCOME_UNKNOWN` is carried over unchanged and not sent; every failed, retryable action
+    /// is planned and executed again (grouped and batched like `send`). An event with no
+    /// earlier outcome is sent in full. Calling `retry` again with its own result continues
+    /// from there, so a pipeline can loop until no event
+    /// [`EventOutcome::has_retryable_actions`] (bounded by its own policy).
+    pub async fn retry(&self, events: &[Value], outcomes: &[EventOutcome]) -> Vec<EventOutcome> {
+        let earlier: HashMap<usize, &EventOutcome> =
+            outcomes.iter().map(|o| (o.index, o)).collect();
+        let (outcomes, jobs) = self.plan(events, Some(&earlier));
+        self.execute("sfdc_destination.retry", events.len(), outcomes, jobs)
+            .await
+    }
+
+    /// Executes planned jobs group by group and finishes the outcomes.
+    async fn execute(
+        &self,
+        name: &'static str,
+        events: usize,
+        mut outcomes: Vec<EventOutcome>,
+        jobs: Vec<Job>,
+    ) -> Vec<EventOutcome> {
         let span = tracing::info_span!(
             "sfdc_destination.send",
-            events = events.len(),
+            call = name,
+            events,
             operations = tracing::field::Empty,
             groups = tracing::field::Empty,
             api_calls = tracing::field::Empty,
         );
         let before = self.client.api_calls();
         async {
-            let (mut outcomes, jobs) = self.plan(events);
             let groups = group_jobs(&jobs);
             let span = tracing::Span::current();
             span.record("operations", jobs.len());
@@ -211,11 +246,18 @@ impl Destination {
         .await
     }
 
-    /// Plans every event with every triggered subscription.
-    fn plan(&self, events: &[Value]) -> (Vec<EventOutcome>, Vec<Job>) {
+    /// Plans every event with every triggered subscription. With `earlier` outcomes (a retry),
+    /// an action whose earlier outcome does not need a retry is carried over instead of planned,
+    /// and a subscription that did not act on the event earlier is left out.
+    fn plan(
+        &self,
+        events: &[Value],
+        earlier: Option<&HashMap<usize, &EventOutcome>>,
+    ) -> (Vec<EventOutcome>, Vec<Job>) {
         let mut outcomes = Vec::with_capacity(events.len());
         let mut jobs = Vec::new();
         for (index, event) in events.iter().enumerate() {
+            let before = earlier.and_then(|e| e.get(&index)).copied();
             let mut outcome = EventOutcome {
                 index,
                 message_id: event
@@ -226,6 +268,20 @@ impl Destination {
                 results: Vec::new(),
             };
             for (subscription, action) in self.actions.iter().enumerate() {
+                if let Some(before) = before {
+                    match before
+                        .results
+                        .iter()
+                        .find(|r| r.subscription == subscription)
+                    {
+                        None => continue,
+                        Some(done) if !done.needs_retry() => {
+                            outcome.results.push(done.clone());
+                            continue;
+                        }
+                        Some(_) => {}
+                    }
+                }
                 let Some(planned) = action.plan_if_triggered(event) else {
                     continue;
                 };
@@ -246,6 +302,7 @@ impl Destination {
                     error_code: Some(failure.code),
                     message: Some(failure.message),
                     retryable: failure.retryable,
+                    bulk_job_id: None,
                 });
                 if let Ok(plan) = planned {
                     jobs.push(Job {

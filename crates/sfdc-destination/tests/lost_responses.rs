@@ -57,7 +57,10 @@ async fn a_create_whose_response_is_lost_is_not_retryable() {
     let dest = destination(&emu, r#"action = "lead""#);
     let out = dest.send(&[identify("lost@example.com", "Lost")]).await;
     let r = only(&out[0]);
-    assert_eq!(r.status, OutcomeStatus::Failed, "{r:?}");
+    // Neither success nor failure: pending, with the OUTCOME_UNKNOWN code.
+    assert_eq!(r.status, OutcomeStatus::Pending, "{r:?}");
+    assert_eq!(out[0].status, sfdc_destination::EventStatus::Pending);
+    assert!(!out[0].has_retryable_actions());
     assert_eq!(
         r.error_code.as_ref().map(|c| c.as_str()),
         Some("OUTCOME_UNKNOWN"),
@@ -107,4 +110,57 @@ async fn an_update_whose_response_is_lost_stays_retryable() {
     assert_eq!(accounts[0]["Id"], id.as_str());
     assert_eq!(accounts[0]["Name"], "Acme Corp");
     assert_eq!(calls(&emu).get("collections"), Some(&2));
+}
+
+/// Defect 3 of issue 13: a delete whose response was lost is resent by the client, and the
+/// resend is answered `ENTITY_IS_DELETED` for the same id: the record is gone, so `Deleted`.
+#[tokio::test]
+async fn a_delete_whose_response_is_lost_and_is_resent_comes_back_deleted() {
+    let delete = r#"
+        action = "case"
+        trigger = 'type = "track"'
+        operation = "delete"
+        record_matchers = { Id = { "@path" = "$.properties.case_id" } }
+    "#;
+    // A seed whose first delete call is dropped after the commit and whose resend is answered.
+    for seed in 0..64 {
+        let mut config = EmulatorConfig::default();
+        config.faults.drop_after_commit = 0.5;
+        config.seed = seed;
+        let emu = Emulator::start(config).await.unwrap();
+        let id = emu
+            .insert_record("Case", json!({"Subject": "Broken"}))
+            .unwrap();
+        let client = sfdc_rest::Client::builder()
+            .instance_url(emu.instance_url())
+            .access_token(emu.access_token())
+            .allow_insecure_loopback(true)
+            .retry(sfdc_rest::RetryConfig {
+                max_attempts: 3,
+                ..Default::default()
+            })
+            .sleeper(Arc::new(NoSleep))
+            .build()
+            .unwrap();
+        let dest = Destination::builder()
+            .client(client)
+            .subscriptions(vec![sub(delete)])
+            .build()
+            .unwrap();
+        let out = dest
+            .send(&[json!({"type": "track", "properties": {"case_id": id}})])
+            .await;
+        // Two calls: the first was dropped after its commit, the second answered.
+        if calls(&emu).get("collections") != Some(&2) {
+            continue;
+        }
+        let r = only(&out[0]);
+        assert_eq!(r.status, OutcomeStatus::Deleted, "{r:?}");
+        assert_eq!(r.record_id.as_deref(), Some(id.as_str()));
+        assert_eq!(r.http_status, 200);
+        assert!(!r.retryable);
+        assert!(emu.records("Case").is_empty());
+        return;
+    }
+    panic!("no seed dropped the first delete and answered the second");
 }

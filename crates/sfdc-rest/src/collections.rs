@@ -194,6 +194,7 @@ impl Client {
             }
             encode_segment("record id", id)?;
         }
+        let idempotency = Idempotency::Idempotent;
         let mut results = Vec::with_capacity(ids.len());
         let mut stop: Option<Vec<ApiError>> = None;
         for chunk in ids.chunks(COLLECTION_CHUNK) {
@@ -213,13 +214,16 @@ impl Client {
                     .query(&[("ids", joined.as_str()), ("allOrNone", all)])
                     .send()
                     .await,
+                idempotency,
             )
             .await;
             match outcome {
-                Ok(chunk_results) => results.extend(align(chunk_results, chunk.len())?),
+                Ok(chunk_results) => {
+                    results.extend(align(chunk_results, chunk.len(), idempotency)?);
+                }
                 Err(failure) if results.is_empty() => return Err(failure.err),
                 Err(failure) => {
-                    let errors = failure.record_errors(Idempotency::Idempotent);
+                    let errors = failure.record_errors(idempotency);
                     let err = failure.err;
                     results.extend(chunk.iter().map(|id| failed(Some(id.as_ref()), &errors)));
                     if err.is_throttled() || err.is_auth() {
@@ -282,10 +286,13 @@ impl Client {
                     .json(&body)
                     .send()
                     .await,
+                idempotency,
             )
             .await;
             match outcome {
-                Ok(chunk_results) => results.extend(align(chunk_results, chunk.len())?),
+                Ok(chunk_results) => {
+                    results.extend(align(chunk_results, chunk.len(), idempotency)?);
+                }
                 Err(failure) if results.is_empty() => return Err(failure.err),
                 Err(failure) => {
                     let errors = failure.record_errors(idempotency);
@@ -314,10 +321,17 @@ fn with_type(record: &Record, object: &str) -> Record {
     out
 }
 
-fn align(results: Vec<CollectionResult>, expected: usize) -> Result<Vec<CollectionResult>> {
+/// Checks one result per record; a wrong count is an [`Error::UnreadableAnswer`] (the chunk was
+/// processed).
+fn align(
+    results: Vec<CollectionResult>,
+    expected: usize,
+    idempotency: Idempotency,
+) -> Result<Vec<CollectionResult>> {
     if results.len() != expected {
-        return Err(Error::UnexpectedResponse {
+        return Err(Error::UnreadableAnswer {
             status: http::StatusCode::OK,
+            idempotency,
             message: format!(
                 "sObject Collections returned {} results for {expected} records",
                 results.len()
@@ -336,16 +350,32 @@ struct ChunkFailure {
 }
 
 /// Reads a chunk's results, remembering whether a success status had arrived.
+///
+/// A success status whose body is not valid JSON of the expected shape is an
+/// [`Error::UnreadableAnswer`] of the request's idempotency class (the retry table decides what
+/// it means); a body that could not be read at all keeps its transport error.
 async fn decode(
     sent: Result<crate::transport::Response>,
+    idempotency: Idempotency,
 ) -> Result<Vec<CollectionResult>, ChunkFailure> {
     let response = sent.map_err(|err| ChunkFailure {
         err,
         answered: false,
     })?;
-    response.json().await.map_err(|err| ChunkFailure {
-        err,
-        answered: true,
+    let status = response.status();
+    response.json().await.map_err(|err| {
+        let err = match err {
+            Error::Decode { .. } => Error::UnreadableAnswer {
+                status,
+                idempotency,
+                message: err.to_string(),
+            },
+            other => other,
+        };
+        ChunkFailure {
+            err,
+            answered: true,
+        }
     })
 }
 

@@ -95,6 +95,9 @@ pub enum Failure<'a> {
         /// The `Retry-After` delay, if the response carried one in seconds.
         retry_after: Option<Duration>,
     },
+    /// Salesforce answered with a success status, so it processed the request, but the answer
+    /// could not be read (truncated JSON, wrong shape, wrong number of results).
+    Unreadable,
     /// Salesforce answered, and reported this record (a Collections item, a Bulk result row) as
     /// failed with this code; nothing of the record was applied.
     Record {

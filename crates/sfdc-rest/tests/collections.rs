@@ -388,3 +388,57 @@ async fn delete_many_sends_ids_and_all_or_none() {
     assert_eq!(results[1].errors[0].error_code, ErrorCode::EntityIsDeleted);
     mock.assert_async().await;
 }
+
+/// Issue 13, defect 4: a 2xx answer to a create that cannot be read as one result per record
+/// (truncated JSON, wrong shape, `[]` for one record) means Salesforce processed the request:
+/// the outcome is unknown, not a rejection.
+#[tokio::test]
+async fn undecodable_2xx_to_a_create_is_outcome_unknown() {
+    for body in [
+        r#"[{"id":"001000000000001AAA","success":tr"#,
+        r#"{"id":"001000000000001AAA","success":true}"#,
+        "[]",
+    ] {
+        let server = MockServer::start_async().await;
+        let mock = server
+            .mock_async(|when, then| {
+                when.method(POST).path(format!("{DATA}/composite/sobjects"));
+                then.status(200).header("content-type", JSON).body(body);
+            })
+            .await;
+        let err = client(&server)
+            .create_many("Account", &[rec(json!({"Name": "A"}))], false)
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.verdict(),
+            sfdc_rest::retry::Verdict::OutcomeUnknown,
+            "{body}: {err:?}"
+        );
+        assert!(err.is_outcome_unknown() && !err.is_retryable(), "{body}");
+        mock.assert_calls_async(1).await;
+    }
+}
+
+/// The same answers to an update (idempotent) are safe to resend: retryable.
+#[tokio::test]
+async fn undecodable_2xx_to_an_update_is_retryable() {
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(PATCH)
+                .path(format!("{DATA}/composite/sobjects"));
+            then.status(200).header("content-type", JSON).body("[]");
+        })
+        .await;
+    let err = client(&server)
+        .update_many(
+            "Account",
+            &[rec(json!({"Id": "001000000000001AAA", "Name": "A"}))],
+            false,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.is_retryable() && !err.is_outcome_unknown(), "{err:?}");
+    mock.assert_calls_async(1).await;
+}

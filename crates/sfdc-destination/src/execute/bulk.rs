@@ -59,6 +59,13 @@ pub(super) async fn run(
                 for job in chunk {
                     sink.fail(job, &failure);
                 }
+                // Rows Salesforce processed before the job failed are committed: report them
+                // from the job's result files, not as failed.
+                if let Some(report) = e.partial_report() {
+                    let rows = chunk.get(report.first_index..).unwrap_or_default();
+                    let n = rows.len().min(report.outcomes.len());
+                    apply(sink, &rows[..n], &report.outcomes[..n]);
+                }
             }
         }
     }

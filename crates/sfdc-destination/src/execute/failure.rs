@@ -16,6 +16,11 @@ pub(crate) struct Failure {
     pub(crate) code: OutcomeCode,
     pub(crate) message: String,
     pub(crate) retryable: bool,
+    /// `true` when the effect is not known yet: the outcome is [`crate::OutcomeStatus::Pending`]
+    /// (a create whose response was lost, a Bulk job still running when polling stopped).
+    pub(crate) pending: bool,
+    /// The Bulk API job of a pending Bulk row.
+    pub(crate) bulk_job_id: Option<String>,
 }
 
 /// HTTP-style status of an outcome-unknown failure (a create sent, response lost): 409, because the
@@ -36,6 +41,8 @@ impl Failure {
             code,
             message: e.to_string(),
             retryable: e.is_retryable(),
+            pending: false,
+            bulk_job_id: None,
         }
     }
 
@@ -46,6 +53,8 @@ impl Failure {
             code: OutcomeCode::InvalidRecordMatcher,
             message: e.to_string(),
             retryable: e.is_retryable(),
+            pending: false,
+            bulk_job_id: None,
         }
     }
 
@@ -56,6 +65,8 @@ impl Failure {
             code: ErrorCode::NotFound.into(),
             message: format!("no {object} record matches the record matchers"),
             retryable: false,
+            pending: false,
+            bulk_job_id: None,
         }
     }
 
@@ -70,6 +81,8 @@ impl Failure {
                 ids.join(", ")
             ),
             retryable: false,
+            pending: false,
+            bulk_job_id: None,
         }
     }
 
@@ -80,6 +93,8 @@ impl Failure {
             code: OutcomeCode::NotExecuted,
             message: "the operation was planned but not executed".to_owned(),
             retryable: true,
+            pending: false,
+            bulk_job_id: None,
         }
     }
 
@@ -99,6 +114,8 @@ impl Failure {
                     "the create was sent to Salesforce but its response was lost, so the record may have been created; it was not sent again: look the record up before sending this event again ({e})"
                 ),
                 retryable: false,
+                pending: true,
+                bulk_job_id: None,
             };
         }
         let code = match e.error_code() {
@@ -113,6 +130,8 @@ impl Failure {
             code,
             message: e.to_string(),
             retryable: verdict.is_resendable(),
+            pending: false,
+            bulk_job_id: None,
         }
     }
 
@@ -130,7 +149,14 @@ impl Failure {
             http_status: request_status(e.status().map(|s| s.as_u16()), verdict, e.is_throttled()),
             code,
             message: e.to_string(),
-            retryable: verdict.is_resendable(),
+            // A job still running when polling stopped may complete: its rows are pending (not
+            // resent, which could duplicate inserts), with the job id to settle them later.
+            retryable: verdict.is_resendable() && !e.is_timeout(),
+            pending: e.is_timeout(),
+            bulk_job_id: e
+                .is_timeout()
+                .then(|| e.job_id().map(str::to_owned))
+                .flatten(),
         }
     }
 
@@ -142,6 +168,8 @@ impl Failure {
                 code: OutcomeCode::UnknownError,
                 message: "Salesforce reported a failure without error details".to_owned(),
                 retryable: false,
+                pending: false,
+                bulk_job_id: None,
             };
         };
         let message = errors
@@ -166,6 +194,8 @@ impl Failure {
             code: code.clone().into(),
             message,
             retryable: code.verdict().is_resendable(),
+            pending: code.verdict() == Verdict::OutcomeUnknown,
+            bulk_job_id: None,
         }
     }
 
@@ -177,6 +207,8 @@ impl Failure {
             message: "the Bulk API job did not process this record (job aborted or no result row)"
                 .to_owned(),
             retryable: true,
+            pending: false,
+            bulk_job_id: None,
         }
     }
 
@@ -187,8 +219,25 @@ impl Failure {
             code: OutcomeCode::MissingResult,
             message: "Salesforce returned no result for this record".to_owned(),
             retryable: true,
+            pending: false,
+            bulk_job_id: None,
         }
     }
+}
+
+/// Returns `true` when a delete's per-record errors say only that the record is already
+/// deleted (`ENTITY_IS_DELETED`): the delete's effect holds, so the outcome is `Deleted`.
+///
+/// The rule applies to every delete by id, not only to a client-side resend after a lost
+/// response: Salesforce's delete is idempotent in effect (the record is in the Recycle Bin
+/// either way), records found by matchers are live when looked up, so the answer means this or
+/// a concurrent delete removed it, and either way the event's intent is met. `NOT_FOUND` (an id
+/// that never existed or was purged) stays a failure.
+pub(crate) fn already_deleted(errors: &[ApiError]) -> bool {
+    !errors.is_empty()
+        && errors
+            .iter()
+            .all(|e| e.error_code == ErrorCode::EntityIsDeleted)
 }
 
 fn request_status(status: Option<u16>, verdict: Verdict, throttled: bool) -> u16 {
@@ -257,5 +306,23 @@ mod tests {
         let unavailable =
             sfdc_rest::Error::from_response(http::StatusCode::SERVICE_UNAVAILABLE, b"down");
         assert!(Failure::request(&unavailable).retryable);
+    }
+
+    #[test]
+    fn an_unreadable_answer_to_a_create_is_outcome_unknown() {
+        let unreadable = |idempotency| sfdc_rest::Error::UnreadableAnswer {
+            status: http::StatusCode::OK,
+            idempotency,
+            message: "sObject Collections returned 0 results for 1 records".into(),
+        };
+        let f = Failure::request(&unreadable(sfdc_rest::Idempotency::NotIdempotent));
+        assert_eq!(f.code, "OUTCOME_UNKNOWN");
+        assert_eq!(
+            (f.http_status, f.retryable),
+            (OUTCOME_UNKNOWN_STATUS, false)
+        );
+        let f = Failure::request(&unreadable(sfdc_rest::Idempotency::Idempotent));
+        assert_eq!(f.code, "REQUEST_FAILED");
+        assert!(f.retryable);
     }
 }

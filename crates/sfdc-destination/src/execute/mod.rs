@@ -59,17 +59,23 @@ impl<'a> Sink<'a> {
             out.error_code = None;
             out.message = None;
             out.retryable = false;
+            out.bulk_job_id = None;
         }
     }
 
-    /// Records a failure.
+    /// Records a failure, or a pending outcome ([`Failure::pending`]).
     pub(crate) fn fail(&mut self, job: &Job, failure: &Failure) {
         if let Some(out) = self.slot(job) {
-            out.status = OutcomeStatus::Failed;
+            out.status = if failure.pending {
+                OutcomeStatus::Pending
+            } else {
+                OutcomeStatus::Failed
+            };
             out.http_status = failure.http_status;
             out.error_code = Some(failure.code.clone());
             out.message = Some(failure.message.clone());
             out.retryable = failure.retryable;
+            out.bulk_job_id.clone_from(&failure.bulk_job_id);
         }
     }
 

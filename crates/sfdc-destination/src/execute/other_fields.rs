@@ -87,6 +87,8 @@ pub(crate) fn refusal(describe: &SObjectDescribe, plan: &PlannedOperation) -> Op
                     operation = plan.operation
                 ),
                 retryable: false,
+                pending: false,
+                bulk_job_id: None,
             });
         }
     }

@@ -7,6 +7,7 @@ use sfdc_actions::Operation;
 use sfdc_match::{LookupPlan, Resolution, Schema};
 use sfdc_rest::{CollectionResult, Record};
 
+use super::failure::already_deleted;
 use super::lookup::{self, lookup_of, matcher_key};
 use super::{Failure, Group, Job, Sink, rounds_by_key};
 use crate::outcome::OutcomeStatus;
@@ -282,6 +283,11 @@ fn apply(
                 let id = r.id.clone().or_else(|| known_ids.get(i).cloned());
                 written[i] = id.clone();
                 sink.ok(job, status, id);
+            }
+            Some(r) if matches!(write, Write::Delete) && already_deleted(&r.errors) => {
+                let id = known_ids.get(i).cloned();
+                written[i] = id.clone();
+                sink.ok(job, OutcomeStatus::Deleted, id);
             }
             Some(r) => sink.fail(job, &Failure::record(&r.errors)),
         }

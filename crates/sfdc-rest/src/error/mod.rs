@@ -117,6 +117,21 @@ pub enum Error {
         reason: String,
     },
 
+    /// Salesforce answered a request with a success status, so it processed it, but the body is
+    /// not the answer the operation expects (truncated or invalid JSON, a wrong shape, a wrong
+    /// number of results). For a non-idempotent request (a create) the outcome is unknown
+    /// ([`Verdict::OutcomeUnknown`]: records may have been created); a safe or idempotent
+    /// request may be sent again ([`Verdict::Retry`]).
+    #[error("unreadable answer (HTTP {status}) to a processed request: {message}")]
+    UnreadableAnswer {
+        /// The (success) HTTP status of the answer.
+        status: StatusCode,
+        /// The idempotency class of the request that was answered.
+        idempotency: Idempotency,
+        /// What could not be read.
+        message: String,
+    },
+
     /// The response had a status or shape that the operation cannot interpret.
     #[error("unexpected response (HTTP {status}): {message}")]
     UnexpectedResponse {
@@ -258,6 +273,9 @@ impl Error {
                 Verdict::Retry
             }
             Self::BudgetExceeded { .. } => Verdict::RetryLater,
+            Self::UnreadableAnswer { idempotency, .. } => {
+                classify(*idempotency, &Failure::Unreadable)
+            }
             _ => Verdict::Permanent,
         }
     }
@@ -368,6 +386,7 @@ impl Error {
         match self {
             Self::Api { status, .. }
             | Self::UnexpectedResponse { status, .. }
+            | Self::UnreadableAnswer { status, .. }
             | Self::Redirect { status, .. }
             | Self::BodyTooLarge { status, .. } => Some(*status),
             Self::Auth { status, .. } => *status,

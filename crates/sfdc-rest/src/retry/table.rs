@@ -9,6 +9,7 @@
 //! |---|---|---|
 //! | not sent (DNS, connect, TLS) | retry | retry |
 //! | sent, no response (timeout, reset) | retry | **outcome unknown** |
+//! | 2xx answer that cannot be read (truncated JSON, wrong shape, wrong count) | retry | **outcome unknown** |
 //! | `UNABLE_TO_LOCK_ROW`, `SERVER_UNAVAILABLE`, HTTP 503, 420, 429 | retry | retry (refused before it was applied) |
 //! | HTTP 500, 502, 504 | retry | **outcome unknown** (a gateway may answer after the commit) |
 //! | `REQUEST_LIMIT_EXCEEDED` (403) | retry later | retry later |
@@ -57,6 +58,8 @@ pub fn classify(idempotency: Idempotency, failure: &Failure<'_>) -> Verdict {
         Failure::NotSent => Verdict::Retry,
         Failure::NoResponse if replayable => Verdict::Retry,
         Failure::NoResponse => Verdict::OutcomeUnknown,
+        Failure::Unreadable if replayable => Verdict::Retry,
+        Failure::Unreadable => Verdict::OutcomeUnknown,
         Failure::Response {
             status, error_code, ..
         } => match error_code.and_then(code_verdict) {
@@ -123,6 +126,9 @@ mod tests {
             (Safe, Failure::NoResponse, Retry),
             (Idempotent, Failure::NoResponse, Retry),
             (NotIdempotent, Failure::NoResponse, OutcomeUnknown),
+            (NotIdempotent, Failure::Unreadable, OutcomeUnknown),
+            (Idempotent, Failure::Unreadable, Retry),
+            (Safe, Failure::Unreadable, Retry),
             (Safe, resp(500, None), Retry),
             (Idempotent, resp(502, None), Retry),
             (Idempotent, resp(504, None), Retry),
