@@ -288,3 +288,21 @@ async fn dead_letter_replay_reaches_the_state_of_a_fault_free_run() {
     assert!(dead_total > 0, "the faults produced no retryable failure");
     assert_eq!(org_state(&faulty), org_state(&clean));
 }
+
+#[test]
+fn limits_prints_the_daily_api_allocation_of_the_emulator() {
+    let run = sfdc_sync(&["limits"], None, &[]);
+    assert_eq!(run.status.code(), Some(0));
+    let out = stdout(&run);
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("DailyApiRequests"))
+        .unwrap_or_else(|| panic!("{out}"));
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    // The emulator's default daily allocation; the limits call itself is the one call used.
+    assert_eq!(
+        cols[1],
+        EmulatorConfig::default().daily_api_limit.to_string()
+    );
+    assert_eq!(cols[3], "1");
+}
