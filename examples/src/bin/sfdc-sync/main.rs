@@ -5,6 +5,7 @@
 //! cargo run --release -p sfdc-examples --bin sfdc-sync -- send examples/events.ndjson
 //! sfdc-sync send --settings org.toml --outcomes out.ndjson --dead-letter retry.ndjson events.ndjson
 //! sfdc-sync limits --settings org.toml
+//! sfdc-sync login --client-id KEY --sandbox --output org.toml
 //! ```
 //!
 //! Exit codes: 0 nothing failed, 1 some events failed, 2 usage, settings or authentication
@@ -14,6 +15,7 @@ mod connect;
 mod error;
 mod input;
 mod limits;
+mod login;
 mod progress;
 mod secrets;
 mod send;
@@ -36,6 +38,8 @@ enum Command {
     Send(send::SendArgs),
     /// Show the org's API usage and limits.
     Limits(limits::LimitsArgs),
+    /// Obtain a refresh token (OAuth web-server flow with PKCE) and write a settings file.
+    Login(login::LoginArgs),
 }
 
 #[tokio::main]
@@ -44,6 +48,7 @@ async fn main() -> ExitCode {
     let result = match cli.command {
         Command::Send(args) => send::run(args).await,
         Command::Limits(args) => limits::run(args).await,
+        Command::Login(args) => login::run(args).await,
     };
     match result {
         Ok(code) => code,
