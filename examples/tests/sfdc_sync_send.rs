@@ -306,3 +306,43 @@ fn limits_prints_the_daily_api_allocation_of_the_emulator() {
     );
     assert_eq!(cols[3], "1");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_plans_without_any_api_call_or_token_request() {
+    let emu = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let dir = temp_dir("dry-run");
+    let settings = settings_file(&dir, &emu, "\"emulator-refresh-token\"", "");
+    let run = sfdc_sync(
+        &[
+            "send",
+            "--dry-run",
+            "--settings",
+            settings.to_str().unwrap(),
+            "--batch",
+            "10",
+            "-",
+        ],
+        Some(SAMPLE),
+        &[],
+    );
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let out = stdout(&run);
+    assert!(out.contains("(dry run: no describe, string types assumed)"));
+    // Batches of 10 over 28 events: valid lead upserts in batches 1 and 2 (1 Collections call
+    // and 1 lookup each; batch 3's only lead is invalid), accounts in batch 2 (2 calls),
+    // contacts in batches 2 and 3 (1 create call each): 4 + 2 + 2.
+    let lead = out.lines().find(|l| l.starts_with("lead (Lead)")).unwrap();
+    assert_eq!(
+        lead.split_whitespace().collect::<Vec<_>>()[3..],
+        ["15", "2", "4"]
+    );
+    assert_eq!(last_line(&run), "28 events planned: 8 calls; 0 API calls");
+    assert_eq!(emu.api_calls(), 0);
+    assert_eq!(emu.token_requests(), 0);
+    assert!(emu.records("Lead").is_empty());
+}

@@ -12,6 +12,7 @@
 //! errors. Thin by design: parsing, I/O and presentation; the behaviour is in the libraries.
 
 mod connect;
+mod dry_run;
 mod error;
 mod input;
 mod limits;

@@ -33,6 +33,10 @@ pub(crate) struct SendArgs {
     /// Write the events that failed retryably here, as NDJSON that `send` accepts again.
     #[arg(long = "dead-letter")]
     pub(crate) dead_letter: Option<PathBuf>,
+    /// Plan only: report per subscription how many events trigger it and the estimated calls,
+    /// without connecting (no API call, no describe).
+    #[arg(long = "dry-run", conflicts_with_all = ["outcomes", "dead_letter"])]
+    pub(crate) dry_run: bool,
 }
 
 /// Counts over the run.
@@ -101,6 +105,9 @@ fn io_err(e: std::io::Error) -> CliError {
 /// Runs `send`.
 pub(crate) async fn run(args: SendArgs) -> Result<ExitCode, CliError> {
     let input = open_input(args.file.as_ref())?;
+    if args.dry_run {
+        return crate::dry_run::run(input, args.settings.as_deref(), args.batch as usize);
+    }
     let mut outcomes = args.outcomes.as_ref().map(create).transpose()?;
     let mut dead = args.dead_letter.as_ref().map(create).transpose()?;
     let connection = connect(args.settings.as_deref()).await?;
