@@ -1,0 +1,209 @@
+//! `sfdc-sync send`: events from a file or stdin through `Destination::send`, in batches, with
+//! an outcomes file, a dead-letter file, progress and a summary.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use sfdc_destination::{EventOutcome, EventStatus};
+
+use crate::connect::connect;
+use crate::error::CliError;
+use crate::input::{EventReader, InputEvent};
+use crate::progress::Progress;
+
+/// Arguments of `send`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SendArgs {
+    /// Events file (NDJSON, JSON array or `{"batch": [...]}`); `-` or nothing reads stdin.
+    pub(crate) file: Option<PathBuf>,
+    /// Settings file (TOML, or JSON when it ends in `.json`). Without it the embedded emulator
+    /// is started with the example subscriptions.
+    #[arg(long)]
+    pub(crate) settings: Option<PathBuf>,
+    /// Events per `Destination::send` call.
+    #[arg(long = "batch", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub(crate) batch: u32,
+    /// Write one NDJSON outcome per event (with its input line and message_id) here.
+    #[arg(long)]
+    pub(crate) outcomes: Option<PathBuf>,
+    /// Write the events that failed retryably here, as NDJSON that `send` accepts again.
+    #[arg(long = "dead-letter")]
+    pub(crate) dead_letter: Option<PathBuf>,
+    /// Plan only: report per subscription how many events trigger it and the estimated calls,
+    /// without connecting (no API call, no describe).
+    #[arg(long = "dry-run", conflicts_with_all = ["outcomes", "dead_letter"])]
+    pub(crate) dry_run: bool,
+}
+
+/// Counts over the run.
+#[derive(Debug, Default)]
+struct Tally {
+    events: usize,
+    succeeded: usize,
+    failed: usize,
+    skipped: usize,
+    dead_lettered: usize,
+    by_action: BTreeMap<String, usize>,
+    sample_failure: Option<String>,
+}
+
+impl Tally {
+    fn add(&mut self, outcome: &EventOutcome, line: usize) {
+        self.events += 1;
+        match outcome.status {
+            EventStatus::Succeeded => self.succeeded += 1,
+            EventStatus::Failed => self.failed += 1,
+            _ => self.skipped += 1,
+        }
+        for r in &outcome.results {
+            let status = serde_json::to_value(r.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            *self
+                .by_action
+                .entry(format!("{} {}", r.action, status))
+                .or_default() += 1;
+            if r.is_failed() && self.sample_failure.is_none() {
+                self.sample_failure = Some(format!(
+                    "line {line} ({}): {} {} {}: {}",
+                    outcome.message_id.as_deref().unwrap_or("-"),
+                    r.action,
+                    r.http_status,
+                    r.error_code.as_ref().map(|c| c.as_str()).unwrap_or("-"),
+                    r.message.as_deref().unwrap_or("-")
+                ));
+            }
+        }
+    }
+}
+
+fn create(path: &PathBuf) -> Result<BufWriter<File>, CliError> {
+    File::create(path)
+        .map(BufWriter::new)
+        .map_err(|e| CliError::Usage(format!("cannot create {}: {e}", path.display())))
+}
+
+fn open_input(file: Option<&PathBuf>) -> Result<Box<dyn BufRead>, CliError> {
+    match file {
+        None => Ok(Box::new(BufReader::new(std::io::stdin()))),
+        Some(p) if p.as_os_str() == "-" => Ok(Box::new(BufReader::new(std::io::stdin()))),
+        Some(p) => File::open(p)
+            .map(|f| Box::new(BufReader::with_capacity(1 << 16, f)) as Box<dyn BufRead>)
+            .map_err(|e| CliError::Usage(format!("cannot open {}: {e}", p.display()))),
+    }
+}
+
+fn io_err(e: std::io::Error) -> CliError {
+    CliError::Io(format!("write error: {e}"))
+}
+
+/// Runs `send`.
+pub(crate) async fn run(args: SendArgs) -> Result<ExitCode, CliError> {
+    let input = open_input(args.file.as_ref())?;
+    if args.dry_run {
+        return crate::dry_run::run(input, args.settings.as_deref(), args.batch as usize);
+    }
+    let mut outcomes = args.outcomes.as_ref().map(create).transpose()?;
+    let mut dead = args.dead_letter.as_ref().map(create).transpose()?;
+    let connection = connect(args.settings.as_deref()).await?;
+    let destination = &connection.destination;
+
+    let calls_before = destination.api_calls();
+    let started = Instant::now();
+    let mut tally = Tally::default();
+    let mut progress = Progress::new();
+    let mut reader = EventReader::new(input);
+    let batch_size = args.batch as usize;
+    loop {
+        let mut batch: Vec<InputEvent> = Vec::with_capacity(batch_size.min(10_000));
+        for event in reader.by_ref().take(batch_size) {
+            batch.push(event.map_err(|e| CliError::Usage(e.to_string()))?);
+        }
+        if batch.is_empty() {
+            break;
+        }
+        let values: Vec<serde_json::Value> = batch.iter().map(|e| e.value.clone()).collect();
+        let results = destination.send(&values).await;
+        let offset = tally.events;
+        for outcome in &results {
+            let Some(input) = batch.get(outcome.index) else {
+                continue;
+            };
+            tally.add(outcome, input.line);
+            if let Some(out) = outcomes.as_mut() {
+                let mut value = serde_json::to_value(outcome)
+                    .map_err(|e| CliError::Io(format!("outcome: {e}")))?;
+                if let Some(map) = value.as_object_mut() {
+                    map.insert("index".into(), (offset + outcome.index).into());
+                    map.insert("line".into(), input.line.into());
+                }
+                writeln!(out, "{value}").map_err(io_err)?;
+            }
+            if outcome.status == EventStatus::Failed
+                && outcome.is_retryable()
+                && let Some(out) = dead.as_mut()
+            {
+                tally.dead_lettered += 1;
+                writeln!(out, "{}", input.value).map_err(io_err)?;
+            }
+        }
+        progress.update(tally.events, tally.failed);
+    }
+    progress.finish();
+    for out in [outcomes.as_mut(), dead.as_mut()].into_iter().flatten() {
+        out.flush().map_err(io_err)?;
+    }
+    let elapsed = started.elapsed();
+    let calls = destination.api_calls() - calls_before;
+
+    println!("by action:");
+    for (action, n) in &tally.by_action {
+        println!("  {action:<24} {n}");
+    }
+    if let Some(sample) = &tally.sample_failure {
+        println!("sample failure: {sample}");
+    }
+    if args.dead_letter.is_some() {
+        println!(
+            "dead-lettered (retryable failures): {}",
+            tally.dead_lettered
+        );
+    }
+    if tally.events > 0 {
+        println!("API calls/event: {:.4}", calls as f64 / tally.events as f64);
+        println!(
+            "throughput: {:.0} events/s",
+            tally.events as f64 / elapsed.as_secs_f64().max(1e-9)
+        );
+    }
+    if let Some(emu) = &connection.emulator {
+        println!(
+            "records in the emulator: {} leads, {} accounts, {} contacts",
+            emu.records("Lead").len(),
+            emu.records("Account").len(),
+            emu.records("Contact").len()
+        );
+    }
+    if let Some(usage) = destination.client().api_usage() {
+        println!(
+            "daily API allocation: {} of {} remaining",
+            usage.max.saturating_sub(usage.used),
+            usage.max
+        );
+    }
+    println!(
+        "{} events: {} succeeded, {} failed, {} skipped, 0 pending; {calls} API calls",
+        tally.events, tally.succeeded, tally.failed, tally.skipped
+    );
+    drop(connection);
+    Ok(if tally.failed > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
