@@ -219,7 +219,8 @@ mod tests {
             (Idempotent, resp(400, Some(&lock)), retry),
             (NotIdempotent, resp(400, Some(&lock)), retry),
             (Safe, resp(403, Some(&limit)), Decision::Stop),
-            (Safe, resp(401, Some(&session)), Decision::Stop),
+            // A session error left after the transport's refreshes: retried (with the cached token).
+            (Safe, resp(401, Some(&session)), retry),
             (Safe, resp(400, Some(&malformed)), Decision::Stop),
             (Safe, resp(404, None), Decision::Stop),
             (Safe, resp(429, None), retry),

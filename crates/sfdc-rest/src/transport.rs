@@ -3,7 +3,7 @@
 //! The send loop is the one place a response with status >= 400 becomes an [`Error`]. Per request
 //! it: checks the API budget; gets a token; sends; records `Sforce-Limit-Info` and the call count;
 //! on 401 `INVALID_SESSION_ID` calls [`crate::auth::TokenSource::refresh`] with the rejected token
-//! and replays once; otherwise asks [`crate::retry::decide`] whether to retry and sleeps with the
+//! and replays while each refresh gives a new token (at most 3 times); otherwise asks [`crate::retry::decide`] whether to retry and sleeps with the
 //! injected sleeper.
 
 use std::borrow::Cow;
@@ -232,7 +232,7 @@ impl RequestBuilder {
     /// # Errors
     ///
     /// - [`Error::Api`] for status >= 400 with the parsed Salesforce errors: check
-    ///   [`Error::is_auth`] (401 even after one refresh), [`Error::is_throttled`]
+    ///   [`Error::is_auth`] (401 even after the refreshes), [`Error::is_throttled`]
     ///   (`REQUEST_LIMIT_EXCEEDED`), [`Error::is_not_found`], [`Error::is_retryable`] (retries were
     ///   exhausted or not allowed for this idempotency class).
     /// - [`Error::Transport`] when no response arrived: [`Error::was_sent`] tells whether it may have
@@ -268,7 +268,7 @@ impl RequestBuilder {
 
         let started = Instant::now();
         let mut token = inner.tokens.token().await?;
-        let mut refreshed = false;
+        let mut refreshes: u32 = 0;
         let mut attempt: u32 = 1;
         let span = tracing::Span::current();
         loop {
@@ -348,13 +348,22 @@ impl RequestBuilder {
                     let err = Error::from_response_to(status, &body, idempotency);
                     tracing::debug!(attempt, status = status.as_u16(), code = ?err.error_code().map(ErrorCode::as_str), "error response");
                     if status == StatusCode::UNAUTHORIZED
-                        && !refreshed
                         && err.error_code() == Some(&ErrorCode::InvalidSessionId)
                     {
-                        refreshed = true;
-                        tracing::debug!("session rejected; refreshing the token once");
-                        token = inner.tokens.refresh(&token).await?;
-                        continue;
+                        if refreshes < MAX_SESSION_REFRESHES {
+                            refreshes += 1;
+                            tracing::debug!(refreshes, "session rejected; refreshing the token");
+                            let fresh = inner.tokens.refresh(&token).await?;
+                            // Replay only with a token that differs from the rejected one:
+                            // the same token would be rejected again.
+                            if fresh.secret().expose_secret() != token.secret().expose_secret() {
+                                token = fresh;
+                                continue;
+                            }
+                        }
+                        // Refreshes exhausted or no new token: surface it (the retry table
+                        // makes it resendable later; nothing was applied).
+                        return Err(err);
                     }
                     (err, retry_after, Some(status))
                 }
@@ -392,6 +401,11 @@ impl RequestBuilder {
         }
     }
 }
+
+/// How many token refreshes one request may go through after 401 `INVALID_SESSION_ID`, each
+/// followed by a replay with the new token: under concurrency a replay may meet the next expiry.
+/// A session error that survives them is left to the retry table (resendable).
+const MAX_SESSION_REFRESHES: u32 = 3;
 
 fn build_request(
     http: &reqwest::Client,

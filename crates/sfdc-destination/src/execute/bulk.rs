@@ -1,6 +1,7 @@
 //! The Bulk API 2.0 path: insert (create), upsert by the bulk external id, update by the bulk
 //! record id, delete by the bulk record id or by record matchers resolved first.
 
+use futures::StreamExt;
 use serde_json::Value;
 use sfdc_actions::Operation;
 use sfdc_bulk::{IngestRequest, Outcome, Record};
@@ -52,19 +53,32 @@ pub(super) async fn run(
         if let (sfdc_bulk::Operation::Upsert, Some(field)) = (&operation, &external_field) {
             request = request.external_id_field(field.clone());
         }
-        match bulk.ingest(request, futures::stream::iter(records)).await {
-            Ok(outcomes) => apply(sink, chunk, &outcomes),
-            Err(e) => {
-                let failure = Failure::bulk(&e);
-                for job in chunk {
-                    sink.fail(job, &failure);
-                }
-                // Rows Salesforce processed before the job failed are committed: report them
-                // from the job's result files, not as failed.
-                if let Some(report) = e.partial_report() {
+        // Job by job: each finished job's report is applied as it arrives, so a later job's
+        // failure leaves the outcomes of the jobs before it.
+        let mut reports =
+            std::pin::pin!(bulk.ingest_stream(request, futures::stream::iter(records)));
+        let mut done = 0;
+        while let Some(item) = reports.next().await {
+            match item {
+                Ok(report) => {
                     let rows = chunk.get(report.first_index..).unwrap_or_default();
                     let n = rows.len().min(report.outcomes.len());
                     apply(sink, &rows[..n], &report.outcomes[..n]);
+                    done = done.max(report.first_index + n);
+                }
+                Err(e) => {
+                    let failure = Failure::bulk(&e);
+                    for job in chunk.get(done..).unwrap_or_default() {
+                        sink.fail(job, &failure);
+                    }
+                    // Rows Salesforce processed before the job failed are committed: report
+                    // them from the job's result files, not as failed.
+                    if let Some(report) = e.partial_report() {
+                        let rows = chunk.get(report.first_index..).unwrap_or_default();
+                        let n = rows.len().min(report.outcomes.len());
+                        apply(sink, &rows[..n], &report.outcomes[..n]);
+                    }
+                    break;
                 }
             }
         }

@@ -13,6 +13,7 @@
 //! | `UNABLE_TO_LOCK_ROW`, `SERVER_UNAVAILABLE`, HTTP 503, 420, 429 | retry | retry (refused before it was applied) |
 //! | HTTP 500, 502, 504 | retry | **outcome unknown** (a gateway may answer after the commit) |
 //! | `REQUEST_LIMIT_EXCEEDED` (403) | retry later | retry later |
+//! | 401 `INVALID_SESSION_ID` left after the client's bounded refreshes | retry | retry (refused, nothing applied) |
 //! | any other 4xx, 501 and other statuses | permanent | permanent |
 //!
 //! A per-record failure inside a successful answer ([`Failure::Record`]: a Collections item, a
@@ -85,6 +86,10 @@ fn code_verdict(code: &ErrorCode) -> Option<Verdict> {
         | ErrorCode::ProcessingHalted
         | ErrorCode::RequestFailed => Some(Verdict::Retry),
         ErrorCode::RequestLimitExceeded => Some(Verdict::RetryLater),
+        // A session that expired again after the client's bounded refreshes (concurrent
+        // expiries): a later attempt gets a fresh token. A bad credential fails the refresh
+        // itself with an `Auth` error, which stays permanent.
+        ErrorCode::InvalidSessionId => Some(Verdict::Retry),
         ErrorCode::OutcomeUnknown => Some(Verdict::OutcomeUnknown),
         ErrorCode::RequestRejected => Some(Verdict::Permanent),
         _ => None,
@@ -142,7 +147,8 @@ mod tests {
             (Idempotent, resp(400, Some(&lock)), Retry),
             (Safe, resp(403, Some(&limit)), RetryLater),
             (NotIdempotent, resp(403, Some(&limit)), RetryLater),
-            (Safe, resp(401, Some(&session)), Permanent),
+            (Safe, resp(401, Some(&session)), Retry),
+            (NotIdempotent, resp(401, Some(&session)), Retry),
             (Safe, resp(400, Some(&required)), Permanent),
             (Safe, resp(404, None), Permanent),
             (Safe, resp(501, None), Permanent),
