@@ -46,6 +46,7 @@ struct Tally {
     succeeded: usize,
     failed: usize,
     skipped: usize,
+    pending: usize,
     dead_lettered: usize,
     by_action: BTreeMap<String, usize>,
     sample_failure: Option<String>,
@@ -57,6 +58,7 @@ impl Tally {
         match outcome.status {
             EventStatus::Succeeded => self.succeeded += 1,
             EventStatus::Failed => self.failed += 1,
+            EventStatus::Pending => self.pending += 1,
             _ => self.skipped += 1,
         }
         for r in &outcome.results {
@@ -197,11 +199,11 @@ pub(crate) async fn run(args: SendArgs) -> Result<ExitCode, CliError> {
         );
     }
     println!(
-        "{} events: {} succeeded, {} failed, {} skipped, 0 pending; {calls} API calls",
-        tally.events, tally.succeeded, tally.failed, tally.skipped
+        "{} events: {} succeeded, {} failed, {} skipped, {} pending; {calls} API calls",
+        tally.events, tally.succeeded, tally.failed, tally.skipped, tally.pending
     );
     drop(connection);
-    Ok(if tally.failed > 0 {
+    Ok(if tally.failed > 0 || tally.pending > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
