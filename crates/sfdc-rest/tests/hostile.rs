@@ -480,6 +480,22 @@ async fn trickling_token_response_ends_by_the_throughput_guard() {
     );
 }
 
+/// Mocks one query page at `DATA` + `path` whose `nextRecordsUrl` points at `next`.
+async fn mock_page<'a>(
+    server: &'a MockServer,
+    path: &str,
+    next: Option<&str>,
+) -> httpmock::Mock<'a> {
+    let body = page(next);
+    let path = format!("{DATA}{path}");
+    server
+        .mock_async(|when, then| {
+            when.method(GET).path(path);
+            then.status(200).header("content-type", JSON).body(body);
+        })
+        .await
+}
+
 fn page(locator: Option<&str>) -> String {
     let next = locator.map_or(String::new(), |l| {
         format!(r#","nextRecordsUrl":"{DATA}/query/{l}""#)
@@ -493,22 +509,8 @@ fn page(locator: Option<&str>) -> String {
 #[tokio::test]
 async fn looping_next_records_url_ends_the_stream_with_an_error() {
     let server = MockServer::start_async().await;
-    let first = server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("{DATA}/query"));
-            then.status(200)
-                .header("content-type", JSON)
-                .body(page(Some("01g-1")));
-        })
-        .await;
-    let looping = server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("{DATA}/query/01g-1"));
-            then.status(200)
-                .header("content-type", JSON)
-                .body(page(Some("01g-1")));
-        })
-        .await;
+    let first = mock_page(&server, "/query", Some("01g-1")).await;
+    let looping = mock_page(&server, "/query/01g-1", Some("01g-1")).await;
     let client = client_at(
         &server.base_url(),
         Timeouts::default(),
@@ -529,30 +531,9 @@ async fn looping_next_records_url_ends_the_stream_with_an_error() {
 #[tokio::test]
 async fn page_cap_ends_the_stream() {
     let server = MockServer::start_async().await;
-    let first = server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("{DATA}/query"));
-            then.status(200)
-                .header("content-type", JSON)
-                .body(page(Some("01g-1")));
-        })
-        .await;
-    let second = server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("{DATA}/query/01g-1"));
-            then.status(200)
-                .header("content-type", JSON)
-                .body(page(Some("01g-2")));
-        })
-        .await;
-    let third = server
-        .mock_async(|when, then| {
-            when.method(GET).path(format!("{DATA}/query/01g-2"));
-            then.status(200)
-                .header("content-type", JSON)
-                .body(page(None));
-        })
-        .await;
+    let first = mock_page(&server, "/query", Some("01g-1")).await;
+    let second = mock_page(&server, "/query/01g-1", Some("01g-2")).await;
+    let third = mock_page(&server, "/query/01g-2", None).await;
     let limits = BodyLimits {
         max_query_pages: 2,
         ..BodyLimits::default()
