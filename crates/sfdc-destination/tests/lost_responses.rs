@@ -10,17 +10,8 @@ use std::sync::Arc;
 use serde_json::json;
 use sfdc_destination::{Destination, OutcomeStatus};
 use sfdc_emulator::{Emulator, EmulatorConfig, FaultConfig};
-use sfdc_rest::backoff::{SleepFuture, Sleeper};
+use sfdc_test_support::RecordingSleeper;
 use support::{calls, identify, only, sub};
-
-#[derive(Debug)]
-struct NoSleep;
-
-impl Sleeper for NoSleep {
-    fn sleep(&self, _delay: std::time::Duration) -> SleepFuture {
-        Box::pin(async {})
-    }
-}
 
 /// An emulator that commits every write and then drops the connection without answering.
 async fn dropping_emulator() -> Emulator {
@@ -41,7 +32,7 @@ fn destination(emu: &Emulator, subscription_toml: &str) -> Destination {
             max_attempts: 2,
             ..Default::default()
         })
-        .sleeper(Arc::new(NoSleep))
+        .sleeper(Arc::new(RecordingSleeper::default()))
         .build()
         .unwrap();
     Destination::builder()
@@ -139,7 +130,7 @@ async fn a_delete_whose_response_is_lost_and_is_resent_comes_back_deleted() {
                 max_attempts: 3,
                 ..Default::default()
             })
-            .sleeper(Arc::new(NoSleep))
+            .sleeper(Arc::new(RecordingSleeper::default()))
             .build()
             .unwrap();
         let dest = Destination::builder()

@@ -9,17 +9,8 @@ use std::sync::Arc;
 
 use sfdc_destination::{Destination, EventOutcome, OutcomeStatus};
 use sfdc_emulator::{Emulator, EmulatorConfig, FaultConfig};
-use sfdc_rest::backoff::{SleepFuture, Sleeper};
+use sfdc_test_support::RecordingSleeper;
 use support::{identify, sub};
-
-#[derive(Debug)]
-struct NoSleep;
-
-impl Sleeper for NoSleep {
-    fn sleep(&self, _delay: std::time::Duration) -> SleepFuture {
-        Box::pin(async {})
-    }
-}
 
 /// An emulator answering half its write calls `UNABLE_TO_LOCK_ROW` (seeded).
 async fn locking_emulator(seed: u64) -> Emulator {
@@ -41,7 +32,7 @@ fn destination(emu: &Emulator) -> Destination {
             max_attempts: 1,
             ..Default::default()
         })
-        .sleeper(Arc::new(NoSleep))
+        .sleeper(Arc::new(RecordingSleeper::default()))
         .build()
         .unwrap();
     Destination::builder()

@@ -14,17 +14,8 @@ use futures::TryStreamExt;
 use serde_json::json;
 use sfdc_emulator::{Emulator, EmulatorConfig, FaultConfig, FieldDef, FieldType};
 use sfdc_rest::auth::{LoginHost, RefreshTokenSource};
-use sfdc_rest::backoff::{SleepFuture, Sleeper};
 use sfdc_rest::{Client, ErrorCode, FixedJitter, Record, RetryConfig, UpsertOutcome};
-
-#[derive(Debug)]
-struct NoSleep;
-
-impl Sleeper for NoSleep {
-    fn sleep(&self, _delay: std::time::Duration) -> SleepFuture {
-        Box::pin(async {})
-    }
-}
+use sfdc_test_support::RecordingSleeper;
 
 async fn start(faults: FaultConfig) -> Emulator {
     let mut config = EmulatorConfig::default();
@@ -55,7 +46,7 @@ async fn connect(emulator: &Emulator, retry: RetryConfig) -> Client {
         .token_source(tokens)
         .allow_insecure_loopback(true)
         .retry(retry)
-        .sleeper(Arc::new(NoSleep))
+        .sleeper(Arc::new(RecordingSleeper::default()))
         .jitter(Arc::new(FixedJitter(0.0)))
         .connect()
         .await
