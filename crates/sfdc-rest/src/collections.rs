@@ -214,7 +214,6 @@ impl Client {
                     .query(&[("ids", joined.as_str()), ("allOrNone", all)])
                     .send()
                     .await,
-                idempotency,
             )
             .await;
             match outcome {
@@ -286,7 +285,6 @@ impl Client {
                     .json(&body)
                     .send()
                     .await,
-                idempotency,
             )
             .await;
             match outcome {
@@ -352,30 +350,21 @@ struct ChunkFailure {
 /// Reads a chunk's results, remembering whether a success status had arrived.
 ///
 /// A success status whose body is not valid JSON of the expected shape is an
-/// [`Error::UnreadableAnswer`] of the request's idempotency class (the retry table decides what
-/// it means); a body that could not be read at all keeps its transport error.
+/// [`Error::UnreadableAnswer`] of the request's idempotency class (from [`Response::json`]: the
+/// retry table decides what it means); a body that could not be read at all keeps its transport
+/// error.
+///
+/// [`Response::json`]: crate::transport::Response::json
 async fn decode(
     sent: Result<crate::transport::Response>,
-    idempotency: Idempotency,
 ) -> Result<Vec<CollectionResult>, ChunkFailure> {
     let response = sent.map_err(|err| ChunkFailure {
         err,
         answered: false,
     })?;
-    let status = response.status();
-    response.json().await.map_err(|err| {
-        let err = match err {
-            Error::Decode { .. } => Error::UnreadableAnswer {
-                status,
-                idempotency,
-                message: err.to_string(),
-            },
-            other => other,
-        };
-        ChunkFailure {
-            err,
-            answered: true,
-        }
+    response.json().await.map_err(|err| ChunkFailure {
+        err,
+        answered: true,
     })
 }
 

@@ -542,11 +542,17 @@ impl Response {
     ///
     /// # Errors
     ///
-    /// As [`Response::bytes`]; [`Error::Decode`] when it is not the expected JSON.
+    /// As [`Response::bytes`]; [`Error::UnreadableAnswer`] when it is not the expected JSON (the
+    /// request was processed: the retry table makes that outcome-unknown for a create).
     pub async fn json<T: DeserializeOwned>(self) -> Result<T> {
         let context = format!("response of {}", self.template);
+        let (status, idempotency) = (self.inner.status(), self.idempotency);
         let bytes = self.bytes().await?;
-        serde_json::from_slice(&bytes).map_err(|e| Error::decode(context, e))
+        serde_json::from_slice(&bytes).map_err(|e| Error::UnreadableAnswer {
+            status,
+            idempotency,
+            message: format!("could not decode {context}: {e}"),
+        })
     }
 
     /// Streams the body in chunks without buffering or capping it, under the minimum-throughput

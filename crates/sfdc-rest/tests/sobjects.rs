@@ -303,3 +303,34 @@ async fn invalid_names_are_rejected_before_sending() {
     catch_all.assert_calls_async(0).await;
     assert_eq!(client.api_calls(), 0);
 }
+
+#[tokio::test]
+async fn an_undecodable_201_to_a_create_is_outcome_unknown_and_to_a_read_retryable() {
+    let server = MockServer::start_async().await;
+    server
+        .mock_async(|when, then| {
+            when.method(POST).path(format!("{DATA}/sobjects/Account"));
+            then.status(201)
+                .header("content-type", JSON)
+                .body(r#"{"id":"001"#);
+        })
+        .await;
+    server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path(format!("{DATA}/sobjects/Account/001000000000001AAA"));
+            then.status(200).header("content-type", JSON).body("[");
+        })
+        .await;
+    let client = client(&server);
+    let err = client
+        .create("Account", &serde_json::json!({"Name": "A"}))
+        .await
+        .unwrap_err();
+    assert!(err.is_outcome_unknown() && !err.is_retryable(), "{err:?}");
+    let err = client
+        .retrieve("Account", "001000000000001AAA", &[])
+        .await
+        .unwrap_err();
+    assert!(err.is_retryable() && !err.is_outcome_unknown(), "{err:?}");
+}
