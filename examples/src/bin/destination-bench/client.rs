@@ -1,0 +1,66 @@
+//! The `client` subcommand: one path's events through `Destination::send`, in a child process
+//! so its CPU and memory are measured alone.
+
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use serde_json::{Value, json};
+use sfdc_bulk::PollConfig;
+use sfdc_destination::{Destination, EventStatus, Settings};
+
+use crate::proc_stats;
+use crate::workload::{event, path};
+
+/// Arguments of the hidden `client` subcommand.
+#[derive(Args, Debug)]
+pub(crate) struct ClientArgs {
+    #[arg(long)]
+    instance_url: String,
+    #[arg(long)]
+    token: String,
+    #[arg(long)]
+    path: String,
+    #[arg(long)]
+    events: usize,
+    #[arg(long)]
+    batch: usize,
+    #[arg(long, default_value = "")]
+    settings_extra: String,
+}
+
+/// Sends the events and prints `{events, seconds, failed, cpu_ms, peak_rss_kib}`.
+pub(crate) async fn run(args: ClientArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let path = path(&args.path).ok_or_else(|| format!("unknown path {:?}", args.path))?;
+    let mut settings = Settings::from_toml_str(&format!(
+        "instance_url = \"{}\"\nallow_insecure_loopback = true\n[auth]\ntype = \"access_token\"\naccess_token = \"{}\"\n{}\n[[subscriptions]]\n{}",
+        args.instance_url, args.token, args.settings_extra, path.subscription
+    ))?;
+    settings.api_version = None;
+    let destination = Destination::builder()
+        .settings(settings)
+        .bulk_poll(PollConfig::fixed(
+            Duration::from_millis(10),
+            Duration::from_secs(300),
+        ))
+        .connect()
+        .await?;
+    let events: Vec<Value> = (0..args.events).map(event).collect();
+    let started = Instant::now();
+    let mut failed = 0;
+    for batch in events.chunks(args.batch.max(1)) {
+        failed += destination
+            .send(batch)
+            .await
+            .iter()
+            .filter(|o| o.status != EventStatus::Succeeded)
+            .count();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let stats = proc_stats::own();
+    println!(
+        "{}",
+        json!({"events": args.events, "seconds": seconds, "failed": failed,
+               "cpu_ms": stats.cpu_ms, "peak_rss_kib": stats.peak_rss_kib})
+    );
+    Ok(())
+}
