@@ -58,12 +58,24 @@ async fn login_writes_a_private_settings_file_that_send_can_use() {
     assert_eq!(status.code(), Some(0), "{rest:?}");
     assert_eq!(emu.token_requests(), tokens_before + 1);
     let text = std::fs::read_to_string(&output).unwrap();
-    assert!(text.contains(&emu.refresh_token()));
+    // The refresh token is in the token store the settings file points at, not in the file.
+    let store = dir.join("org.toml.refresh-token");
+    assert!(!text.contains(&emu.refresh_token()), "{text}");
+    assert!(
+        text.contains("token_store = \"org.toml.refresh-token\""),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&store).unwrap().trim(),
+        emu.refresh_token()
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&output).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
+        for file in [&output, &store] {
+            let mode = std::fs::metadata(file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+        }
     }
 
     // The written file works for `send` once subscriptions are added.

@@ -6,7 +6,7 @@ use http::StatusCode;
 use sfdc_rest::{ApiError, ErrorCode};
 
 use crate::job::JobState;
-use crate::outcome::JobReport;
+use crate::outcome::{JobReport, Outcome};
 
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -80,6 +80,17 @@ pub enum Error {
         source: ::csv::Error,
     },
 
+    /// [`BulkClient::ingest`](crate::BulkClient::ingest) stopped at `source` after earlier jobs
+    /// had finished: their outcomes are kept in `completed` (records from the first one on, in
+    /// input order). Every predicate and accessor answers for `source`.
+    #[error("{source} (after {} records of earlier jobs were reported)", completed.len())]
+    Incomplete {
+        /// The outcomes of the jobs that finished before the error.
+        completed: Vec<Outcome>,
+        /// What stopped the ingest.
+        source: Box<Error>,
+    },
+
     /// Salesforce answered with a status or body this crate cannot interpret.
     #[error("unexpected bulk API response (HTTP {status}): {message}")]
     UnexpectedResponse {
@@ -107,9 +118,26 @@ impl Error {
         Self::Spool { source }
     }
 
+    /// The error itself, or for [`Error::Incomplete`] the error that stopped the ingest.
+    fn root(&self) -> &Error {
+        match self {
+            Self::Incomplete { source, .. } => source.root(),
+            other => other,
+        }
+    }
+
+    /// Returns the outcomes of the jobs that finished before an [`Error::Incomplete`] (empty
+    /// for any other error).
+    pub fn completed_outcomes(&self) -> &[Outcome] {
+        match self {
+            Self::Incomplete { completed, .. } => completed,
+            _ => &[],
+        }
+    }
+
     /// Returns the underlying REST error, if this is one.
     pub fn rest(&self) -> Option<&sfdc_rest::Error> {
-        match self {
+        match self.root() {
             Self::Rest(e) => Some(e),
             _ => None,
         }
@@ -152,17 +180,17 @@ impl Error {
 
     /// Returns true when a job ended `Failed` or `Aborted` ([`Error::JobFailed`]).
     pub fn is_job_failed(&self) -> bool {
-        matches!(self, Self::JobFailed { .. })
+        matches!(self.root(), Self::JobFailed { .. })
     }
 
     /// Returns true when polling gave up before the job finished ([`Error::PollTimeout`]).
     pub fn is_timeout(&self) -> bool {
-        matches!(self, Self::PollTimeout { .. })
+        matches!(self.root(), Self::PollTimeout { .. })
     }
 
     /// Returns the job id the error is about, when known.
     pub fn job_id(&self) -> Option<&str> {
-        match self {
+        match self.root() {
             Self::JobFailed { job_id, .. }
             | Self::PollTimeout { job_id, .. }
             | Self::Results { job_id, .. } => Some(job_id),
@@ -172,7 +200,7 @@ impl Error {
 
     /// Returns the outcomes read from a failed or aborted job, when an ingest could read them.
     pub fn partial_report(&self) -> Option<&JobReport> {
-        match self {
+        match self.root() {
             Self::JobFailed { partial, .. } => partial.as_deref(),
             _ => None,
         }
@@ -180,7 +208,7 @@ impl Error {
 
     /// Returns the HTTP status of a failed REST call or unexpected response.
     pub fn status(&self) -> Option<StatusCode> {
-        match self {
+        match self.root() {
             Self::Rest(e) => e.status(),
             Self::UnexpectedResponse { status, .. } => Some(*status),
             _ => None,
@@ -227,5 +255,17 @@ mod tests {
         assert_eq!(e.status(), Some(StatusCode::NOT_FOUND));
         assert_eq!(e.error_code().map(ErrorCode::as_str), Some("NOT_FOUND"));
         assert_eq!(e.api_errors().len(), 1);
+        let e = Error::Incomplete {
+            completed: vec![Outcome::Created("001x".into())],
+            source: Box::new(Error::PollTimeout {
+                job_id: "750z".into(),
+                state: JobState::InProgress,
+                waited: Duration::from_secs(1),
+            }),
+        };
+        assert!(e.is_timeout() && !e.is_retryable());
+        assert_eq!(e.job_id(), Some("750z"));
+        assert_eq!(e.completed_outcomes().len(), 1);
+        assert!(e.to_string().contains("after 1 records"), "{e}");
     }
 }

@@ -172,8 +172,10 @@ impl BulkClient {
     /// the input; for large inputs use the stream, whose memory does not.
     ///
     /// # Errors
-    /// As [`BulkClient::ingest_stream`]; outcomes of jobs finished before the error are lost
-    /// (the stream keeps them).
+    /// As [`BulkClient::ingest_stream`]. The outcomes of the jobs that finished before the error
+    /// are not lost: the error is then [`Error::Incomplete`] and [`Error::completed_outcomes`]
+    /// returns them (records from the first one on, in input order); a failed job's own rows
+    /// are in [`Error::partial_report`].
     #[tracing::instrument(skip_all, fields(object = %request.object, operation = %request.operation))]
     pub async fn ingest<S>(&self, request: IngestRequest, records: S) -> Result<Vec<Outcome>>
     where
@@ -182,7 +184,16 @@ impl BulkClient {
         let mut reports = std::pin::pin!(self.ingest_stream(request, records));
         let mut outcomes: Vec<Outcome> = Vec::new();
         while let Some(report) = reports.next().await {
-            outcomes.extend(report?.outcomes);
+            match report {
+                Ok(report) => outcomes.extend(report.outcomes),
+                Err(e) if outcomes.is_empty() => return Err(e),
+                Err(e) => {
+                    return Err(Error::Incomplete {
+                        completed: outcomes,
+                        source: Box::new(e),
+                    });
+                }
+            }
         }
         // Growth by doubling may leave up to half the slots unused; return them.
         outcomes.shrink_to_fit();
@@ -236,6 +247,73 @@ impl BulkClient {
             Some((item, st))
         });
         first.chain(rest)
+    }
+}
+
+impl BulkClient {
+    /// Settles a job started earlier, e.g. one whose polling timed out
+    /// ([`Error::PollTimeout`], reported as pending by the facade): returns `None` while the job
+    /// is still running, else its [`JobReport`] with one outcome per record, in input order.
+    ///
+    /// One status call (`GET jobs/ingest/{id}`); once the job is terminal, the three result
+    /// files (3 calls). `request` and `records` must be those the job was created from (the
+    /// same records in the same order): result rows are tied back to records through them, as
+    /// in [`BulkClient::ingest_stream`]. When the records would not all fit one job (the
+    /// [`SplitLimits`] or, in infer mode, an unseen column start another), the job held only
+    /// the first ones: the report covers those (`outcomes.len()` of them), and the later records
+    /// were never sent by that ingest. A job that ended `Failed` or `Aborted` is reported,
+    /// not an error: [`JobReport::job`] says so, and rows Salesforce did not reach are
+    /// [`Outcome::Unprocessed`].
+    ///
+    /// # Errors
+    /// [`Error::Rest`] (e.g. [`Error::is_not_found`] for an unknown or deleted job);
+    /// [`Error::Config`] for an invalid request; [`Error::Spool`], [`Error::Results`].
+    #[tracing::instrument(skip_all, fields(job_id = %job_id))]
+    pub async fn job_outcomes<S>(
+        &self,
+        job_id: &str,
+        request: IngestRequest,
+        records: S,
+    ) -> Result<Option<JobReport>>
+    where
+        S: Stream<Item = Record> + Send,
+    {
+        request.validate()?;
+        let info = self.job_info(job_id).await?;
+        if !info.state.is_terminal() {
+            tracing::debug!(state = %info.state, "bulk job still running");
+            return Ok(None);
+        }
+        let mut writer = ChunkWriter::new(request.chunk_config())?;
+        let mut records = std::pin::pin!(records);
+        let mut first_job = None;
+        while let Some(record) = records.next().await {
+            if let Some(chunk) = writer.push(&record).await? {
+                // The job held the records up to here; the rest would have gone to later jobs.
+                first_job = Some(chunk);
+                break;
+            }
+        }
+        let chunk = match first_job {
+            Some(chunk) => Some(chunk),
+            None => writer.finish().await?,
+        };
+        let Some(chunk) = chunk else {
+            return Ok(Some(JobReport {
+                job: Some(info),
+                first_index: 0,
+                outcomes: Vec::new(),
+                unmatched_results: 0,
+            }));
+        };
+        if chunk.path().is_none() {
+            return Ok(Some(assemble(Some(info), &chunk, Vec::new(), 0)));
+        }
+        let mut worker = Worker::default();
+        let (outcomes, unmatched) = self
+            .correlate(&request, &chunk, job_id, &mut worker)
+            .await?;
+        Ok(Some(assemble(Some(info), &chunk, outcomes, unmatched)))
     }
 }
 

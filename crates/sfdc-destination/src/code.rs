@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sfdc_rest::ErrorCode;
 
 macro_rules! outcome_codes {
@@ -26,6 +26,15 @@ macro_rules! outcome_codes {
                 match self {
                     $( Self::$variant => $wire, )*
                     Self::Salesforce(code) => code.as_str(),
+                }
+            }
+
+            /// Parses a wire spelling: one of the destination's own codes, else a Salesforce
+            /// code (the inverse of [`OutcomeCode::as_str`]).
+            pub fn from_wire(code: &str) -> Self {
+                match code {
+                    $( $wire => Self::$variant, )*
+                    other => Self::Salesforce(ErrorCode::from(other)),
                 }
             }
         }
@@ -91,6 +100,13 @@ impl Serialize for OutcomeCode {
     }
 }
 
+impl<'de> Deserialize<'de> for OutcomeCode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let code = String::deserialize(deserializer)?;
+        Ok(Self::from_wire(&code))
+    }
+}
+
 impl PartialEq<str> for OutcomeCode {
     fn eq(&self, other: &str) -> bool {
         self.as_str() == other
@@ -106,6 +122,20 @@ impl PartialEq<&str> for OutcomeCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wire_spelling_round_trips() {
+        for code in [
+            OutcomeCode::BulkPollTimeout,
+            OutcomeCode::InvalidEvent,
+            OutcomeCode::from(ErrorCode::RequiredFieldMissing),
+            OutcomeCode::from(ErrorCode::from("SOMETHING_NEW")),
+        ] {
+            let json = serde_json::to_string(&code).unwrap();
+            let back: OutcomeCode = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, code, "{json}");
+        }
+    }
 
     #[test]
     fn spelling_and_serialisation() {

@@ -111,6 +111,7 @@ mod execute;
 mod outcome;
 mod parse_error;
 mod settings;
+mod settle;
 mod transport_settings;
 
 pub use client_settings::{AutoAssignSetting, ClientSettings};

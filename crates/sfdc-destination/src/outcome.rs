@@ -1,12 +1,12 @@
 //! Per-event outcomes: what happened to each event and each action it triggered.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sfdc_actions::{ActionKind, Operation};
 
 use crate::code::OutcomeCode;
 
 /// What one action did for one event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum OutcomeStatus {
@@ -29,7 +29,7 @@ pub enum OutcomeStatus {
 }
 
 /// The summary status of one event over all the actions it triggered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum EventStatus {
@@ -45,7 +45,7 @@ pub enum EventStatus {
 }
 
 /// The outcome of one action (subscription) for one event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ActionOutcome {
     /// Position of the subscription in the settings.
@@ -115,7 +115,7 @@ impl ActionOutcome {
 }
 
 /// The outcome of one input event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct EventOutcome {
     /// 0-based position of the event in the input slice.

@@ -1,6 +1,7 @@
 //! [`Settings`]: the destination configuration (serde: TOML or JSON) and how it becomes a
 //! REST client.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use secrecy::SecretString;
@@ -8,7 +9,9 @@ use serde::Deserialize;
 use sfdc_actions::ActionConfig;
 #[cfg(feature = "jwt")]
 use sfdc_rest::auth::JwtBearerSource;
-use sfdc_rest::auth::{ClientCredentialsSource, LoginHost, RefreshTokenSource, TokenSource};
+use sfdc_rest::auth::{
+    ClientCredentialsSource, FileTokenStore, LoginHost, RefreshTokenSource, TokenSource, TokenStore,
+};
 
 use crate::client_settings::ClientSettings;
 use crate::error::{Error, Result};
@@ -84,6 +87,9 @@ pub struct Settings {
     /// body caps, query page cap); see [`TransportSettings`].
     #[serde(default)]
     pub transport: TransportSettings,
+    /// A token store set in code ([`Settings::with_token_store`]); wins over `auth.token_store`.
+    #[serde(skip)]
+    token_store: Option<Arc<dyn TokenStore>>,
 }
 
 /// How the destination obtains access tokens, tagged by `type`.
@@ -98,8 +104,17 @@ pub enum AuthSettings {
         /// The connected app's consumer secret (optional for apps that do not require it).
         #[serde(default)]
         client_secret: Option<SecretString>,
-        /// The refresh token.
-        refresh_token: SecretString,
+        /// The refresh token. Optional when `token_store` names a file that holds one (written by
+        /// `sfdc-sync login`, or by an earlier rotation): a stored token wins.
+        #[serde(default)]
+        refresh_token: Option<SecretString>,
+        /// A file keeping the newest refresh token across restarts (a
+        /// [`FileTokenStore`]: written atomically, mode 0600): read at start (it wins over
+        /// `refresh_token`) and before each refresh, and rewritten on every rotation. Needed
+        /// when the app rotates refresh tokens, else the next start presents a spent token and
+        /// Salesforce revokes the grant.
+        #[serde(default)]
+        token_store: Option<PathBuf>,
     },
     /// A fixed access token (needs `instance_url`); not refreshed.
     AccessToken {
@@ -160,6 +175,31 @@ impl Settings {
             trusted_login_host: false,
             client: ClientSettings::default(),
             transport: TransportSettings::default(),
+            token_store: None,
+        }
+    }
+
+    /// Keeps the refresh token of `auth.type = "refresh_token"` in `store` (your own secret
+    /// store) instead of the `auth.token_store` file; see
+    /// [`RefreshTokenSourceBuilder::token_store`](sfdc_rest::auth::RefreshTokenSourceBuilder::token_store).
+    /// Ignored by the other auth types.
+    pub fn with_token_store(mut self, store: Arc<dyn TokenStore>) -> Settings {
+        self.token_store = Some(store);
+        self
+    }
+
+    /// Returns the token store of the refresh-token flow: the one set with
+    /// [`Settings::with_token_store`], else a [`FileTokenStore`] for `auth.token_store`.
+    pub fn token_store(&self) -> Option<Arc<dyn TokenStore>> {
+        if let Some(store) = &self.token_store {
+            return Some(store.clone());
+        }
+        match &self.auth {
+            AuthSettings::RefreshToken {
+                token_store: Some(path),
+                ..
+            } => Some(Arc::new(FileTokenStore::new(path.clone()))),
+            _ => None,
         }
     }
 
@@ -248,14 +288,20 @@ impl Settings {
                 client_id,
                 client_secret,
                 refresh_token,
+                ..
             } => {
                 let mut b = RefreshTokenSource::builder()
                     .client_id(client_id.clone())
-                    .refresh_token(refresh_token.clone())
                     .login_host(host)
                     .guards(timeouts, limits);
+                if let Some(token) = refresh_token {
+                    b = b.refresh_token(token.clone());
+                }
                 if let Some(secret) = client_secret {
                     b = b.client_secret(secret.clone());
+                }
+                if let Some(store) = self.token_store() {
+                    b = b.token_store(store);
                 }
                 Arc::new(b.build().map_err(Error::Connect)?)
             }
@@ -436,6 +482,35 @@ mod tests {
             private_key_pem: "very-secret-pem".into(),
         });
         assert!(!format!("{s:?}").contains("very-secret"));
+    }
+
+    #[test]
+    fn token_store_file_or_custom_store() {
+        let s = Settings::from_toml_str(
+            "[auth]\ntype = \"refresh_token\"\nclient_id = \"c\"\ntoken_store = \"/var/lib/app/rt\"\n",
+        )
+        .unwrap();
+        let store = s.token_store().unwrap();
+        assert!(format!("{store:?}").contains("/var/lib/app/rt"));
+        let custom: Arc<dyn TokenStore> = Arc::new(FileTokenStore::new("/elsewhere"));
+        let s = s.with_token_store(custom);
+        assert!(format!("{:?}", s.token_store().unwrap()).contains("/elsewhere"));
+        let s = Settings::from_toml_str(SECRET_TOML).unwrap();
+        assert!(s.token_store().is_none());
+    }
+
+    #[tokio::test]
+    async fn no_refresh_token_and_an_empty_store_is_a_connect_error_without_secrets() {
+        let dir = std::env::temp_dir().join(format!("sfdc-dest-store-{}", std::process::id()));
+        let text = format!(
+            "[auth]\ntype = \"refresh_token\"\nclient_id = \"c\"\nclient_secret = \"very-secret-x\"\ntoken_store = {:?}\n",
+            dir.join("absent").display().to_string()
+        );
+        let s = Settings::from_toml_str(&text).unwrap();
+        let err = s.connect().await.unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains("refresh_token"), "{shown}");
+        assert!(!shown.contains("very-secret"), "{shown}");
     }
 
     #[test]

@@ -207,6 +207,12 @@ impl Emulator {
         self.state.token_requests()
     }
 
+    /// How often a refresh token invalidated by rotation was presented again; each time the
+    /// emulator revoked the grant (every refresh and access token), as Salesforce does.
+    pub fn refresh_token_reuses(&self) -> u64 {
+        self.state.refresh_token_reuses()
+    }
+
     /// Bulk ingest jobs, oldest first.
     pub fn bulk_jobs(&self) -> Vec<BulkJobSnapshot> {
         self.state.bulk.snapshots()

@@ -91,6 +91,10 @@ pub(crate) struct Shared {
     /// The token `Emulator::access_token` hands out.
     primary_token: Mutex<String>,
     refresh_tokens: Mutex<Vec<String>>,
+    /// Refresh tokens invalidated by rotation: presenting one again revokes the grant.
+    spent_refresh_tokens: Mutex<Vec<String>>,
+    /// How often a spent refresh token was presented (each revoked the grant).
+    refresh_token_reuses: AtomicU64,
     /// Authorization codes not yet redeemed.
     codes: Mutex<HashMap<String, CodeGrant>>,
     api_calls: AtomicU64,
@@ -146,6 +150,8 @@ impl AppState {
             tokens: RwLock::new(HashMap::new()),
             primary_token: Mutex::new(String::new()),
             refresh_tokens: Mutex::new(vec![refresh]),
+            spent_refresh_tokens: Mutex::new(Vec::new()),
+            refresh_token_reuses: AtomicU64::new(0),
             codes: Mutex::new(HashMap::new()),
             api_calls: AtomicU64::new(0),
             per_kind: Default::default(),
@@ -261,7 +267,35 @@ impl AppState {
         let mut list = lock(&self.shared.refresh_tokens);
         list.retain(|t| t != old);
         list.push(new.clone());
+        lock(&self.shared.spent_refresh_tokens).push(old.to_owned());
         new
+    }
+
+    /// Whether `token` was invalidated by rotation.
+    pub(crate) fn refresh_token_spent(&self, token: &str) -> bool {
+        lock(&self.shared.spent_refresh_tokens)
+            .iter()
+            .any(|t| t == token)
+    }
+
+    /// Reuse of a spent refresh token: revokes every refresh token of the grant and every
+    /// access token (the client must authorise again), and counts the reuse.
+    pub(crate) fn revoke_refresh_grant(&self) {
+        self.shared
+            .refresh_token_reuses
+            .fetch_add(1, Ordering::Relaxed);
+        let mut list = lock(&self.shared.refresh_tokens);
+        lock(&self.shared.spent_refresh_tokens).append(&mut list);
+        self.shared
+            .tokens
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+    }
+
+    /// How often a spent refresh token was presented.
+    pub(crate) fn refresh_token_reuses(&self) -> u64 {
+        self.shared.refresh_token_reuses.load(Ordering::Relaxed)
     }
 
     /// Stores an authorization code grant and returns the code.

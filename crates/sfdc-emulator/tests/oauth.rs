@@ -179,7 +179,7 @@ async fn refresh_and_client_credentials_grants() {
 }
 
 #[tokio::test]
-async fn refresh_token_rotation_invalidates_the_used_token() {
+async fn refresh_token_rotation_invalidates_the_used_token_and_reuse_revokes_the_grant() {
     let mut cfg = EmulatorConfig::default();
     cfg.rotate_refresh_tokens = true;
     let ctx = start_with(cfg).await;
@@ -209,6 +209,8 @@ async fn refresh_token_rotation_invalidates_the_used_token() {
     .await;
     assert_eq!(r.status, 400);
     assert_eq!(r.body["error"], "invalid_grant");
+    // Reusing the invalidated token revoked the grant: the newest token is dead too.
+    assert_eq!(ctx.emu.refresh_token_reuses(), 1);
     let r = token(
         &ctx,
         &[
@@ -218,7 +220,8 @@ async fn refresh_token_rotation_invalidates_the_used_token() {
         ],
     )
     .await;
-    assert_eq!(r.status, 200);
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["error"], "invalid_grant");
 }
 
 fn jwt(claims: &Value) -> String {

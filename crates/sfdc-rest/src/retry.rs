@@ -104,6 +104,15 @@ pub enum Failure<'a> {
         /// The record's first error code.
         error_code: &'a ErrorCode,
     },
+    /// The OAuth token endpoint answered with an error object (`{"error","error_description"}`).
+    Token {
+        /// The `grant_type` of the request (`refresh_token`, `authorization_code`, ...), if known.
+        grant: Option<&'a str>,
+        /// The OAuth `error` value, e.g. `invalid_grant`.
+        error: &'a str,
+        /// The OAuth `error_description` value.
+        description: &'a str,
+    },
 }
 
 /// The outcome of [`decide`].

@@ -158,6 +158,7 @@ async fn invalid_grant_becomes_auth_error() {
             code,
             description,
             status,
+            ..
         } => {
             assert_eq!(code, "invalid_grant");
             assert_eq!(description, "expired access/refresh token");
@@ -275,6 +276,19 @@ async fn ten_concurrent_refreshes_make_one_token_request() {
     mock.assert_calls_async(1).await;
 }
 
+fn client_credentials_source(
+    server: &MockServer,
+    retry: ProcessingRetry,
+) -> ClientCredentialsSource {
+    ClientCredentialsSource::builder()
+        .login_host(host(server))
+        .client_id("cc-client-id")
+        .client_secret("cc-secret")
+        .processing_retry(retry)
+        .build()
+        .unwrap()
+}
+
 #[tokio::test]
 async fn already_being_processed_is_retried_then_succeeds() {
     let server = MockServer::start_async().await;
@@ -285,7 +299,10 @@ async fn already_being_processed_is_retried_then_succeeds() {
         })
         .await;
     let ok = token_endpoint(&server, 200, &token_json("AT-after-busy", None)).await;
-    let token = refresh_source(&server, "rt").token().await.unwrap();
+    let token = client_credentials_source(&server, NO_DELAY)
+        .token()
+        .await
+        .unwrap();
     assert_eq!(token.secret().expose_secret(), "AT-after-busy");
     busy.assert_calls_async(1).await;
     ok.assert_calls_async(1).await;
@@ -294,6 +311,23 @@ async fn already_being_processed_is_retried_then_succeeds() {
 
 #[tokio::test]
 async fn already_being_processed_gives_up_after_max_retries() {
+    let server = MockServer::start_async().await;
+    let busy = token_endpoint(&server, 400, BUSY).await;
+    let source = client_credentials_source(
+        &server,
+        ProcessingRetry {
+            max_retries: 2,
+            delay: Duration::ZERO,
+        },
+    );
+    let err = source.token().await.unwrap_err();
+    assert!(err.is_retryable());
+    assert!(err.is_auth());
+    busy.assert_calls_async(3).await;
+}
+
+#[tokio::test]
+async fn refresh_flow_never_resends_its_refresh_token_after_busy() {
     let server = MockServer::start_async().await;
     let busy = token_endpoint(&server, 400, BUSY).await;
     let source = public_refresh_source(
@@ -307,7 +341,8 @@ async fn already_being_processed_gives_up_after_max_retries() {
     let err = source.token().await.unwrap_err();
     assert!(err.is_retryable());
     assert!(err.is_auth());
-    busy.assert_calls_async(3).await;
+    // One request: the same refresh token is not sent again (no store holds a newer one).
+    busy.assert_calls_async(1).await;
 }
 
 #[tokio::test]

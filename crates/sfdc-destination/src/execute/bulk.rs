@@ -153,7 +153,7 @@ fn id_text(id: Option<Value>) -> Value {
 
 /// The CSV record of one job: its fields plus the external id (upsert) or `Id` (update). A
 /// bulk update without record id is still sent; Salesforce rejects that row only.
-fn record_of(job: &Job, external_field: Option<&str>) -> Record {
+pub(crate) fn record_of(job: &Job, external_field: Option<&str>) -> Record {
     let mut record = job.plan.fields.clone();
     let Some(bulk) = job.plan.bulk.as_ref() else {
         return record;
@@ -175,7 +175,7 @@ fn record_of(job: &Job, external_field: Option<&str>) -> Record {
     record
 }
 
-fn apply(sink: &mut Sink<'_>, jobs: &[&Job], outcomes: &[Outcome]) {
+pub(crate) fn apply(sink: &mut Sink<'_>, jobs: &[&Job], outcomes: &[Outcome]) {
     for (i, job) in jobs.iter().enumerate() {
         match outcomes.get(i) {
             Some(Outcome::Created(id)) => sink.ok(job, OutcomeStatus::Created, Some(id.clone())),

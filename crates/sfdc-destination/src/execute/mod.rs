@@ -8,7 +8,7 @@
 //! - `failure`: every error source mapped to an outcome.
 //! - `other_fields`: run-time check of Other Fields mapped as one object, against describe.
 
-mod bulk;
+pub(crate) mod bulk;
 pub(crate) mod failure;
 mod group;
 mod lookup;

@@ -152,12 +152,18 @@ pub(crate) async fn token(
             if let Err(r) = check_client(&state, id.as_deref(), secret.as_deref(), false) {
                 return *r;
             }
-            let Some(rt) = form
-                .get("refresh_token")
-                .filter(|t| state.refresh_token_valid(t))
-            else {
+            let Some(rt) = form.get("refresh_token") else {
                 return bad_grant("expired access/refresh token");
             };
+            if !state.refresh_token_valid(rt) {
+                // With rotation, presenting an invalidated refresh token again revokes the
+                // current refresh token and its access tokens (Salesforce Help, "Refresh Token
+                // Rotation": reuse of an invalidated token revokes the grant).
+                if state.refresh_token_spent(rt) {
+                    state.revoke_refresh_grant();
+                }
+                return bad_grant("expired access/refresh token");
+            }
             let rotated = state
                 .config()
                 .rotate_refresh_tokens

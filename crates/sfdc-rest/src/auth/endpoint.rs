@@ -23,6 +23,11 @@ const TOKEN_REQUEST: Idempotency = Idempotency::Idempotent;
 /// token) is still being handled. The source waits `delay` and sends the token request again, at most
 /// `max_retries` times; after that the error is returned ([`Error::is_retryable`] is true for it).
 /// No other token error is retried here.
+///
+/// The refresh-token flow is different: resending a refresh token that a concurrent request may
+/// just have spent would make Salesforce revoke the grant (with rotation), so
+/// [`RefreshTokenSource`](super::RefreshTokenSource) waits `delay`, re-reads its token store and
+/// tries once only with a newer token; `max_retries` does not apply to it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProcessingRetry {
     /// Retries after the first attempt (0 disables the retry). Default 3.
@@ -123,6 +128,21 @@ impl TokenEndpoint {
         Ok(self.request(form, auth).await?.token)
     }
 
+    /// Returns how "already being processed" answers are retried.
+    pub(crate) fn processing_retry(&self) -> ProcessingRetry {
+        self.retry
+    }
+
+    /// POSTs `form` once and parses the answer, with no retry at all: the refresh-token flow,
+    /// which must never send a possibly spent refresh token again, decides itself.
+    pub(crate) async fn request_once(
+        &self,
+        form: &[(&str, &str)],
+        auth: ClientAuth<'_>,
+    ) -> Result<TokenResponse> {
+        self.attempt(form, &auth).await
+    }
+
     /// POSTs `form` (URL-encoded, in the given order) and parses the answer, retrying
     /// "already being processed" as configured.
     pub(crate) async fn request(
@@ -191,7 +211,11 @@ impl TokenEndpoint {
         if status.is_success() {
             token_response::parse_success(status, &body)
         } else {
-            Err(token_response::parse_failure(status, &body))
+            let grant = form
+                .iter()
+                .find(|(name, _)| *name == "grant_type")
+                .map(|(_, value)| *value);
+            Err(token_response::parse_failure(status, &body, grant))
         }
     }
 }

@@ -32,10 +32,21 @@
 //! # Errors
 //!
 //! An OAuth error answer (`{"error","error_description"}`, HTTP 400 or 401) becomes
-//! [`Error::Auth`](crate::Error::Auth) with the code and description; [`Error::is_auth`](crate::Error::is_auth)
-//! is true. The answer `invalid_grant` / "token request is already being processed" is retried by
-//! the source itself ([`ProcessingRetry`]); if it persists the error is returned and
-//! [`Error::is_retryable`](crate::Error::is_retryable) is true.
+//! [`Error::Auth`](crate::Error::Auth) with the code, description and grant;
+//! [`Error::is_auth`](crate::Error::is_auth) is true. Whether it is retryable is decided by the
+//! token rows of the one retry table ([`crate::retry::classify`]): the concurrent-refresh races
+//! (`invalid_grant` with "token request is already being processed", and for the refresh-token
+//! grant also "expired authorization code") are retryable; `expired authorization code` of the
+//! `authorization_code` grant and every other `invalid_grant` are permanent. The JWT,
+//! client-credentials and password sources resend "already being processed" themselves
+//! ([`ProcessingRetry`]); the [`RefreshTokenSource`] never resends a refresh token and re-reads
+//! its [`TokenStore`] instead.
+//!
+//! # Keeping a refresh token across restarts
+//!
+//! [`TokenStore`] (trait) and [`FileTokenStore`] (a file written atomically, mode 0600) hold the
+//! newest refresh token of a [`RefreshTokenSource`]; see
+//! [`RefreshTokenSourceBuilder::token_store`].
 //!
 //! # Secrets
 //!
@@ -145,6 +156,7 @@ mod refresh_token;
 mod single_flight;
 mod static_token;
 mod token_response;
+mod token_store;
 
 pub use client_credentials::{ClientCredentialsSource, ClientCredentialsSourceBuilder};
 pub use endpoint::ProcessingRetry;
@@ -155,6 +167,7 @@ pub use login_host::LoginHost;
 pub use password::{PasswordSource, PasswordSourceBuilder};
 pub use refresh_token::{RefreshTokenSource, RefreshTokenSourceBuilder, RotationCallback};
 pub use static_token::StaticToken;
+pub use token_store::{FileTokenStore, TokenStore};
 
 /// An OAuth access token with the instance URL and issue time Salesforce returned with it.
 ///

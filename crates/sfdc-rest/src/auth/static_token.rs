@@ -61,6 +61,7 @@ impl TokenSource for StaticToken {
                     .to_owned(),
             // `refresh` is only called after Salesforce rejected the token with HTTP 401.
             status: Some(http::StatusCode::UNAUTHORIZED),
+            grant: None,
         })
     }
 }

@@ -74,14 +74,16 @@ pub(crate) fn parse_success(status: StatusCode, body: &[u8]) -> Result<TokenResp
     })
 }
 
-/// Maps a non-2xx token response to an error: an OAuth error object becomes [`Error::Auth`],
-/// anything else (an HTML error page, a 5xx) becomes [`Error::Api`] via [`Error::from_response`].
-pub(crate) fn parse_failure(status: StatusCode, body: &[u8]) -> Error {
+/// Maps a non-2xx token response to an error: an OAuth error object becomes [`Error::Auth`]
+/// (with the request's `grant_type`, which the retry table needs), anything else (an HTML error
+/// page, a 5xx) becomes [`Error::Api`] via [`Error::from_response`].
+pub(crate) fn parse_failure(status: StatusCode, body: &[u8], grant: Option<&str>) -> Error {
     match serde_json::from_slice::<OAuthError>(body) {
         Ok(e) => Error::Auth {
             code: e.error,
             description: e.error_description,
             status: Some(status),
+            grant: grant.map(str::to_owned),
         },
         Err(_) => Error::from_response(status, body),
     }
@@ -93,6 +95,14 @@ pub(crate) fn is_already_processing(err: &Error) -> bool {
     matches!(err, Error::Auth { code, description, .. }
         if code == "invalid_grant"
             && description.to_ascii_lowercase().contains("already being processed"))
+}
+
+/// Returns `true` for a refresh-token grant answered with one of the concurrent-refresh races
+/// (`invalid_grant` with "token request is already being processed" or "expired authorization
+/// code"): the errors the retry table calls retryable for that grant.
+pub(crate) fn is_refresh_race(err: &Error) -> bool {
+    matches!(err, Error::Auth { grant: Some(grant), .. } if grant == "refresh_token")
+        && err.is_retryable()
 }
 
 fn issued_at(value: &serde_json::Value) -> Option<SystemTime> {
@@ -170,6 +180,7 @@ mod tests {
         let err = parse_failure(
             StatusCode::BAD_REQUEST,
             br#"{"error":"invalid_grant","error_description":"authentication failure"}"#,
+            Some("password"),
         );
         assert!(err.is_auth());
         assert!(!err.is_retryable());
@@ -178,10 +189,20 @@ mod tests {
         let busy = parse_failure(
             StatusCode::BAD_REQUEST,
             br#"{"error":"invalid_grant","error_description":"token request is already being processed"}"#,
+            Some("refresh_token"),
         );
         assert!(is_already_processing(&busy));
+        assert!(is_refresh_race(&busy));
         assert!(busy.is_retryable());
-        let html = parse_failure(StatusCode::BAD_GATEWAY, b"<html>bad gateway</html>");
+        let expired =
+            br#"{"error":"invalid_grant","error_description":"expired authorization code"}"#;
+        let race = parse_failure(StatusCode::BAD_REQUEST, expired, Some("refresh_token"));
+        assert!(is_refresh_race(&race));
+        let code = parse_failure(StatusCode::BAD_REQUEST, expired, Some("authorization_code"));
+        assert!(!is_refresh_race(&code));
+        assert!(!code.is_retryable());
+        assert!(!is_refresh_race(&err));
+        let html = parse_failure(StatusCode::BAD_GATEWAY, b"<html>bad gateway</html>", None);
         assert!(html.is_retryable());
         assert!(!html.is_auth());
     }

@@ -42,6 +42,18 @@ pub enum Error {
         description: String,
         /// The HTTP status of the token response, when there was one.
         status: Option<StatusCode>,
+        /// The `grant_type` of the token request that failed (`refresh_token`,
+        /// `authorization_code`, ...), when the error came from a token request: the retry table
+        /// classifies OAuth errors by grant and cause.
+        grant: Option<String>,
+    },
+
+    /// A token store ([`crate::auth::TokenStore`]) could not load or save a refresh token. The
+    /// message names the store (e.g. its file path) and the I/O failure, never the token.
+    #[error("token store failed: {message}")]
+    TokenStore {
+        /// What failed and where.
+        message: String,
     },
 
     /// The HTTP exchange itself failed: DNS, connect, TLS, timeout, connection reset, body read.
@@ -264,14 +276,18 @@ impl Error {
                 },
             ),
             Self::Auth {
-                code, description, ..
-            } if code == "invalid_grant"
-                && description
-                    .to_ascii_lowercase()
-                    .contains("already being processed") =>
-            {
-                Verdict::Retry
-            }
+                code,
+                description,
+                grant,
+                ..
+            } => classify(
+                Idempotency::Idempotent,
+                &Failure::Token {
+                    grant: grant.as_deref(),
+                    error: code,
+                    description,
+                },
+            ),
             Self::BudgetExceeded { .. } => Verdict::RetryLater,
             Self::UnreadableAnswer { idempotency, .. } => {
                 classify(*idempotency, &Failure::Unreadable)
@@ -286,8 +302,9 @@ impl Error {
     /// True when [`Error::verdict`] is [`Verdict::Retry`]: HTTP 503, 420, 429; `UNABLE_TO_LOCK_ROW`;
     /// HTTP 500/502/504 of safe and idempotent requests; transport failures before the request
     /// was sent, and after it may have been sent for safe and idempotent requests (reads,
-    /// updates, upserts, deletes); and the OAuth `invalid_grant` "token request is already being
-    /// processed" answer.
+    /// updates, upserts, deletes); and the OAuth `invalid_grant` concurrent-refresh races ("token
+    /// request is already being processed"; for the `refresh_token` grant also "expired
+    /// authorization code"), see the token rows of [`crate::retry::classify`].
     ///
     /// [`Error::Timeout`] (a transport guard ended the call) follows the same rule as a transport
     /// failure after sending. False for [`Error::Redirect`] and [`Error::BodyTooLarge`]: the
@@ -608,8 +625,21 @@ mod tests {
             code: "invalid_grant".into(),
             description: "token request is already being processed".into(),
             status: Some(StatusCode::BAD_REQUEST),
+            grant: Some("refresh_token".into()),
         };
         assert!(err.is_retryable());
         assert!(err.is_auth());
+        let code_grant = Error::Auth {
+            code: "invalid_grant".into(),
+            description: "expired authorization code".into(),
+            status: Some(StatusCode::BAD_REQUEST),
+            grant: Some("authorization_code".into()),
+        };
+        assert!(!code_grant.is_retryable());
+        assert_eq!(code_grant.verdict(), Verdict::Permanent);
+        let store = Error::TokenStore {
+            message: "cannot write /tmp/x".into(),
+        };
+        assert_eq!(store.verdict(), Verdict::Permanent);
     }
 }

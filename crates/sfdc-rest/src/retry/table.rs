@@ -16,6 +16,19 @@
 //! | 401 `INVALID_SESSION_ID` left after the client's bounded refreshes | retry | retry (refused, nothing applied) |
 //! | any other 4xx, 501 and other statuses | permanent | permanent |
 //!
+//! OAuth token errors ([`Failure::Token`], the answer of the token endpoint) are classified by
+//! grant and cause:
+//!
+//! | grant | `invalid_grant` description | verdict |
+//! |---|---|---|
+//! | `authorization_code` | any (e.g. `expired authorization code`: the code was used or is too old) | permanent |
+//! | `refresh_token` | `token request is already being processed`, `expired authorization code` (a concurrent refresh with the same token) | retry |
+//! | any other | `token request is already being processed` | retry |
+//! | any | anything else (`expired access/refresh token`, `authentication failure`, ...), and every other OAuth `error` | permanent |
+//!
+//! A retryable refresh race never means "send the same refresh token again":
+//! [`RefreshTokenSource`](crate::auth::RefreshTokenSource) re-reads the current token instead.
+//!
 //! A per-record failure inside a successful answer ([`Failure::Record`]: a Collections item, a
 //! Bulk result row) was reported by Salesforce, so nothing of it was applied: lock contention and
 //! rollbacks caused by another record (`ALL_OR_NONE_OPERATION_ROLLED_BACK`, `PROCESSING_HALTED`)
@@ -67,6 +80,11 @@ pub fn classify(idempotency: Idempotency, failure: &Failure<'_>) -> Verdict {
             Some(verdict) => verdict,
             None => status_verdict(*status, replayable),
         },
+        Failure::Token {
+            grant,
+            error,
+            description,
+        } => token_verdict(*grant, error, description),
         Failure::Record { error_code } => match code_verdict(error_code) {
             Some(verdict) => verdict,
             None => match error_code.synthetic_status() {
@@ -93,6 +111,22 @@ fn code_verdict(code: &ErrorCode) -> Option<Verdict> {
         ErrorCode::OutcomeUnknown => Some(Verdict::OutcomeUnknown),
         ErrorCode::RequestRejected => Some(Verdict::Permanent),
         _ => None,
+    }
+}
+
+/// The token rows: an OAuth error of a token request, by grant and cause.
+fn token_verdict(grant: Option<&str>, error: &str, description: &str) -> Verdict {
+    if error != "invalid_grant" {
+        return Verdict::Permanent;
+    }
+    let description = description.to_ascii_lowercase();
+    let busy = description.contains("already being processed");
+    let expired_code = description.contains("expired authorization code");
+    match grant {
+        Some("authorization_code") => Verdict::Permanent,
+        Some("refresh_token") if busy || expired_code => Verdict::Retry,
+        _ if busy => Verdict::Retry,
+        _ => Verdict::Permanent,
     }
 }
 
@@ -197,6 +231,62 @@ mod tests {
             ),
             OutcomeUnknown
         );
+    }
+
+    #[test]
+    fn token_rows() {
+        let busy = "token request is already being processed";
+        let expired_code = "expired authorization code";
+        let cases = [
+            (Some("refresh_token"), "invalid_grant", busy, Retry),
+            (Some("refresh_token"), "invalid_grant", expired_code, Retry),
+            (
+                Some("refresh_token"),
+                "invalid_grant",
+                "Expired Authorization Code",
+                Retry,
+            ),
+            (
+                Some("refresh_token"),
+                "invalid_grant",
+                "expired access/refresh token",
+                Permanent,
+            ),
+            (
+                Some("authorization_code"),
+                "invalid_grant",
+                expired_code,
+                Permanent,
+            ),
+            (Some("authorization_code"), "invalid_grant", busy, Permanent),
+            (Some("password"), "invalid_grant", busy, Retry),
+            (
+                Some("password"),
+                "invalid_grant",
+                "authentication failure",
+                Permanent,
+            ),
+            (
+                Some("urn:ietf:params:oauth:grant-type:jwt-bearer"),
+                "invalid_grant",
+                expired_code,
+                Permanent,
+            ),
+            (None, "invalid_grant", busy, Retry),
+            (Some("refresh_token"), "invalid_client_id", busy, Permanent),
+        ];
+        for (grant, error, description, want) in cases {
+            let failure = Failure::Token {
+                grant,
+                error,
+                description,
+            };
+            assert_eq!(
+                classify(Idempotent, &failure),
+                want,
+                "{grant:?} {error} {description}"
+            );
+        }
     }
 
     #[test]

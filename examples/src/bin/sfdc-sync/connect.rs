@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use sfdc_destination::{Destination, Settings};
+use sfdc_destination::{AuthSettings, Destination, Settings};
 use sfdc_emulator::{Emulator, EmulatorConfig};
 use sfdc_examples::SETTINGS_TOML;
 
@@ -18,8 +18,23 @@ pub(crate) struct Connection {
 }
 
 /// Reads `path` (`.json` is JSON, anything else TOML), resolves the environment and key-file
-/// references and parses [`Settings`].
+/// references and parses [`Settings`]; a relative `auth.token_store` is relative to the
+/// settings file's directory.
 pub(crate) fn load_settings(path: &Path) -> Result<Settings, CliError> {
+    let mut settings = parse_settings(path)?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    if let AuthSettings::RefreshToken {
+        token_store: Some(store),
+        ..
+    } = &mut settings.auth
+        && store.is_relative()
+    {
+        *store = base.join(&*store);
+    }
+    Ok(settings)
+}
+
+fn parse_settings(path: &Path) -> Result<Settings, CliError> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         CliError::Usage(format!(
             "cannot read the settings file {}: {e}",

@@ -2,13 +2,15 @@
 //! (`http://localhost:PORT/callback`), writing a settings file with the refresh token.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
+use secrecy::SecretString;
+use sfdc_destination::rest::auth::{FileTokenStore, TokenStore};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -44,6 +46,10 @@ pub(crate) struct LoginArgs {
     /// The settings file to write (mode 0600).
     #[arg(long, default_value = "sfdc-sync.toml")]
     pub(crate) output: PathBuf,
+    /// The token store file that receives the refresh token (mode 0600, rewritten by `send`
+    /// on every rotation). Default: the settings file's path with `.refresh-token` appended.
+    #[arg(long = "token-store")]
+    pub(crate) token_store: Option<PathBuf>,
     /// Print `SFDC_*` environment variables instead of writing the file.
     #[arg(long = "print-env")]
     pub(crate) print_env: bool,
@@ -255,6 +261,14 @@ pub(crate) async fn run(args: LoginArgs) -> Result<ExitCode, CliError> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    let store_path = args.token_store.clone().unwrap_or_else(|| {
+        let mut name = args.output.clone().into_os_string();
+        name.push(".refresh-token");
+        PathBuf::from(name)
+    });
+    FileTokenStore::new(&store_path)
+        .save(&SecretString::from(refresh.to_owned()))
+        .map_err(|e| usage(e.to_string()))?;
     let mut text = format!(
         "# written by `sfdc-sync login`: keep this file private (mode 0600)\n{host_lines}\n[auth]\ntype = \"refresh_token\"\nclient_id = {}\n",
         toml_string(&args.client_id)
@@ -262,13 +276,30 @@ pub(crate) async fn run(args: LoginArgs) -> Result<ExitCode, CliError> {
     if let Some(secret) = &args.client_secret {
         text.push_str(&format!("client_secret = {}\n", toml_string(secret)));
     }
-    text.push_str(&format!("refresh_token = {}\n", toml_string(refresh)));
+    text.push_str(&format!(
+        "# the refresh token lives here (mode 0600); `send` rewrites it when Salesforce rotates it\ntoken_store = {}\n",
+        toml_string(&settings_relative(&args.output, &store_path))
+    ));
     text.push_str("\n# Add [[subscriptions]] here (see examples/sync-events.toml).\n");
     write_private(&args.output, &text)
         .map_err(|e| usage(format!("cannot write {}: {e}", args.output.display())))?;
     println!(
-        "wrote {} (mode 0600); use it with --settings",
-        args.output.display()
+        "wrote {} and the token store {} (both mode 0600); use it with --settings",
+        args.output.display(),
+        store_path.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The token store path as the settings file should name it: relative to the settings file's
+/// directory when it lies there (so the pair can move together), else as given.
+fn settings_relative(settings: &Path, store: &Path) -> String {
+    let dir = settings.parent().unwrap_or(Path::new(""));
+    store
+        .strip_prefix(dir)
+        .ok()
+        .filter(|p| !dir.as_os_str().is_empty() && p.components().count() > 0)
+        .unwrap_or(store)
+        .display()
+        .to_string()
 }

@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release -p sfdc-examples --bin sfdc-sync -- send examples/events.ndjson
 //! sfdc-sync send --settings org.toml --outcomes out.ndjson --dead-letter retry.ndjson events.ndjson
+//! sfdc-sync send --settings org.toml --checkpoint run.checkpoint events.ndjson   # resumable
 //! sfdc-sync limits --settings org.toml
 //! sfdc-sync login --client-id KEY --sandbox --output org.toml
 //! ```
@@ -11,6 +12,7 @@
 //! Exit codes: 0 nothing failed, 1 some events failed, 2 usage, settings or authentication
 //! errors. Thin by design: parsing, I/O and presentation; the behaviour is in the libraries.
 
+mod checkpoint;
 mod connect;
 mod dry_run;
 mod error;

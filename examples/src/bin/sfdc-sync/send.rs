@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use sfdc_destination::{EventOutcome, EventStatus};
 
+use crate::checkpoint::{Checkpoint, PendingEvent};
 use crate::connect::connect;
 use crate::error::CliError;
 use crate::input::{EventReader, InputEvent};
@@ -27,7 +28,8 @@ pub(crate) struct SendArgs {
     /// Events per `Destination::send` call.
     #[arg(long = "batch", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..))]
     pub(crate) batch: u32,
-    /// Write one NDJSON outcome per event (with its input line and message_id) here.
+    /// Write one NDJSON outcome per event (with its input line and message_id) here (appended
+    /// to with `--checkpoint`).
     #[arg(long)]
     pub(crate) outcomes: Option<PathBuf>,
     /// Write the events that failed retryably here, as NDJSON that `send` accepts again.
@@ -35,8 +37,113 @@ pub(crate) struct SendArgs {
     pub(crate) dead_letter: Option<PathBuf>,
     /// Plan only: report per subscription how many events trigger it and the estimated calls,
     /// without connecting (no API call, no describe).
-    #[arg(long = "dry-run", conflicts_with_all = ["outcomes", "dead_letter"])]
+    #[arg(long = "dry-run", conflicts_with_all = ["outcomes", "dead_letter", "checkpoint"])]
     pub(crate) dry_run: bool,
+    /// Record the input position (and the events pending on Bulk jobs) here after each fully
+    /// outcomed batch; when the file exists, settle its pending events and resume after its
+    /// last batch, so only the batch in flight at a crash is sent again.
+    #[arg(long)]
+    pub(crate) checkpoint: Option<PathBuf>,
+    /// Tests: stop (exit 2) after this many batches were sent and checkpointed, as a crash
+    /// would.
+    #[arg(long = "stop-after-batches", hide = true, requires = "checkpoint")]
+    pub(crate) stop_after_batches: Option<usize>,
+}
+
+/// Where the outcomes of a run go: the tally, the outcomes file and the dead-letter file.
+struct Sinks {
+    tally: Tally,
+    outcomes: Option<BufWriter<File>>,
+    dead: Option<BufWriter<File>>,
+}
+
+impl Sinks {
+    /// Records the outcome of the event at input position `index` (line `line`).
+    fn record(
+        &mut self,
+        outcome: &EventOutcome,
+        index: usize,
+        line: usize,
+        event: &serde_json::Value,
+    ) -> Result<(), CliError> {
+        self.tally.add(outcome, line);
+        if let Some(out) = self.outcomes.as_mut() {
+            let mut value =
+                serde_json::to_value(outcome).map_err(|e| CliError::Io(format!("outcome: {e}")))?;
+            if let Some(map) = value.as_object_mut() {
+                map.insert("index".into(), index.into());
+                map.insert("line".into(), line.into());
+            }
+            writeln!(out, "{value}").map_err(io_err)?;
+        }
+        if outcome.status == EventStatus::Failed
+            && outcome.is_retryable()
+            && let Some(out) = self.dead.as_mut()
+        {
+            self.tally.dead_lettered += 1;
+            writeln!(out, "{event}").map_err(io_err)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), CliError> {
+        for out in [self.outcomes.as_mut(), self.dead.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            out.flush().map_err(io_err)?;
+        }
+        Ok(())
+    }
+}
+
+/// Whether an outcome waits on a Bulk job (and so goes into the checkpoint).
+fn pending_on_bulk(outcome: &EventOutcome) -> bool {
+    outcome.status == EventStatus::Pending
+        && outcome
+            .results
+            .iter()
+            .any(|r| r.is_pending() && r.bulk_job_id.is_some())
+}
+
+/// Settles the checkpoint's pending events; those still pending stay in it.
+async fn settle_checkpoint(
+    destination: &sfdc_destination::Destination,
+    checkpoint: &mut Checkpoint,
+    sinks: &mut Sinks,
+) -> Result<(), CliError> {
+    let pending = std::mem::take(&mut checkpoint.pending);
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let events: Vec<serde_json::Value> = pending.iter().map(|p| p.event.clone()).collect();
+    let outcomes: Vec<EventOutcome> = pending
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut outcome = p.outcome.clone();
+            outcome.index = i;
+            outcome
+        })
+        .collect();
+    let settled = destination.settle(&events, &outcomes).await;
+    let mut done = 0;
+    for (mut outcome, mut entry) in settled.into_iter().zip(pending) {
+        outcome.index = entry.index;
+        if pending_on_bulk(&outcome) {
+            entry.outcome = outcome;
+            checkpoint.pending.push(entry);
+        } else {
+            done += 1;
+            sinks.record(&outcome, entry.index, entry.line, &entry.event)?;
+        }
+    }
+    eprintln!(
+        "checkpoint: settled {done} pending events, {} still pending; resuming after event {}",
+        checkpoint.pending.len(),
+        checkpoint.events_done
+    );
+    Ok(())
 }
 
 /// Counts over the run.
@@ -84,8 +191,17 @@ impl Tally {
     }
 }
 
-fn create(path: &PathBuf) -> Result<BufWriter<File>, CliError> {
-    File::create(path)
+/// Creates (or, for a resumable run, appends to) an output file.
+fn create(path: &PathBuf, append: bool) -> Result<BufWriter<File>, CliError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.create(true);
+    if append {
+        options.append(true);
+    } else {
+        options.write(true).truncate(true);
+    }
+    options
+        .open(path)
         .map(BufWriter::new)
         .map_err(|e| CliError::Usage(format!("cannot create {}: {e}", path.display())))
 }
@@ -110,17 +226,45 @@ pub(crate) async fn run(args: SendArgs) -> Result<ExitCode, CliError> {
     if args.dry_run {
         return crate::dry_run::run(input, args.settings.as_deref(), args.batch as usize);
     }
-    let mut outcomes = args.outcomes.as_ref().map(create).transpose()?;
-    let mut dead = args.dead_letter.as_ref().map(create).transpose()?;
+    // With a checkpoint, the outcomes and dead-letter files continue across restarts.
+    let resumable = args.checkpoint.is_some();
+    let mut sinks = Sinks {
+        tally: Tally::default(),
+        outcomes: args
+            .outcomes
+            .as_ref()
+            .map(|p| create(p, resumable))
+            .transpose()?,
+        dead: args
+            .dead_letter
+            .as_ref()
+            .map(|p| create(p, resumable))
+            .transpose()?,
+    };
+    let mut checkpoint = match &args.checkpoint {
+        Some(path) => Some(Checkpoint::load(path)?),
+        None => None,
+    };
     let connection = connect(args.settings.as_deref()).await?;
     let destination = &connection.destination;
 
     let calls_before = destination.api_calls();
     let started = Instant::now();
-    let mut tally = Tally::default();
     let mut progress = Progress::new();
     let mut reader = EventReader::new(input);
+    let mut position = 0;
+    if let Some(cp) = checkpoint.as_mut() {
+        settle_checkpoint(destination, cp, &mut sinks).await?;
+        for _ in 0..cp.events_done {
+            match reader.next() {
+                Some(Ok(_)) => position += 1,
+                Some(Err(e)) => return Err(CliError::Usage(e.to_string())),
+                None => break,
+            }
+        }
+    }
     let batch_size = args.batch as usize;
+    let mut batches = 0;
     loop {
         let mut batch: Vec<InputEvent> = Vec::with_capacity(batch_size.min(10_000));
         for event in reader.by_ref().take(batch_size) {
@@ -131,35 +275,44 @@ pub(crate) async fn run(args: SendArgs) -> Result<ExitCode, CliError> {
         }
         let values: Vec<serde_json::Value> = batch.iter().map(|e| e.value.clone()).collect();
         let results = destination.send(&values).await;
-        let offset = tally.events;
         for outcome in &results {
             let Some(input) = batch.get(outcome.index) else {
                 continue;
             };
-            tally.add(outcome, input.line);
-            if let Some(out) = outcomes.as_mut() {
-                let mut value = serde_json::to_value(outcome)
-                    .map_err(|e| CliError::Io(format!("outcome: {e}")))?;
-                if let Some(map) = value.as_object_mut() {
-                    map.insert("index".into(), (offset + outcome.index).into());
-                    map.insert("line".into(), input.line.into());
-                }
-                writeln!(out, "{value}").map_err(io_err)?;
-            }
-            if outcome.status == EventStatus::Failed
-                && outcome.is_retryable()
-                && let Some(out) = dead.as_mut()
+            let index = position + outcome.index;
+            sinks.record(outcome, index, input.line, &input.value)?;
+            if let Some(cp) = checkpoint.as_mut()
+                && pending_on_bulk(outcome)
             {
-                tally.dead_lettered += 1;
-                writeln!(out, "{}", input.value).map_err(io_err)?;
+                cp.pending.push(PendingEvent {
+                    line: input.line,
+                    index,
+                    event: input.value.clone(),
+                    outcome: outcome.clone(),
+                });
             }
         }
-        progress.update(tally.events, tally.failed);
+        position += batch.len();
+        batches += 1;
+        progress.update(sinks.tally.events, sinks.tally.failed);
+        if let (Some(cp), Some(path)) = (checkpoint.as_mut(), args.checkpoint.as_ref()) {
+            // The outcomes of the batch are on disk before the checkpoint moves past it.
+            sinks.flush()?;
+            cp.events_done = position;
+            cp.batches_done += 1;
+            cp.save(path)?;
+            if args.stop_after_batches == Some(batches) {
+                progress.finish();
+                return Err(CliError::Usage(format!(
+                    "stopped after {batches} batches (--stop-after-batches); the checkpoint {} resumes after event {position}",
+                    path.display()
+                )));
+            }
+        }
     }
     progress.finish();
-    for out in [outcomes.as_mut(), dead.as_mut()].into_iter().flatten() {
-        out.flush().map_err(io_err)?;
-    }
+    sinks.flush()?;
+    let tally = sinks.tally;
     let elapsed = started.elapsed();
     let calls = destination.api_calls() - calls_before;
 
