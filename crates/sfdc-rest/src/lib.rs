@@ -82,6 +82,12 @@
 //!   [`backoff::Jitter`].
 //! - [`limits`]: [`ApiUsage`], `Sforce-Limit-Info` parsing, `/limits`.
 //!
+//! # Compression
+//!
+//! Responses are asked for with `Accept-Encoding: gzip` and decoded (body caps count decoded
+//! bytes); JSON request bodies from [`ClientBuilder::request_compression`] bytes (default
+//! [`DEFAULT_REQUEST_COMPRESSION`], 32 KiB) are sent with `Content-Encoding: gzip`.
+//!
 //! # Feature flags
 //!
 //! All additive. A Tokio runtime is required (the client never starts one).
@@ -122,7 +128,7 @@ mod transport;
 mod versions;
 
 pub use backoff::{Backoff, BackoffConfig, FixedJitter};
-pub use body::{BodyFactory, BodyStream};
+pub use body::{BodyFactory, BodyStream, DEFAULT_REQUEST_COMPRESSION};
 pub use client::Client;
 pub use collections::{COLLECTION_CHUNK, CollectionResult};
 pub use config::{ApiVersion, ClientBuilder, DEFAULT_API_VERSION, validate_instance_url};
