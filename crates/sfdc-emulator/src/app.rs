@@ -1,5 +1,5 @@
 //! The router: route table, path normalisation, and the API middleware (version check,
-//! auth, allocation, counting, latency, faults, `Sforce-Limit-Info`).
+//! auth, allocation, counting, latency, faults, `Sforce-Limit-Info`), and gzip on the wire.
 
 use std::convert::Infallible;
 
@@ -10,6 +10,9 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower::ServiceExt;
+use tower_http::CompressionLevel;
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
 
 use crate::conn::ConnKill;
 use crate::error::SfError;
@@ -82,7 +85,14 @@ pub(crate) fn router(state: AppState) -> Router {
             Ok::<_, Infallible>(inner.oneshot(req).await.into_response())
         }
     });
-    Router::new().fallback_service(normalized)
+    // gzip on the wire, as Salesforce REST does: request bodies sent with
+    // `Content-Encoding: gzip` are decompressed before any handler (the body limit applies to
+    // the decompressed size), and responses are compressed when the client sends
+    // `Accept-Encoding: gzip` (fastest level: the emulator's CPU is often the benchmark's bound).
+    Router::new()
+        .fallback_service(normalized)
+        .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
+        .layer(RequestDecompressionLayer::new())
 }
 
 /// Strips trailing slashes and applies the `_HttpMethod` override of POST requests.

@@ -42,6 +42,8 @@ pub(crate) struct Inner {
     pub(crate) body_limits: BodyLimits,
     pub(crate) timeouts: Timeouts,
     pub(crate) default_headers: http::HeaderMap,
+    /// JSON bodies of at least this many bytes are sent gzip-compressed.
+    pub(crate) request_compression: Option<usize>,
 }
 
 /// Everything [`ClientBuilder`] hands over.
@@ -57,6 +59,8 @@ pub(crate) struct Parts {
     pub(crate) body_limits: BodyLimits,
     pub(crate) timeouts: Timeouts,
     pub(crate) default_headers: http::HeaderMap,
+    /// JSON bodies of at least this many bytes are sent gzip-compressed.
+    pub(crate) request_compression: Option<usize>,
 }
 
 impl Client {
@@ -88,6 +92,7 @@ impl Client {
                 body_limits: parts.body_limits,
                 timeouts: parts.timeouts,
                 default_headers: parts.default_headers,
+                request_compression: parts.request_compression,
             }),
         })
     }

@@ -13,6 +13,8 @@
 //!   [`Client::query_all_stream`] (an async `Stream` that holds one page at a time),
 //!   [`Client::create_many`], [`Client::update_many`], [`Client::upsert_many`],
 //!   [`Client::delete_many`] (sObject Collections, 200 per request, results in input order),
+//!   [`Client::composite`] (up to 25 subrequests, 5 of them queries or Collections writes, in one
+//!   API call),
 //!   [`Client::describe_global`], [`Client::describe`] (cached per client), [`Client::limits`],
 //!   [`Client::versions`].
 //! - **Raw tier**: [`Client::request`] → [`RequestBuilder`] → [`Response`], reusing auth, retries,
@@ -73,10 +75,18 @@
 //! # Modules
 //!
 //! - [`auth`]: token sources and OAuth flows.
+//! - [`composite`]: the Composite resource, up to 25 subrequests in one API call
+//!   ([`composite::CompositeRequest`], [`Client::composite`]).
 //! - [`retry`]: [`Idempotency`], [`RetryConfig`], [`retry::decide`].
 //! - [`backoff`]: [`BackoffConfig`], [`Backoff`], injectable [`backoff::Sleeper`] and
 //!   [`backoff::Jitter`].
 //! - [`limits`]: [`ApiUsage`], `Sforce-Limit-Info` parsing, `/limits`.
+//!
+//! # Compression
+//!
+//! Responses are asked for with `Accept-Encoding: gzip` and decoded (body caps count decoded
+//! bytes); JSON request bodies from [`ClientBuilder::request_compression`] bytes (default
+//! [`DEFAULT_REQUEST_COMPRESSION`], 32 KiB) are sent with `Content-Encoding: gzip`.
 //!
 //! # Feature flags
 //!
@@ -102,6 +112,7 @@ pub mod backoff;
 mod body;
 mod client;
 mod collections;
+pub mod composite;
 mod config;
 mod describe;
 mod error;
@@ -117,7 +128,7 @@ mod transport;
 mod versions;
 
 pub use backoff::{Backoff, BackoffConfig, FixedJitter};
-pub use body::{BodyFactory, BodyStream};
+pub use body::{BodyFactory, BodyStream, DEFAULT_REQUEST_COMPRESSION};
 pub use client::Client;
 pub use collections::{COLLECTION_CHUNK, CollectionResult};
 pub use config::{ApiVersion, ClientBuilder, DEFAULT_API_VERSION, validate_instance_url};

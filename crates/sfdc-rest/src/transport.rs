@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use futures::{Stream, TryStreamExt};
-use http::header::{AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
+use http::header::{AUTHORIZATION, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_TYPE, RETRY_AFTER};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde::Serialize;
@@ -89,9 +89,27 @@ impl RequestBuilder {
     }
 
     /// Sets a JSON body (and `Content-Type: application/json`).
+    ///
+    /// A body of at least [`crate::ClientBuilder::request_compression`] bytes (default 32 KiB)
+    /// is gzip-compressed here, once, and sent with `Content-Encoding: gzip`.
     pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
         match serde_json::to_vec(body) {
             Ok(bytes) => {
+                let threshold = self.client.inner.request_compression;
+                let packed = threshold
+                    .filter(|t| bytes.len() >= *t)
+                    .and_then(|_| crate::body::gzip(&bytes).ok());
+                let bytes = match packed {
+                    Some(packed) => {
+                        self.headers
+                            .insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+                        packed
+                    }
+                    None => {
+                        self.headers.remove(CONTENT_ENCODING);
+                        bytes
+                    }
+                };
                 self.body = Some(RequestBody::Buffered(Bytes::from(bytes)));
                 self.headers
                     .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
