@@ -7,10 +7,13 @@
 //! - `bulk`: Bulk API 2.0 insert, update, upsert and delete.
 //! - `failure`: every error source mapped to an outcome.
 //! - `other_fields`: run-time check of Other Fields mapped as one object, against describe.
+//! - `idempotency`: run-time check that a create's idempotency key field is an external id and
+//!   unique, against describe.
 
 mod bulk;
 pub(crate) mod failure;
 mod group;
+mod idempotency;
 mod lookup;
 mod other_fields;
 mod rest;
@@ -94,6 +97,7 @@ pub(crate) async fn run_group(
     sink: &mut Sink<'_>,
 ) {
     let checked = other_fields::checked(client, group, sink).await;
+    let checked = idempotency::checked(client, &checked, sink).await;
     let group = &checked;
     let Some(first) = group.jobs.first() else {
         return;
