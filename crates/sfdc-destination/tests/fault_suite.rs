@@ -442,3 +442,72 @@ async fn mixed_events_under_faults_end_exactly_as_without_faults() {
     assert!(faulty.token_requests() > clean.token_requests());
     assert!(with > without);
 }
+
+/// A Bulk job that fails after committing some rows (the emulator's `bulk_fail_after_rows`):
+/// the committed rows keep their own outcomes (created, with the ids in the org), the others
+/// are retryable, and `Destination::retry` finishes them without duplicating the committed ones.
+#[tokio::test]
+async fn a_failed_bulk_job_keeps_the_outcomes_of_the_rows_it_committed() {
+    let mut config = EmulatorConfig::default();
+    config.faults.bulk_fail_after_rows = Some(3);
+    let emu = Emulator::start(config).await.unwrap();
+    let dest = Destination::builder()
+        .client(support::client(&emu))
+        .subscription(sub(r#"
+            action = "account"
+            trigger = 'type = "group"'
+            bulk = { enabled = true }
+        "#))
+        .bulk_poll(sfdc_bulk::PollConfig::fixed(
+            std::time::Duration::from_millis(5),
+            std::time::Duration::from_secs(60),
+        ))
+        .build()
+        .unwrap();
+    let events: Vec<Value> = (0..5)
+        .map(|i| json!({"type": "group", "groupId": format!("g{i}"), "traits": {"name": format!("Bulk {i}")}}))
+        .collect();
+    let first = dest.send(&events).await;
+    let accounts = emu.records("Account");
+    assert_eq!(accounts.len(), 3, "the job committed 3 rows before failing");
+    let mut committed = 0;
+    for o in &first {
+        let r = &o.results[0];
+        match r.status {
+            OutcomeStatus::Created => {
+                committed += 1;
+                let id = r.record_id.as_deref().unwrap();
+                let name = &events[o.index]["traits"]["name"];
+                assert_eq!(&emu.record("Account", id).unwrap()["Name"], name, "{r:?}");
+            }
+            OutcomeStatus::Failed => {
+                assert!(r.retryable, "{r:?}");
+                assert_eq!(
+                    r.error_code.as_ref().map(|c| c.as_str()),
+                    Some("BULK_UNPROCESSED")
+                );
+            }
+            _ => panic!("unexpected outcome {r:?}"),
+        }
+    }
+    assert_eq!(committed, 3);
+    let second = dest.retry(&events, &first).await;
+    assert!(
+        second
+            .iter()
+            .all(|o| o.results[0].status == OutcomeStatus::Created),
+        "{second:?}"
+    );
+    let mut names: Vec<String> = emu
+        .records("Account")
+        .iter()
+        .map(|a| a["Name"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Bulk 0", "Bulk 1", "Bulk 2", "Bulk 3", "Bulk 4"]);
+    assert_eq!(
+        emu.bulk_jobs().len(),
+        2,
+        "the retry sent only the 2 unprocessed rows"
+    );
+}
