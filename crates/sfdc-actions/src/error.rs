@@ -152,6 +152,17 @@ pub enum Error {
         /// The external id field API name.
         field: String,
     },
+    /// A create with an idempotency key has no key value for this event (by default the
+    /// event's `messageId`): it is not created without a key, which could duplicate it.
+    #[error(
+        "missing idempotency key: {field} needs a value from {source_path} so the record is created exactly once; the event was not sent (give it a messageId, or map idempotency_key.value)"
+    )]
+    MissingIdempotencyKey {
+        /// The idempotency key field API name, e.g. `Event_Id__c`.
+        field: String,
+        /// Where the value comes from: `messageId` or the value mapping.
+        source_path: &'static str,
+    },
 }
 
 impl Error {
@@ -185,6 +196,7 @@ impl Error {
                 | Error::InvalidMatcherValue { .. }
                 | Error::Coercion { .. }
                 | Error::MissingExternalId { .. }
+                | Error::MissingIdempotencyKey { .. }
         )
     }
 
@@ -219,7 +231,8 @@ impl Error {
             | Error::InvalidMatcherValue { field, .. }
             | Error::MissingMatcherValue { field, .. }
             | Error::Coercion { field, .. }
-            | Error::MissingExternalId { field } => Some(field),
+            | Error::MissingExternalId { field }
+            | Error::MissingIdempotencyKey { field, .. } => Some(field),
             _ => None,
         }
     }

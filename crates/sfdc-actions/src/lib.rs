@@ -66,8 +66,9 @@ mod trigger;
 
 pub use action::{
     AccountConfig, AccountFields, Action, ActionConfig, ActionFields, ActionKind, ActionSettings,
-    BulkSettings, CaseConfig, CaseFields, ContactConfig, ContactFields, CustomObjectConfig,
-    CustomObjectFields, FieldSpec, LeadConfig, LeadFields, OpportunityConfig, OpportunityFields,
+    BulkSettings, CaseConfig, CaseFields, ContactConfig, ContactFields, ConvertedLeadPolicy,
+    CustomObjectConfig, CustomObjectFields, FieldSpec, IdempotencyKey, LeadConfig, LeadFields,
+    OpportunityConfig, OpportunityFields,
 };
 pub use coerce::FieldType;
 pub use depth::MAX_EVENT_DEPTH;

@@ -5,7 +5,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::action::ActionKind;
+use crate::action::{ActionKind, ConvertedLeadPolicy};
 
 /// The record operation an action performs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -116,6 +116,20 @@ pub struct PlannedOperation {
     /// not a relationship, not `attributes`) before writing. Empty otherwise.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub other_fields_object_keys: Vec<String>,
+    /// A create with an idempotency key: the key field and this event's value. `operation` is
+    /// then [`Operation::Upsert`] by that field (REST: `matchers` holds only the key; Bulk:
+    /// [`BulkPlan::external_id`] is the key), so resending the create cannot duplicate it. The
+    /// facade checks at first use that describe shows the field as external id and unique.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<ExternalId>,
+    /// What to do when the Lead to update has been converted (Lead subscriptions; the default
+    /// [`ConvertedLeadPolicy::Fail`] for every other action).
+    #[serde(default, skip_serializing_if = "is_default_policy")]
+    pub converted_lead: ConvertedLeadPolicy,
+}
+
+fn is_default_policy(policy: &ConvertedLeadPolicy) -> bool {
+    *policy == ConvertedLeadPolicy::default()
 }
 
 impl PlannedOperation {
@@ -180,6 +194,8 @@ mod tests {
                 resolve_matchers: false,
             }),
             other_fields_object_keys: Vec::new(),
+            idempotency_key: None,
+            converted_lead: ConvertedLeadPolicy::Fail,
         };
         let v = serde_json::to_value(&plan).unwrap();
         assert_eq!(

@@ -51,6 +51,9 @@ outcome_codes! {
     /// `INVALID_OTHER_FIELD`: a key of an Other Fields object is not a writable field of the
     /// object (unknown, read-only, a relationship, or `attributes`).
     InvalidOtherField => "INVALID_OTHER_FIELD",
+    /// `INVALID_IDEMPOTENCY_KEY`: the idempotency key field of a create is not an external id
+    /// and unique field of the object (per describe), so no record was written.
+    InvalidIdempotencyKey => "INVALID_IDEMPOTENCY_KEY",
     /// `MULTIPLE_MATCHES`: the lookup found several records (status 300); make the matchers
     /// unique.
     MultipleMatches => "MULTIPLE_MATCHES",

@@ -121,6 +121,7 @@ impl DestinationBuilder {
                 action: config.kind().to_string(),
                 source,
             })?;
+            let action = action.with_index(index);
             actions.push(action);
         }
         let mut bulk = BulkClient::new(client.clone());

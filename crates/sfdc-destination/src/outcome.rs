@@ -16,7 +16,9 @@ pub enum OutcomeStatus {
     Updated,
     /// A record was deleted.
     Deleted,
-    /// Nothing was done (used for events that no subscription triggers).
+    /// Nothing was done: an update of a converted Lead under `converted_lead = "skip"`
+    /// (`record_id` is the converted Contact, `message` says why). Not a failure: the event
+    /// counts as succeeded.
     Skipped,
     /// The action failed for this event; see `http_status`, `error_code`, `retryable`.
     Failed,

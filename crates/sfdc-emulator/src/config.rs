@@ -24,6 +24,10 @@ pub struct FaultConfig {
     /// Every N-th authenticated API call finds its token expired: the token is revoked
     /// and the call gets `401 INVALID_SESSION_ID`. `None` disables it.
     pub expire_token_every: Option<u64>,
+    /// A Bulk ingest job of more than N rows commits its first N rows (in upload order) and
+    /// then fails as a whole (`Failed`, the rest in `unprocessedrecords`), as a job does
+    /// when Salesforce stops it midway. `None` (default) disables it.
+    pub bulk_fail_after_rows: Option<u64>,
 }
 
 impl FaultConfig {
@@ -33,6 +37,7 @@ impl FaultConfig {
             && self.unable_to_lock_row <= 0.0
             && self.drop_after_commit <= 0.0
             && self.expire_token_every.is_none()
+            && self.bulk_fail_after_rows.is_none()
     }
 }
 

@@ -2,7 +2,8 @@
 
 use serde_json::{Map, Value};
 
-use super::{ActionFields, ActionKind, ActionSettings};
+use super::idempotency::CompiledKey;
+use super::{ActionFields, ActionKind, ActionSettings, ConvertedLeadPolicy};
 use crate::coerce::{FieldType, coerce};
 use crate::error::{Error, Result};
 use crate::event::Event;
@@ -31,6 +32,12 @@ pub struct Action {
     required: &'static [&'static str],
     requires_any_field: bool,
     bulk: Option<CompiledBulk>,
+    /// The subscription name (configured, or `<action>-<index>`).
+    name: String,
+    /// `true` when the name was configured (not replaced by [`Action::with_index`]).
+    named: bool,
+    idempotency_key: Option<CompiledKey>,
+    converted_lead: ConvertedLeadPolicy,
 }
 
 #[derive(Debug, Clone)]
@@ -115,6 +122,43 @@ impl Action {
                 .map_err(|e| e.at(format!("record_matchers.{name}")))?;
         }
 
+        let name = match settings.name.as_deref().map(str::trim) {
+            None => None,
+            Some("") => {
+                return Err(Error::config(
+                    "name must not be blank (leave it out for the default `<action>-<index>`)",
+                )
+                .at("name"));
+            }
+            Some(name) => Some(name.to_owned()),
+        };
+        let idempotency_key = match &settings.idempotency_key {
+            None => None,
+            Some(_) if settings.operation != Operation::Create => {
+                return Err(Error::config(format!(
+                    "an idempotency key makes a create safe to resend; operation `{}` does not create records blindly (remove idempotency_key, or use operation = \"create\")",
+                    settings.operation
+                ))
+                .at("idempotency_key"));
+            }
+            Some(key) => {
+                validate_name(&key.field, false, "field API name")
+                    .map_err(|e| e.at("idempotency_key.field"))?;
+                Some(CompiledKey::compile(key).map_err(|e| e.at("idempotency_key"))?)
+            }
+        };
+        let converted_lead = match settings.converted_lead {
+            Some(policy) if F::KIND != ActionKind::Lead => {
+                return Err(Error::config(format!(
+                    "converted_lead = \"{}\" applies to Lead subscriptions only, not {}",
+                    policy.as_str(),
+                    F::KIND
+                ))
+                .at("converted_lead"));
+            }
+            policy => policy.unwrap_or_default(),
+        };
+
         Ok(Action {
             kind: F::KIND,
             object,
@@ -128,7 +172,36 @@ impl Action {
             required: F::REQUIRED,
             requires_any_field: F::KIND == ActionKind::CustomObject,
             bulk: compile_bulk(settings).map_err(|e| e.at("bulk"))?,
+            named: name.is_some(),
+            name: name.unwrap_or_else(|| format!("{}-0", F::KIND)),
+            idempotency_key,
+            converted_lead,
         })
+    }
+
+    /// Gives an unnamed subscription its default name `<action>-<index>` (the destination
+    /// calls it with the subscription's position); a configured name is kept.
+    #[must_use]
+    pub fn with_index(mut self, index: usize) -> Action {
+        if !self.named {
+            self.name = format!("{}-{index}", self.kind);
+        }
+        self
+    }
+
+    /// Returns the subscription's name: configured, or `<action>-<index>`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Returns the idempotency key field of a create, when one is configured.
+    pub fn idempotency_key_field(&self) -> Option<&str> {
+        self.idempotency_key.as_ref().map(CompiledKey::field)
+    }
+
+    /// Returns the converted-Lead policy ([`ConvertedLeadPolicy::Fail`] unless configured).
+    pub fn converted_lead(&self) -> ConvertedLeadPolicy {
+        self.converted_lead
     }
 
     /// Returns the action.
@@ -244,9 +317,30 @@ impl Action {
             }
         }
 
-        let bulk = match &self.bulk {
+        let mut bulk = match &self.bulk {
             None => None,
             Some(bulk) => Some(self.plan_bulk(bulk, event)?),
+        };
+
+        // Exactly-once create: an upsert by the key field (REST: the key is the only matcher;
+        // Bulk: the key is the external id of an upsert job).
+        let mut operation = operation;
+        let idempotency_key = match &self.idempotency_key {
+            Some(key) if operation == Operation::Create => {
+                let key = key.eval(event, &self.name)?;
+                operation = Operation::Upsert;
+                match bulk.as_mut() {
+                    Some(bulk) => bulk.external_id = Some(key.clone()),
+                    None => {
+                        matchers = vec![RecordMatcher {
+                            field: key.field.clone(),
+                            value: key.value.clone(),
+                        }]
+                    }
+                }
+                Some(key)
+            }
+            _ => None,
         };
 
         Ok(PlannedOperation {
@@ -258,6 +352,8 @@ impl Action {
             match_operator: self.match_operator,
             bulk,
             other_fields_object_keys,
+            idempotency_key,
+            converted_lead: self.converted_lead,
         })
     }
 

@@ -5,8 +5,10 @@ mod case;
 mod compiled;
 mod config;
 mod contact;
+mod converted_lead;
 mod custom_object;
 mod defaults;
+mod idempotency;
 mod lead;
 mod opportunity;
 
@@ -20,7 +22,9 @@ pub use case::{CaseConfig, CaseFields};
 pub use compiled::Action;
 pub use config::ActionConfig;
 pub use contact::{ContactConfig, ContactFields};
+pub use converted_lead::ConvertedLeadPolicy;
 pub use custom_object::{CustomObjectConfig, CustomObjectFields};
+pub use idempotency::IdempotencyKey;
 pub use lead::{LeadConfig, LeadFields};
 pub use opportunity::{OpportunityConfig, OpportunityFields};
 
@@ -159,6 +163,12 @@ impl Default for BulkSettings {
     bound(serialize = "F: Serialize", deserialize = "F: ActionFields")
 )]
 pub struct ActionSettings<F> {
+    /// The subscription's name: stable across restarts, it is part of the default idempotency
+    /// key (`<messageId>:<name>`). Default `<action>-<index>` (e.g. `lead-0`), the position of
+    /// the subscription in the destination's list: name subscriptions that use an
+    /// idempotency key, so reordering the list does not change their keys.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     /// The trigger condition ([`crate::Trigger`] syntax); empty means the action matches no
     /// event. Defaults to the action's default trigger, or empty.
     pub trigger: String,
@@ -180,11 +190,20 @@ pub struct ActionSettings<F> {
     pub other_fields: FieldMappings,
     /// Bulk API settings.
     pub bulk: BulkSettings,
+    /// Exactly-once creates: a `create` with a key becomes an upsert by the key field (REST
+    /// Collections, or a Bulk `upsert` instead of `insert`). Only for `operation = "create"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<IdempotencyKey>,
+    /// Lead subscriptions: what to do when the Lead to update has been converted. Default
+    /// [`ConvertedLeadPolicy::Fail`]; refused on other actions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub converted_lead: Option<ConvertedLeadPolicy>,
 }
 
 impl<F: ActionFields> Default for ActionSettings<F> {
     fn default() -> ActionSettings<F> {
         ActionSettings {
+            name: None,
             trigger: F::DEFAULT_TRIGGER.unwrap_or_default().to_owned(),
             operation: Operation::default(),
             record_matchers: FieldMappings::new(),
@@ -193,6 +212,8 @@ impl<F: ActionFields> Default for ActionSettings<F> {
             fields: F::default(),
             other_fields: FieldMappings::new(),
             bulk: BulkSettings::default(),
+            idempotency_key: None,
+            converted_lead: None,
         }
     }
 }
@@ -252,6 +273,24 @@ impl<F: ActionFields> ActionSettings<F> {
     /// Sets the Bulk API settings, for chaining.
     pub fn bulk(mut self, bulk: BulkSettings) -> Self {
         self.bulk = bulk;
+        self
+    }
+
+    /// Sets the subscription's name (part of the default idempotency key), for chaining.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Sets the idempotency key of a create, for chaining.
+    pub fn idempotency_key(mut self, key: IdempotencyKey) -> Self {
+        self.idempotency_key = Some(key);
+        self
+    }
+
+    /// Sets the converted-Lead policy (Lead subscriptions only), for chaining.
+    pub fn converted_lead(mut self, policy: ConvertedLeadPolicy) -> Self {
+        self.converted_lead = Some(policy);
         self
     }
 

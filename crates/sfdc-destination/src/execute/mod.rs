@@ -7,10 +7,15 @@
 //! - `bulk`: Bulk API 2.0 insert, update, upsert and delete.
 //! - `failure`: every error source mapped to an outcome.
 //! - `other_fields`: run-time check of Other Fields mapped as one object, against describe.
+//! - `converted`: the converted-Lead policies (skip, redirect) after a Lead group ran.
+//! - `idempotency`: run-time check that a create's idempotency key field is an external id and
+//!   unique, against describe.
 
 pub(crate) mod bulk;
+mod converted;
 pub(crate) mod failure;
 mod group;
+mod idempotency;
 mod lookup;
 mod other_fields;
 mod rest;
@@ -39,11 +44,57 @@ pub(crate) struct Job {
 #[derive(Debug)]
 pub(crate) struct Sink<'a> {
     outcomes: &'a mut [EventOutcome],
+    /// The record a failed write addressed, by (event, slot): what the converted-Lead policy
+    /// needs to find the Lead.
+    targets: HashMap<(usize, usize), String>,
 }
 
 impl<'a> Sink<'a> {
     pub(crate) fn new(outcomes: &'a mut [EventOutcome]) -> Sink<'a> {
-        Sink { outcomes }
+        Sink {
+            outcomes,
+            targets: HashMap::new(),
+        }
+    }
+
+    /// Records a failure of a write to the known record `id`.
+    pub(crate) fn fail_at(&mut self, job: &Job, failure: &Failure, id: Option<&String>) {
+        self.fail(job, failure);
+        if let Some(id) = id {
+            self.targets.insert((job.event, job.slot), id.clone());
+        }
+    }
+
+    /// The record a failed write of `job` addressed, when known.
+    pub(crate) fn target(&self, job: &Job) -> Option<&str> {
+        self.targets.get(&(job.event, job.slot)).map(String::as_str)
+    }
+
+    /// The job's outcome so far.
+    pub(crate) fn get(&self, job: &Job) -> Option<&crate::outcome::ActionOutcome> {
+        self.outcomes
+            .get(job.event)
+            .and_then(|e| e.results.get(job.slot))
+    }
+
+    /// Records a deliberate skip (200, not retryable) of the record `record_id`, with why.
+    pub(crate) fn skip(&mut self, job: &Job, record_id: String, message: String) {
+        if let Some(out) = self.slot(job) {
+            out.status = OutcomeStatus::Skipped;
+            out.record_id = Some(record_id);
+            out.http_status = 200;
+            out.error_code = None;
+            out.message = Some(message);
+            out.retryable = false;
+            out.bulk_job_id = None;
+        }
+    }
+
+    /// Adds an explanatory message to a success.
+    pub(crate) fn note(&mut self, job: &Job, message: String) {
+        if let Some(out) = self.slot(job) {
+            out.message = Some(message);
+        }
     }
 
     /// Records a success: status, record id, 201 for a creation, 200 otherwise.
@@ -94,6 +145,7 @@ pub(crate) async fn run_group(
     sink: &mut Sink<'_>,
 ) {
     let checked = other_fields::checked(client, group, sink).await;
+    let checked = idempotency::checked(client, &checked, sink).await;
     let group = &checked;
     let Some(first) = group.jobs.first() else {
         return;
@@ -109,6 +161,7 @@ pub(crate) async fn run_group(
         }
         Operation::Upsert => rest::upsert(client, group, sink).await,
     }
+    converted::settle(client, group, sink).await;
 }
 
 /// Splits items into rounds so that no round holds two items with the same key; an item goes

@@ -289,7 +289,7 @@ fn apply(
                 written[i] = id.clone();
                 sink.ok(job, OutcomeStatus::Deleted, id);
             }
-            Some(r) => sink.fail(job, &Failure::record(&r.errors)),
+            Some(r) => sink.fail_at(job, &Failure::record(&r.errors), known_ids.get(i)),
         }
     }
     written

@@ -150,7 +150,8 @@ fn run(state: &AppState, job_id: &str) {
     let started = Instant::now();
     let mut outcome = {
         let mut org = state.write();
-        process::process(&mut org, &spec, data.as_deref())
+        let fail_after = state.config().faults.bulk_fail_after_rows;
+        process::process_until(&mut org, &spec, data.as_deref(), fail_after)
     };
     if !state.config().bulk_results_in_input_order
         && let Outcome::Complete(results) = &mut outcome
@@ -182,6 +183,7 @@ fn run(state: &AppState, job_id: &str) {
                 j.state = JobState::JobComplete;
             }
             Outcome::Failed { message, results } => {
+                j.processed = results.rows.len() as u64;
                 j.results = results;
                 j.error_message = Some(message);
                 j.state = JobState::Failed;

@@ -97,8 +97,21 @@ pub(crate) fn error_text(e: &SfError) -> String {
     }
 }
 
-/// Processes a job's uploaded CSV against `org`.
+/// Processes a job's uploaded CSV against `org`, without fault.
+#[cfg(test)]
 pub(crate) fn process(org: &mut Org, spec: &JobSpec, data: Option<&[u8]>) -> Outcome {
+    process_until(org, spec, data, None)
+}
+
+/// Processes a job's uploaded CSV against `org`. With `fail_after = Some(n)` a job of more than `n` rows commits its
+/// first `n` rows and then fails as a whole (`Failed`), the rest unprocessed: the fault
+/// [`crate::FaultConfig::bulk_fail_after_rows`].
+pub(crate) fn process_until(
+    org: &mut Org,
+    spec: &JobSpec,
+    data: Option<&[u8]>,
+    fail_after: Option<u64>,
+) -> Outcome {
     let Some(data) = data else {
         return Outcome::Failed {
             message: "InvalidBatch : No data was uploaded for this job".to_owned(),
@@ -163,9 +176,28 @@ pub(crate) fn process(org: &mut Org, spec: &JobSpec, data: Option<&[u8]>) -> Out
     let mut processed = Vec::with_capacity(rows.len());
     // Each row's cells are dropped once it is processed; the result files read them back
     // from the upload by offset.
-    for (offset, row) in rows {
+    let limit = fail_after.and_then(|n| usize::try_from(n).ok());
+    let mut unprocessed = Vec::new();
+    for (n, (offset, row)) in rows.into_iter().enumerate() {
+        if limit.is_some_and(|limit| n >= limit) {
+            unprocessed.push(row);
+            continue;
+        }
         let outcome = process_row(org, spec, &object_name, &columns, &row);
         processed.push((offset, outcome));
+    }
+    if !unprocessed.is_empty() {
+        return Outcome::Failed {
+            message: format!(
+                "InternalError : the job failed after processing {} records",
+                processed.len()
+            ),
+            results: JobResults {
+                header,
+                rows: processed,
+                unprocessed,
+            },
+        };
     }
     Outcome::Complete(JobResults {
         header,
@@ -519,5 +551,27 @@ mod tests {
             matches!(&results.rows[1].1, RowOutcome::Failure { id, error } if id.is_empty() && error.starts_with("REQUIRED_FIELD_MISSING"))
         );
         assert_eq!(org.count("Account"), 1);
+    }
+
+    #[test]
+    fn fail_after_commits_the_first_rows_then_fails_the_job() {
+        let mut org = Org::new();
+        let data = b"Name\nA\nB\nC\n";
+        let out = process_until(&mut org, &spec(Operation::Insert), Some(data), Some(2));
+        let Outcome::Failed { message, results } = out else {
+            panic!("{out:?}");
+        };
+        assert!(message.contains("after processing 2 records"), "{message}");
+        assert_eq!(results.rows.len(), 2);
+        assert_eq!(results.unprocessed.len(), 1);
+        assert_eq!(org.count("Account"), 2);
+        // A job no longer than the limit completes.
+        let out = process_until(
+            &mut org,
+            &spec(Operation::Insert),
+            Some(b"Name\nD\n"),
+            Some(2),
+        );
+        assert!(matches!(out, Outcome::Complete(_)), "{out:?}");
     }
 }
