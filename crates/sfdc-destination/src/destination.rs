@@ -8,8 +8,11 @@ use sfdc_bulk::{BulkClient, PollConfig};
 use tracing::Instrument;
 
 use crate::error::{Error, Result};
-use crate::execute::{self, Failure, Job, Sink, group_jobs};
+use crate::execute::{Failure, Job, Sink};
+use crate::executor_settings::ExecutorSettings;
 use crate::outcome::{ActionOutcome, EventOutcome, EventStatus, OutcomeStatus};
+use crate::plan::{self, Explanation};
+use crate::run::{self, Calls, locks::KeyLocks};
 use crate::settings::Settings;
 
 /// Events in, Salesforce records out: every event gets an [`EventOutcome`].
@@ -25,6 +28,8 @@ pub struct Destination {
     client: sfdc_rest::Client,
     bulk: BulkClient,
     actions: std::sync::Arc<[Action]>,
+    calls: Calls,
+    locks: KeyLocks,
 }
 
 /// Builds a [`Destination`] from [`Settings`] or an existing [`sfdc_rest::Client`], plus
@@ -35,6 +40,7 @@ pub struct DestinationBuilder {
     client: Option<sfdc_rest::Client>,
     subscriptions: Vec<ActionConfig>,
     bulk_poll: Option<PollConfig>,
+    executor: Option<ExecutorSettings>,
 }
 
 impl DestinationBuilder {
@@ -68,6 +74,13 @@ impl DestinationBuilder {
     /// 15 s). Against the emulator a short fixed interval keeps bulk batches fast.
     pub fn bulk_poll(mut self, poll: PollConfig) -> Self {
         self.bulk_poll = Some(poll);
+        self
+    }
+
+    /// Sets how batches are executed (concurrency, Composite packing, pre-flight, bisection);
+    /// overrides the settings' `[executor]` table. Default [`ExecutorSettings::default`].
+    pub fn executor(mut self, executor: ExecutorSettings) -> Self {
+        self.executor = Some(executor);
         self
     }
 
@@ -108,12 +121,12 @@ impl DestinationBuilder {
     }
 
     fn finish(self, client: sfdc_rest::Client) -> Result<Destination> {
-        let configs = self
-            .settings
-            .map(|s| s.subscriptions)
-            .unwrap_or_default()
-            .into_iter()
-            .chain(self.subscriptions);
+        let (from_settings, executor) = match self.settings {
+            Some(s) => (s.subscriptions, s.executor),
+            None => (Vec::new(), ExecutorSettings::default()),
+        };
+        let executor = self.executor.unwrap_or(executor);
+        let configs = from_settings.into_iter().chain(self.subscriptions);
         let mut actions = Vec::new();
         for (index, config) in configs.enumerate() {
             let action = config.compile().map_err(|source| Error::Subscription {
@@ -128,9 +141,11 @@ impl DestinationBuilder {
             bulk = bulk.poll_config(poll);
         }
         Ok(Destination {
+            calls: Calls::new(client.clone(), executor),
             client,
             bulk,
             actions: actions.into(),
+            locks: KeyLocks::default(),
         })
     }
 }
@@ -144,6 +159,25 @@ impl Destination {
     /// Returns the REST client.
     pub fn client(&self) -> &sfdc_rest::Client {
         &self.client
+    }
+
+    /// Returns the executor settings in use.
+    pub fn executor_settings(&self) -> &ExecutorSettings {
+        &self.calls.settings
+    }
+
+    /// Lists the API calls [`Destination::send`] would make for `events`, without any I/O:
+    /// describes, lookups (with their SOQL), writes (Collections or Composite calls, with
+    /// objects and record counts), Bulk ingests, and what each depends on. See
+    /// [`Explanation`] for what it must assume.
+    pub fn explain(&self, events: &[Value]) -> Explanation {
+        let (_, jobs) = self.plan(events, None);
+        plan::explain(
+            &jobs,
+            &self.calls.settings,
+            self.client.api_version(),
+            events.len(),
+        )
     }
 
     /// Returns the compiled subscriptions, in order.
@@ -170,14 +204,20 @@ impl Destination {
     /// Each event is planned by every subscription whose trigger matches it (a planning error
     /// fails that action for that event only: 400, not retryable); an event no trigger matches
     /// is [`EventStatus::Skipped`]. The planned operations of the whole batch are then grouped
-    /// by (object, operation, matcher fields, operator, bulk settings) and the groups run one
-    /// after the other in order of first appearance, each with as few API calls as its path
-    /// allows (see the crate documentation). Failures of a request or a record are reported
-    /// on the events concerned; other events and groups go on.
+    /// by (object, operation, matcher fields, operator, bulk settings) and run as
+    /// [`Destination::explain`] lays out: describes, then rounds by record key (operations on
+    /// one record in event order, across groups), each round's lookups and writes of all
+    /// groups packed and sent concurrently (at most
+    /// [`ExecutorSettings::max_in_flight`] calls at once); Bulk groups run alongside. Failures
+    /// of a request or a record are reported on the events concerned; other events go on.
+    ///
+    /// Concurrent `send`s on one destination (or its clones) that share a record key run one
+    /// after the other; disjoint ones run concurrently. Across processes nothing is shared:
+    /// partition the events by record key.
     pub async fn send(&self, events: &[Value]) -> Vec<EventOutcome> {
         let (outcomes, jobs) = self.plan(events, None);
-        self.execute("sfdc_destination.send", events.len(), outcomes, jobs)
-            .await
+        // Boxed: the run's state lives on the heap, not on the caller's stack.
+        Box::pin(self.execute("sfdc_destination.send", events.len(), outcomes, jobs)).await
     }
 
     /// Resends only the failed, retryable actions of earlier outcomes
@@ -196,8 +236,7 @@ impl Destination {
         let earlier: HashMap<usize, &EventOutcome> =
             outcomes.iter().map(|o| (o.index, o)).collect();
         let (outcomes, jobs) = self.plan(events, Some(&earlier));
-        self.execute("sfdc_destination.retry", events.len(), outcomes, jobs)
-            .await
+        Box::pin(self.execute("sfdc_destination.retry", events.len(), outcomes, jobs)).await
     }
 
     /// Executes planned jobs group by group and finishes the outcomes.
@@ -218,24 +257,17 @@ impl Destination {
         );
         let before = self.client.api_calls();
         async {
-            let groups = group_jobs(&jobs);
             let span = tracing::Span::current();
             span.record("operations", jobs.len());
-            span.record("groups", groups.len());
-            let mut sink = Sink::new(&mut outcomes);
-            for group in &groups {
-                let first = group.jobs.first().map(|j| &j.plan);
-                let group_span = tracing::debug_span!(
-                    "sfdc_destination.group",
-                    object = %group.object,
-                    operation = first.map(|p| p.operation.as_str()),
-                    bulk = first.is_some_and(|p| p.is_bulk()),
-                    records = group.jobs.len(),
-                );
-                execute::run_group(&self.client, &self.bulk, group, &mut sink)
-                    .instrument(group_span)
-                    .await;
-            }
+            // Keyed ordering across concurrent sends: hold every record key of the batch
+            // (sorted, so two sends cannot deadlock); released when this future ends or drops.
+            let keys: Vec<String> = jobs.iter().flat_map(plan::keys::keys_of).collect();
+            let _held = self.locks.acquire(keys).await;
+            let groups = {
+                let sink = Sink::new(&mut outcomes);
+                run::batch(&self.calls, &self.bulk, &jobs, &sink).await
+            };
+            span.record("groups", groups);
             for outcome in &mut outcomes {
                 outcome.finish();
             }

@@ -108,8 +108,11 @@ mod code;
 mod destination;
 mod error;
 mod execute;
+mod executor_settings;
 mod outcome;
 mod parse_error;
+mod plan;
+mod run;
 mod settings;
 mod transport_settings;
 
@@ -117,7 +120,9 @@ pub use client_settings::{AutoAssignSetting, ClientSettings};
 pub use code::OutcomeCode;
 pub use destination::{Destination, DestinationBuilder};
 pub use error::{Error, Result};
+pub use executor_settings::{DEFAULT_BISECT_CALLS, DEFAULT_MAX_IN_FLIGHT, ExecutorSettings};
 pub use outcome::{ActionOutcome, EventOutcome, EventStatus, OutcomeStatus};
+pub use plan::{BULK_INGEST_CALLS, Explanation, PlannedCall, PlannedSubrequest};
 pub use settings::{AuthSettings, Settings};
 
 /// The REST/SOQL client this facade runs on (`sfdc-rest`), re-exported so that depending on

@@ -84,6 +84,10 @@ pub struct Settings {
     /// body caps, query page cap); see [`TransportSettings`].
     #[serde(default)]
     pub transport: TransportSettings,
+    /// `[executor]`: concurrency, Composite packing, pre-flight and bisection; see
+    /// [`crate::ExecutorSettings`].
+    #[serde(default)]
+    pub executor: crate::ExecutorSettings,
 }
 
 /// How the destination obtains access tokens, tagged by `type`.
@@ -160,6 +164,7 @@ impl Settings {
             trusted_login_host: false,
             client: ClientSettings::default(),
             transport: TransportSettings::default(),
+            executor: crate::ExecutorSettings::default(),
         }
     }
 

@@ -10,16 +10,20 @@ use sfdc_match::{BatchPlan, Lookup, QueryLimits, Schema};
 use support::*;
 
 #[tokio::test]
-async fn thousand_lead_creates_take_five_collections_calls() {
+async fn thousand_lead_creates_take_five_collections_calls_without_composite() {
     let emu = emulator().await;
-    let dest = destination_for(&emu, r#"action = "lead""#);
+    let dest = destination_plain(&emu, r#"action = "lead""#);
     let events: Vec<_> = (0..1000)
         .map(|i| identify(&format!("c{i}@example.com"), "Create"))
         .collect();
     let out = dest.send(&events).await;
     assert!(out.iter().all(|o| only(o).status == OutcomeStatus::Created));
-    assert_eq!(calls(&emu), [("collections".to_owned(), 5)].into());
-    assert_eq!(dest.api_calls(), 5);
+    // Pre-flight reads the describe once per object per destination lifetime.
+    assert_eq!(
+        calls(&emu),
+        [("collections".to_owned(), 5), ("describe".to_owned(), 1)].into()
+    );
+    assert_eq!(dest.api_calls(), 6);
     assert_eq!(emu.records("Lead").len(), 1000);
 }
 
@@ -221,7 +225,8 @@ async fn clones_share_the_client_and_its_call_counter() {
         tokio::spawn(async move { clone.send(&[identify("clone@example.com", "Clone")]).await });
     let out = task.await.unwrap();
     assert_eq!(only(&out[0]).status, OutcomeStatus::Created);
-    // The clone's call is counted by the original: one client behind both.
-    assert_eq!(dest.api_calls(), 1);
+    // The clone's calls (describe for pre-flight, the create) are counted by the original:
+    // one client behind both.
+    assert_eq!(dest.api_calls(), 2);
     assert_eq!(dest.api_calls(), emu.api_calls());
 }
