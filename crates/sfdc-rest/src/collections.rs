@@ -68,17 +68,135 @@ pub struct CollectionResult {
     pub created: Option<bool>,
 }
 
+/// The body of a Collections create, update or upsert: `{"allOrNone":…,"records":[…]}`.
 #[derive(Serialize)]
-struct CollectionBody<'a> {
+pub(crate) struct CollectionBody<'a> {
     #[serde(rename = "allOrNone")]
-    all_or_none: bool,
-    records: &'a [Record],
+    pub(crate) all_or_none: bool,
+    pub(crate) records: &'a [Record],
 }
 
-enum Kind<'a> {
+/// Which Collections write: the one place that knows each one's method, path and idempotency
+/// (shared by the plain Collections calls and the Composite subrequests).
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Kind<'a> {
     Create,
     Update,
     Upsert(&'a str),
+}
+
+/// A Collections write's method, path (relative to the API root), trace template and
+/// idempotency class.
+pub(crate) struct Endpoint {
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) template: &'static str,
+    pub(crate) idempotency: Idempotency,
+}
+
+impl Kind<'_> {
+    /// The endpoint of this write on `object`.
+    pub(crate) fn endpoint(self, object: &str) -> Endpoint {
+        let (method, path, template, idempotency) = match self {
+            Kind::Create => (
+                Method::POST,
+                "composite/sobjects".to_owned(),
+                "composite/sobjects",
+                Idempotency::NotIdempotent,
+            ),
+            Kind::Update => (
+                Method::PATCH,
+                "composite/sobjects".to_owned(),
+                "composite/sobjects",
+                Idempotency::Idempotent,
+            ),
+            Kind::Upsert(field) => (
+                Method::PATCH,
+                format!("composite/sobjects/{object}/{field}"),
+                "composite/sobjects/{object}/{field}",
+                Idempotency::Idempotent,
+            ),
+        };
+        Endpoint {
+            method,
+            path,
+            template,
+            idempotency,
+        }
+    }
+
+    /// Checks the names and records of this write before anything is sent: the object name,
+    /// the external-id field of an upsert, an `Id` on every updated record, the external-id
+    /// field on every upserted record.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] naming the first offending value.
+    pub(crate) fn check(self, object: &str, records: &[Record]) -> Result<()> {
+        check_object(object)?;
+        match self {
+            Kind::Create => Ok(()),
+            Kind::Update => match records
+                .iter()
+                .position(|r| !r.keys().any(|k| k.eq_ignore_ascii_case("id")))
+            {
+                Some(pos) => Err(Error::InvalidInput {
+                    kind: "record",
+                    value: format!("#{pos}"),
+                    reason: "update_many needs an Id on every record".to_owned(),
+                }),
+                None => Ok(()),
+            },
+            Kind::Upsert(field) => {
+                check_field("external id field", field)?;
+                match records.iter().position(|r| !r.contains_key(field)) {
+                    Some(pos) => Err(Error::InvalidInput {
+                        kind: "record",
+                        value: format!("#{pos}"),
+                        reason: format!("upsert_many needs {field} on every record"),
+                    }),
+                    None => Ok(()),
+                }
+            }
+        }
+    }
+}
+
+/// Checks the ids of a Collections delete: none empty, `.` or `..`, none containing a comma
+/// (the separator of the `ids` parameter).
+///
+/// # Errors
+///
+/// [`Error::InvalidInput`] naming the first offending id.
+pub(crate) fn check_ids<S: AsRef<str>>(ids: &[S]) -> Result<()> {
+    for id in ids {
+        let id = id.as_ref();
+        if id.contains(',') {
+            return Err(Error::InvalidInput {
+                kind: "record id",
+                value: id.to_owned(),
+                reason: "must not contain a comma".to_owned(),
+            });
+        }
+        encode_segment("record id", id)?;
+    }
+    Ok(())
+}
+
+/// The query parameters of a Collections delete of `ids` (already checked by [`check_ids`]):
+/// `ids` joined by commas, and `allOrNone`.
+pub(crate) fn delete_query<S: AsRef<str>>(
+    ids: &[S],
+    all_or_none: bool,
+) -> [(&'static str, String); 2] {
+    let joined = ids.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(",");
+    [("ids", joined), ("allOrNone", all_or_none.to_string())]
+}
+
+/// The records of one Collections write with `attributes.type` set to `object` (see
+/// [`with_type`]).
+pub(crate) fn typed(records: &[Record], object: &str) -> Vec<Record> {
+    records.iter().map(|r| with_type(r, object)).collect()
 }
 
 impl Client {
@@ -100,7 +218,7 @@ impl Client {
         records: &[Record],
         all_or_none: bool,
     ) -> Result<Vec<CollectionResult>> {
-        check_object(object)?;
+        Kind::Create.check(object, records)?;
         self.save_many(object, records, all_or_none, Kind::Create)
             .await
     }
@@ -120,17 +238,7 @@ impl Client {
         records: &[Record],
         all_or_none: bool,
     ) -> Result<Vec<CollectionResult>> {
-        check_object(object)?;
-        if let Some(pos) = records
-            .iter()
-            .position(|r| !r.keys().any(|k| k.eq_ignore_ascii_case("id")))
-        {
-            return Err(Error::InvalidInput {
-                kind: "record",
-                value: format!("#{pos}"),
-                reason: "update_many needs an Id on every record".to_owned(),
-            });
-        }
+        Kind::Update.check(object, records)?;
         self.save_many(object, records, all_or_none, Kind::Update)
             .await
     }
@@ -150,18 +258,7 @@ impl Client {
         records: &[Record],
         all_or_none: bool,
     ) -> Result<Vec<CollectionResult>> {
-        check_object(object)?;
-        check_field("external id field", external_id_field)?;
-        if let Some(pos) = records
-            .iter()
-            .position(|r| !r.contains_key(external_id_field))
-        {
-            return Err(Error::InvalidInput {
-                kind: "record",
-                value: format!("#{pos}"),
-                reason: format!("upsert_many needs {external_id_field} on every record"),
-            });
-        }
+        Kind::Upsert(external_id_field).check(object, records)?;
         self.save_many(
             object,
             records,
@@ -183,17 +280,7 @@ impl Client {
         ids: &[S],
         all_or_none: bool,
     ) -> Result<Vec<CollectionResult>> {
-        for id in ids {
-            let id = id.as_ref();
-            if id.contains(',') {
-                return Err(Error::InvalidInput {
-                    kind: "record id",
-                    value: id.to_owned(),
-                    reason: "must not contain a comma".to_owned(),
-                });
-            }
-            encode_segment("record id", id)?;
-        }
+        check_ids(ids)?;
         let idempotency = Idempotency::Idempotent;
         let mut results = Vec::with_capacity(ids.len());
         let mut stop: Option<Vec<ApiError>> = None;
@@ -202,16 +289,11 @@ impl Client {
                 results.extend(chunk.iter().map(|id| failed(Some(id.as_ref()), errors)));
                 continue;
             }
-            let joined = chunk
-                .iter()
-                .map(AsRef::as_ref)
-                .collect::<Vec<_>>()
-                .join(",");
-            let all = if all_or_none { "true" } else { "false" };
+            let [(ids_key, joined), (all_key, all)] = delete_query(chunk, all_or_none);
             let outcome = decode(
                 self.request(Method::DELETE, "composite/sobjects")
                     .path_template("composite/sobjects")
-                    .query(&[("ids", joined.as_str()), ("allOrNone", all)])
+                    .query(&[(ids_key, joined.as_str()), (all_key, all.as_str())])
                     .send()
                     .await,
             )
@@ -241,26 +323,12 @@ impl Client {
         all_or_none: bool,
         kind: Kind<'_>,
     ) -> Result<Vec<CollectionResult>> {
-        let (method, path, template, idempotency) = match kind {
-            Kind::Create => (
-                Method::POST,
-                "composite/sobjects".to_owned(),
-                "composite/sobjects",
-                Idempotency::NotIdempotent,
-            ),
-            Kind::Update => (
-                Method::PATCH,
-                "composite/sobjects".to_owned(),
-                "composite/sobjects",
-                Idempotency::Idempotent,
-            ),
-            Kind::Upsert(field) => (
-                Method::PATCH,
-                format!("composite/sobjects/{object}/{field}"),
-                "composite/sobjects/{object}/{field}",
-                Idempotency::Idempotent,
-            ),
-        };
+        let Endpoint {
+            method,
+            path,
+            template,
+            idempotency,
+        } = kind.endpoint(object);
         let mut results = Vec::with_capacity(records.len());
         let mut stop: Option<Vec<ApiError>> = None;
         for chunk in records.chunks(COLLECTION_CHUNK) {
@@ -273,7 +341,7 @@ impl Client {
                 results.extend(chunk.iter().map(|r| failed(id_of(r).as_deref(), errors)));
                 continue;
             }
-            let typed: Vec<Record> = chunk.iter().map(|r| with_type(r, object)).collect();
+            let typed = typed(chunk, object);
             let body = CollectionBody {
                 all_or_none,
                 records: &typed,
@@ -321,7 +389,7 @@ fn with_type(record: &Record, object: &str) -> Record {
 
 /// Checks one result per record; a wrong count is an [`Error::UnreadableAnswer`] (the chunk was
 /// processed).
-fn align(
+pub(crate) fn align(
     results: Vec<CollectionResult>,
     expected: usize,
     idempotency: Idempotency,

@@ -13,6 +13,8 @@
 //!   [`Client::query_all_stream`] (an async `Stream` that holds one page at a time),
 //!   [`Client::create_many`], [`Client::update_many`], [`Client::upsert_many`],
 //!   [`Client::delete_many`] (sObject Collections, 200 per request, results in input order),
+//!   [`Client::composite`] (up to 25 subrequests, 5 of them queries or Collections writes, in one
+//!   API call),
 //!   [`Client::describe_global`], [`Client::describe`] (cached per client), [`Client::limits`],
 //!   [`Client::versions`].
 //! - **Raw tier**: [`Client::request`] → [`RequestBuilder`] → [`Response`], reusing auth, retries,
@@ -73,6 +75,8 @@
 //! # Modules
 //!
 //! - [`auth`]: token sources and OAuth flows.
+//! - [`composite`]: the Composite resource, up to 25 subrequests in one API call
+//!   ([`composite::CompositeRequest`], [`Client::composite`]).
 //! - [`retry`]: [`Idempotency`], [`RetryConfig`], [`retry::decide`].
 //! - [`backoff`]: [`BackoffConfig`], [`Backoff`], injectable [`backoff::Sleeper`] and
 //!   [`backoff::Jitter`].
@@ -102,6 +106,7 @@ pub mod backoff;
 mod body;
 mod client;
 mod collections;
+pub mod composite;
 mod config;
 mod describe;
 mod error;

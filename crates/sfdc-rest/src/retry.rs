@@ -45,6 +45,28 @@ impl Idempotency {
             _ => Self::NotIdempotent,
         }
     }
+
+    /// Returns the weaker of two classes: what a request doing both is. Anything not idempotent
+    /// makes it not idempotent; it is safe only when both are safe; otherwise idempotent.
+    ///
+    /// ```
+    /// use sfdc_rest::Idempotency;
+    ///
+    /// assert_eq!(Idempotency::Safe.weakest(Idempotency::Safe), Idempotency::Safe);
+    /// assert_eq!(Idempotency::Safe.weakest(Idempotency::Idempotent), Idempotency::Idempotent);
+    /// assert_eq!(
+    ///     Idempotency::Idempotent.weakest(Idempotency::NotIdempotent),
+    ///     Idempotency::NotIdempotent
+    /// );
+    /// ```
+    #[must_use]
+    pub fn weakest(self, other: Self) -> Self {
+        match (self, other) {
+            (Self::NotIdempotent, _) | (_, Self::NotIdempotent) => Self::NotIdempotent,
+            (Self::Safe, Self::Safe) => Self::Safe,
+            _ => Self::Idempotent,
+        }
+    }
 }
 
 /// Retry settings: bounded attempts plus the backoff between them.
