@@ -26,7 +26,7 @@ use keys::{into_rounds, keys_of};
 pub const BULK_INGEST_CALLS: u64 = 7;
 
 /// Most Collections or query subrequests in one Composite call.
-const COMPOSITE_HEAVY: usize = 5;
+const COMPOSITE_HEAVY: usize = sfdc_rest::composite::COMPOSITE_MAX_HEAVY;
 
 /// What [`crate::Destination::explain`] found: the API calls a batch would take.
 ///
