@@ -84,6 +84,30 @@ impl DestinationBuilder {
         self
     }
 
+    /// Explains `events` as [`Destination::explain`] does, without a client, a token or any
+    /// I/O: compiles the subscriptions (settings first, then those added) and plans the calls
+    /// with the executor settings and the settings' API version. For dry runs.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Subscription`] when a subscription does not compile; [`Error::Settings`] for
+    /// an API version that does not parse.
+    pub fn explain(&self, events: &[Value]) -> Result<Explanation> {
+        let version = match self
+            .settings
+            .as_ref()
+            .and_then(|s| s.api_version.as_deref())
+        {
+            Some(v) => v
+                .parse::<sfdc_rest::ApiVersion>()
+                .map_err(|e| Error::settings(format!("api_version: {e}")))?,
+            None => sfdc_rest::ApiVersion::default(),
+        };
+        let (actions, executor) = self.compile()?;
+        let (_, jobs) = plan_events(&actions, events, None);
+        Ok(plan::explain(&jobs, &executor, &version, events.len()))
+    }
+
     /// Builds the destination without any network call; needs [`DestinationBuilder::client`].
     ///
     /// # Errors
@@ -121,23 +145,10 @@ impl DestinationBuilder {
     }
 
     fn finish(self, client: sfdc_rest::Client) -> Result<Destination> {
-        let (from_settings, executor) = match self.settings {
-            Some(s) => (s.subscriptions, s.executor),
-            None => (Vec::new(), ExecutorSettings::default()),
-        };
-        let executor = self.executor.unwrap_or(executor);
-        let configs = from_settings.into_iter().chain(self.subscriptions);
-        let mut actions = Vec::new();
-        for (index, config) in configs.enumerate() {
-            let action = config.compile().map_err(|source| Error::Subscription {
-                index,
-                action: config.kind().to_string(),
-                source,
-            })?;
-            actions.push(action);
-        }
+        let bulk_poll = self.bulk_poll;
+        let (actions, executor) = self.compile()?;
         let mut bulk = BulkClient::new(client.clone());
-        if let Some(poll) = self.bulk_poll {
+        if let Some(poll) = bulk_poll {
             bulk = bulk.poll_config(poll);
         }
         Ok(Destination {
@@ -147,6 +158,30 @@ impl DestinationBuilder {
             actions: actions.into(),
             locks: KeyLocks::default(),
         })
+    }
+
+    /// Compiles the subscriptions and picks the executor settings.
+    fn compile(&self) -> Result<(Vec<Action>, ExecutorSettings)> {
+        let executor = match (&self.executor, &self.settings) {
+            (Some(e), _) => e.clone(),
+            (None, Some(s)) => s.executor.clone(),
+            (None, None) => ExecutorSettings::default(),
+        };
+        let configs = self
+            .settings
+            .iter()
+            .flat_map(|s| s.subscriptions.iter())
+            .chain(self.subscriptions.iter());
+        let mut actions = Vec::new();
+        for (index, config) in configs.enumerate() {
+            let action = config.compile().map_err(|source| Error::Subscription {
+                index,
+                action: config.kind().to_string(),
+                source,
+            })?;
+            actions.push(action);
+        }
+        Ok((actions, executor))
     }
 }
 
@@ -286,6 +321,17 @@ impl Destination {
         events: &[Value],
         earlier: Option<&HashMap<usize, &EventOutcome>>,
     ) -> (Vec<EventOutcome>, Vec<Job>) {
+        plan_events(&self.actions, events, earlier)
+    }
+}
+
+/// Plans every event with every triggered subscription (see [`Destination::plan`]).
+fn plan_events(
+    actions: &[Action],
+    events: &[Value],
+    earlier: Option<&HashMap<usize, &EventOutcome>>,
+) -> (Vec<EventOutcome>, Vec<Job>) {
+    {
         let mut outcomes = Vec::with_capacity(events.len());
         let mut jobs = Vec::new();
         for (index, event) in events.iter().enumerate() {
@@ -299,7 +345,7 @@ impl Destination {
                 status: EventStatus::Skipped,
                 results: Vec::new(),
             };
-            for (subscription, action) in self.actions.iter().enumerate() {
+            for (subscription, action) in actions.iter().enumerate() {
                 if let Some(before) = before {
                     match before
                         .results

@@ -337,7 +337,7 @@ pub(crate) fn explain(
         assumptions: vec![
             "no describe was read: matcher fields are assumed to be text and not external ids"
                 .into(),
-            "every record is assumed to pass pre-flight and to be found by its lookup".into(),
+            "every record passes pre-flight and every lookup finds its record".into(),
         ],
     }
 }
