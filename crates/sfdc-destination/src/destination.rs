@@ -8,8 +8,11 @@ use sfdc_bulk::{BulkClient, PollConfig};
 use tracing::Instrument;
 
 use crate::error::{Error, Result};
-use crate::execute::{self, Failure, Job, Sink, group_jobs};
+use crate::execute::{Failure, Job, Sink};
+use crate::executor_settings::ExecutorSettings;
 use crate::outcome::{ActionOutcome, EventOutcome, EventStatus, OutcomeStatus};
+use crate::plan::{self, Explanation};
+use crate::run::{self, Calls, locks::KeyLocks};
 use crate::settings::Settings;
 
 /// Events in, Salesforce records out: every event gets an [`EventOutcome`].
@@ -25,6 +28,8 @@ pub struct Destination {
     client: sfdc_rest::Client,
     bulk: BulkClient,
     actions: std::sync::Arc<[Action]>,
+    calls: Calls,
+    locks: KeyLocks,
 }
 
 /// Builds a [`Destination`] from [`Settings`] or an existing [`sfdc_rest::Client`], plus
@@ -35,6 +40,7 @@ pub struct DestinationBuilder {
     client: Option<sfdc_rest::Client>,
     subscriptions: Vec<ActionConfig>,
     bulk_poll: Option<PollConfig>,
+    executor: Option<ExecutorSettings>,
 }
 
 impl DestinationBuilder {
@@ -69,6 +75,37 @@ impl DestinationBuilder {
     pub fn bulk_poll(mut self, poll: PollConfig) -> Self {
         self.bulk_poll = Some(poll);
         self
+    }
+
+    /// Sets how batches are executed (concurrency, Composite packing, pre-flight, bisection);
+    /// overrides the settings' `[executor]` table. Default [`ExecutorSettings::default`].
+    pub fn executor(mut self, executor: ExecutorSettings) -> Self {
+        self.executor = Some(executor);
+        self
+    }
+
+    /// Explains `events` as [`Destination::explain`] does, without a client, a token or any
+    /// I/O: compiles the subscriptions (settings first, then those added) and plans the calls
+    /// with the executor settings and the settings' API version. For dry runs.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Subscription`] when a subscription does not compile; [`Error::Settings`] for
+    /// an API version that does not parse.
+    pub fn explain(&self, events: &[Value]) -> Result<Explanation> {
+        let version = match self
+            .settings
+            .as_ref()
+            .and_then(|s| s.api_version.as_deref())
+        {
+            Some(v) => v
+                .parse::<sfdc_rest::ApiVersion>()
+                .map_err(|e| Error::settings(format!("api_version: {e}")))?,
+            None => sfdc_rest::ApiVersion::default(),
+        };
+        let (actions, executor) = self.compile()?;
+        let (_, jobs) = plan_events(&actions, events, None);
+        Ok(plan::explain(&jobs, &executor, &version, events.len()))
     }
 
     /// Builds the destination without any network call; needs [`DestinationBuilder::client`].
@@ -108,12 +145,33 @@ impl DestinationBuilder {
     }
 
     fn finish(self, client: sfdc_rest::Client) -> Result<Destination> {
+        let bulk_poll = self.bulk_poll;
+        let (actions, executor) = self.compile()?;
+        let mut bulk = BulkClient::new(client.clone());
+        if let Some(poll) = bulk_poll {
+            bulk = bulk.poll_config(poll);
+        }
+        Ok(Destination {
+            calls: Calls::new(client.clone(), executor),
+            client,
+            bulk,
+            actions: actions.into(),
+            locks: KeyLocks::default(),
+        })
+    }
+
+    /// Compiles the subscriptions and picks the executor settings.
+    fn compile(&self) -> Result<(Vec<Action>, ExecutorSettings)> {
+        let executor = match (&self.executor, &self.settings) {
+            (Some(e), _) => e.clone(),
+            (None, Some(s)) => s.executor.clone(),
+            (None, None) => ExecutorSettings::default(),
+        };
         let configs = self
             .settings
-            .map(|s| s.subscriptions)
-            .unwrap_or_default()
-            .into_iter()
-            .chain(self.subscriptions);
+            .iter()
+            .flat_map(|s| s.subscriptions.iter())
+            .chain(self.subscriptions.iter());
         let mut actions = Vec::new();
         for (index, config) in configs.enumerate() {
             let action = config.compile().map_err(|source| Error::Subscription {
@@ -124,15 +182,7 @@ impl DestinationBuilder {
             let action = action.with_index(index);
             actions.push(action);
         }
-        let mut bulk = BulkClient::new(client.clone());
-        if let Some(poll) = self.bulk_poll {
-            bulk = bulk.poll_config(poll);
-        }
-        Ok(Destination {
-            client,
-            bulk,
-            actions: actions.into(),
-        })
+        Ok((actions, executor))
     }
 }
 
@@ -145,6 +195,25 @@ impl Destination {
     /// Returns the REST client.
     pub fn client(&self) -> &sfdc_rest::Client {
         &self.client
+    }
+
+    /// Returns the executor settings in use.
+    pub fn executor_settings(&self) -> &ExecutorSettings {
+        &self.calls.settings
+    }
+
+    /// Lists the API calls [`Destination::send`] would make for `events`, without any I/O:
+    /// describes, lookups (with their SOQL), writes (Collections or Composite calls, with
+    /// objects and record counts), Bulk ingests, and what each depends on. See
+    /// [`Explanation`] for what it must assume.
+    pub fn explain(&self, events: &[Value]) -> Explanation {
+        let (_, jobs) = self.plan(events, None);
+        plan::explain(
+            &jobs,
+            &self.calls.settings,
+            self.client.api_version(),
+            events.len(),
+        )
     }
 
     /// Returns the compiled subscriptions, in order.
@@ -171,14 +240,20 @@ impl Destination {
     /// Each event is planned by every subscription whose trigger matches it (a planning error
     /// fails that action for that event only: 400, not retryable); an event no trigger matches
     /// is [`EventStatus::Skipped`]. The planned operations of the whole batch are then grouped
-    /// by (object, operation, matcher fields, operator, bulk settings) and the groups run one
-    /// after the other in order of first appearance, each with as few API calls as its path
-    /// allows (see the crate documentation). Failures of a request or a record are reported
-    /// on the events concerned; other events and groups go on.
+    /// by (object, operation, matcher fields, operator, bulk settings) and run as
+    /// [`Destination::explain`] lays out: describes, then rounds by record key (operations on
+    /// one record in event order, across groups), each round's lookups and writes of all
+    /// groups packed and sent concurrently (at most
+    /// [`ExecutorSettings::max_in_flight`] calls at once); Bulk groups run alongside. Failures
+    /// of a request or a record are reported on the events concerned; other events go on.
+    ///
+    /// Concurrent `send`s on one destination (or its clones) that share a record key run one
+    /// after the other; disjoint ones run concurrently. Across processes nothing is shared:
+    /// partition the events by record key.
     pub async fn send(&self, events: &[Value]) -> Vec<EventOutcome> {
         let (outcomes, jobs) = self.plan(events, None);
-        self.execute("sfdc_destination.send", events.len(), outcomes, jobs)
-            .await
+        // Boxed: the run's state lives on the heap, not on the caller's stack.
+        Box::pin(self.execute("sfdc_destination.send", events.len(), outcomes, jobs)).await
     }
 
     /// Resends only the failed, retryable actions of earlier outcomes
@@ -197,8 +272,7 @@ impl Destination {
         let earlier: HashMap<usize, &EventOutcome> =
             outcomes.iter().map(|o| (o.index, o)).collect();
         let (outcomes, jobs) = self.plan(events, Some(&earlier));
-        self.execute("sfdc_destination.retry", events.len(), outcomes, jobs)
-            .await
+        Box::pin(self.execute("sfdc_destination.retry", events.len(), outcomes, jobs)).await
     }
 
     /// Executes planned jobs group by group and finishes the outcomes.
@@ -219,24 +293,17 @@ impl Destination {
         );
         let before = self.client.api_calls();
         async {
-            let groups = group_jobs(&jobs);
             let span = tracing::Span::current();
             span.record("operations", jobs.len());
-            span.record("groups", groups.len());
-            let mut sink = Sink::new(&mut outcomes);
-            for group in &groups {
-                let first = group.jobs.first().map(|j| &j.plan);
-                let group_span = tracing::debug_span!(
-                    "sfdc_destination.group",
-                    object = %group.object,
-                    operation = first.map(|p| p.operation.as_str()),
-                    bulk = first.is_some_and(|p| p.is_bulk()),
-                    records = group.jobs.len(),
-                );
-                execute::run_group(&self.client, &self.bulk, group, &mut sink)
-                    .instrument(group_span)
-                    .await;
-            }
+            // Keyed ordering across concurrent sends: hold every record key of the batch
+            // (sorted, so two sends cannot deadlock); released when this future ends or drops.
+            let keys: Vec<String> = jobs.iter().flat_map(plan::keys::keys_of).collect();
+            let _held = self.locks.acquire(keys).await;
+            let groups = {
+                let sink = Sink::new(&mut outcomes);
+                run::batch(&self.calls, &self.bulk, &jobs, &sink).await
+            };
+            span.record("groups", groups);
             for outcome in &mut outcomes {
                 outcome.finish();
             }
@@ -255,6 +322,17 @@ impl Destination {
         events: &[Value],
         earlier: Option<&HashMap<usize, &EventOutcome>>,
     ) -> (Vec<EventOutcome>, Vec<Job>) {
+        plan_events(&self.actions, events, earlier)
+    }
+}
+
+/// Plans every event with every triggered subscription (see [`Destination::plan`]).
+fn plan_events(
+    actions: &[Action],
+    events: &[Value],
+    earlier: Option<&HashMap<usize, &EventOutcome>>,
+) -> (Vec<EventOutcome>, Vec<Job>) {
+    {
         let mut outcomes = Vec::with_capacity(events.len());
         let mut jobs = Vec::new();
         for (index, event) in events.iter().enumerate() {
@@ -268,7 +346,7 @@ impl Destination {
                 status: EventStatus::Skipped,
                 results: Vec::new(),
             };
-            for (subscription, action) in self.actions.iter().enumerate() {
+            for (subscription, action) in actions.iter().enumerate() {
                 if let Some(before) = before {
                     match before
                         .results

@@ -36,17 +36,22 @@
 //!
 //! | planned operation | execution | API calls |
 //! |---|---|---|
-//! | create | `create_many` | 1 per 200 records |
+//! | create | `create_many` (describe once, for pre-flight) | 1 per 200 records, or 1 Composite per 1,000 |
 //! | update / delete by `Id` | `update_many` / `delete_many` | 1 per 200 records |
 //! | update / delete by other matchers | describe (once per object) + batched lookup + `update_many` / `delete_many` | lookups + 1 per 200 found |
 //! | upsert by one external-id matcher | describe (once) + `upsert_many` by that field | 1 per 200 records |
 //! | upsert by other matchers | describe (once) + batched lookup, then `update_many` (found) and `create_many` (not found) | lookups + writes |
 //! | bulk insert / update / upsert / delete | Bulk API 2.0 ingest per `batch_size` events (a delete by record matchers: describe + batched lookups first) | per job: 6 (create, upload, close, 3 result files) + status polls |
 //!
-//! Groups run one after the other in order of first appearance in the batch. Inside a group,
-//! events whose matchers have the same values, or that resolve to the same record, go in
-//! successive requests, in event order, so later events win. Lookup results: none found → 404,
-//! several → 300; neither is retryable. Full reference: `docs/sfdc-destination.md`.
+//! The batch is scheduled as calls with dependencies ([`Destination::explain`] lists them
+//! without I/O): describes, then rounds by record key across all groups (operations on one
+//! record in event order), each round's lookups and then its writes packed into Composite
+//! calls (≤5 Collections or query subrequests each; `[executor] composite`) and sent
+//! concurrently, at most [`ExecutorSettings::max_in_flight`] at a time; Bulk groups run
+//! alongside. Records are checked against describe first (a bad one fails alone with
+//! `INVALID_EVENT`), and a request Salesforce rejects as a whole for its body is bisected.
+//! Concurrent `send`s sharing a record key run one after the other. Lookup results: none found
+//! → 404, several → 300; neither is retryable. Full reference: `docs/sfdc-destination.md`.
 //!
 //! # Quick start
 //!
@@ -97,9 +102,9 @@
 //!
 //! # Tracing
 //!
-//! `sfdc_destination.send` (events, operations, groups, api_calls) and one
-//! `sfdc_destination.group` span per group (object, operation, bulk, records). Never bodies or
-//! secrets. The crate installs no subscriber.
+//! `sfdc_destination.send` (events, operations, groups, api_calls), with the `sfdc-rest` and
+//! `sfdc-bulk` spans of its calls inside. Never bodies or secrets. The crate installs no
+//! subscriber.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -108,8 +113,11 @@ mod code;
 mod destination;
 mod error;
 mod execute;
+mod executor_settings;
 mod outcome;
 mod parse_error;
+mod plan;
+mod run;
 mod settings;
 mod settle;
 mod transport_settings;
@@ -118,7 +126,9 @@ pub use client_settings::{AutoAssignSetting, ClientSettings};
 pub use code::OutcomeCode;
 pub use destination::{Destination, DestinationBuilder};
 pub use error::{Error, Result};
+pub use executor_settings::{DEFAULT_BISECT_CALLS, DEFAULT_MAX_IN_FLIGHT, ExecutorSettings};
 pub use outcome::{ActionOutcome, EventOutcome, EventStatus, OutcomeStatus};
+pub use plan::{BULK_INGEST_CALLS, Explanation, PlannedCall, PlannedSubrequest};
 pub use settings::{AuthSettings, Settings};
 
 /// The REST/SOQL client this facade runs on (`sfdc-rest`), re-exported so that depending on

@@ -87,6 +87,10 @@ pub struct Settings {
     /// body caps, query page cap); see [`TransportSettings`].
     #[serde(default)]
     pub transport: TransportSettings,
+    /// `[executor]`: concurrency, Composite packing, pre-flight and bisection; see
+    /// [`crate::ExecutorSettings`].
+    #[serde(default)]
+    pub executor: crate::ExecutorSettings,
     /// A token store set in code ([`Settings::with_token_store`]); wins over `auth.token_store`.
     #[serde(skip)]
     token_store: Option<Arc<dyn TokenStore>>,
@@ -175,6 +179,7 @@ impl Settings {
             trusted_login_host: false,
             client: ClientSettings::default(),
             transport: TransportSettings::default(),
+            executor: crate::ExecutorSettings::default(),
             token_store: None,
         }
     }

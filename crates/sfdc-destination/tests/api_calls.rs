@@ -10,21 +10,26 @@ use sfdc_match::{BatchPlan, Lookup, QueryLimits, Schema};
 use support::*;
 
 #[tokio::test]
-async fn thousand_lead_creates_take_five_collections_calls() {
+async fn thousand_lead_creates_take_five_collections_calls_without_composite() {
     let emu = emulator().await;
-    let dest = destination_for(&emu, r#"action = "lead""#);
+    let dest = destination_plain(&emu, r#"action = "lead""#);
     let events: Vec<_> = (0..1000)
         .map(|i| identify(&format!("c{i}@example.com"), "Create"))
         .collect();
     let out = dest.send(&events).await;
     assert!(out.iter().all(|o| only(o).status == OutcomeStatus::Created));
-    assert_eq!(calls(&emu), [("collections".to_owned(), 5)].into());
-    assert_eq!(dest.api_calls(), 5);
+    // Pre-flight reads the describe once per object per destination lifetime.
+    assert_eq!(
+        calls(&emu),
+        [("collections".to_owned(), 5), ("describe".to_owned(), 1)].into()
+    );
+    assert_eq!(dest.api_calls(), 6);
     assert_eq!(emu.records("Lead").len(), 1000);
 }
 
 #[tokio::test]
-async fn thousand_upserts_by_email_take_one_describe_few_lookups_and_chunked_writes() {
+async fn thousand_upserts_by_email_take_one_describe_few_lookups_and_chunked_writes_without_composite()
+ {
     let emu = emulator().await;
     // 400 of the 1,000 emails already exist: they are updated, the other 600 created.
     for i in 0..400 {
@@ -34,7 +39,7 @@ async fn thousand_upserts_by_email_take_one_describe_few_lookups_and_chunked_wri
         )
         .unwrap();
     }
-    let dest = destination_for(&emu, LEAD_UPSERT_BY_EMAIL);
+    let dest = destination_plain(&emu, LEAD_UPSERT_BY_EMAIL);
     let emails: Vec<String> = (0..1000).map(|i| format!("u{i}@example.com")).collect();
     let events: Vec<_> = emails.iter().map(|e| identify(e, "New")).collect();
     let out = dest.send(&events).await;
@@ -92,6 +97,55 @@ async fn thousand_upserts_by_email_take_one_describe_few_lookups_and_chunked_wri
         calls_since(&emu, &before),
         [("collections".to_owned(), 1), ("query".to_owned(), 1)].into()
     );
+}
+
+#[tokio::test]
+async fn thousand_upserts_by_email_with_composite_take_one_lookup_and_one_packed_write() {
+    let emu = emulator().await;
+    for i in 0..400 {
+        emu.insert_record(
+            "Lead",
+            json!({"LastName": "Old", "Company": "Acme", "Email": format!("u{i}@example.com")}),
+        )
+        .unwrap();
+    }
+    let dest = destination_for(&emu, LEAD_UPSERT_BY_EMAIL);
+    let events: Vec<_> = (0..1000)
+        .map(|i| identify(&format!("u{i}@example.com"), "New"))
+        .collect();
+    let out = dest.send(&events).await;
+    assert!(out.iter().all(|o| o.status == EventStatus::Succeeded));
+    // One query (inside Composite limits a lookup is bound by SOQL length only; alone it is
+    // sent plain), 2 updates + 3 creates of 200 in one Composite call, the describe.
+    assert_eq!(
+        calls(&emu),
+        [
+            ("composite".to_owned(), 1),
+            ("describe".to_owned(), 1),
+            ("query".to_owned(), 1)
+        ]
+        .into()
+    );
+    assert_eq!(dest.api_calls(), 3);
+    // Batch sizes: 200 creates are one plain Collections call; 201 are a Composite of two.
+    let before = emu.api_call_counts();
+    let fresh = |n: usize, tag: &str| -> Vec<_> {
+        (0..n)
+            .map(|i| identify(&format!("{tag}{i}@example.com"), "N"))
+            .collect()
+    };
+    dest.send(&fresh(200, "s")).await;
+    assert_eq!(
+        calls_since(&emu, &before),
+        [("collections".to_owned(), 1), ("query".to_owned(), 1)].into()
+    );
+    let before = emu.api_call_counts();
+    dest.send(&fresh(201, "t")).await;
+    assert_eq!(
+        calls_since(&emu, &before),
+        [("composite".to_owned(), 1), ("query".to_owned(), 1)].into()
+    );
+    assert_eq!(emu.records("Lead").len(), 1401);
 }
 
 #[tokio::test]
@@ -221,7 +275,8 @@ async fn clones_share_the_client_and_its_call_counter() {
         tokio::spawn(async move { clone.send(&[identify("clone@example.com", "Clone")]).await });
     let out = task.await.unwrap();
     assert_eq!(only(&out[0]).status, OutcomeStatus::Created);
-    // The clone's call is counted by the original: one client behind both.
-    assert_eq!(dest.api_calls(), 1);
+    // The clone's calls (describe for pre-flight, the create) are counted by the original:
+    // one client behind both.
+    assert_eq!(dest.api_calls(), 2);
     assert_eq!(dest.api_calls(), emu.api_calls());
 }

@@ -66,8 +66,8 @@ async fn ten_thousand_deep_event_fails_with_invalid_event() {
     assert_eq!(leads[0]["LastName"], "Fine");
     assert_eq!(
         emu.api_calls() - before,
-        1,
-        "one create for the shallow event only"
+        2,
+        "the describe pre-flight reads, and one create for the shallow event only"
     );
     for event in events {
         dismantle(event);

@@ -159,10 +159,11 @@ async fn case_create_then_update_and_delete_by_id_without_lookups() {
         .await;
     assert_eq!(only(&out[0]).status, OutcomeStatus::Updated);
     assert_eq!(emu.records("Case")[0]["Status"], "Closed");
-    // By Id: no describe, no query, one Collections call.
+    // By Id: no query, one Collections call (and the describe pre-flight reads once per
+    // object per destination lifetime).
     assert_eq!(
         calls_since(&emu, &before),
-        [("collections".to_owned(), 1)].into()
+        [("collections".to_owned(), 1), ("describe".to_owned(), 1)].into()
     );
 
     let delete = destination_for(
@@ -414,10 +415,11 @@ async fn typed_events_are_sent_too() {
 #[tokio::test]
 async fn a_throttled_request_fails_its_events_as_retryable() {
     let mut config = sfdc_emulator::EmulatorConfig::default();
-    config.daily_api_limit = 1;
+    config.daily_api_limit = 2;
     let emu = sfdc_emulator::Emulator::start(config).await.unwrap();
     let dest = destination_for(&emu, r#"action = "lead""#);
-    // The first Collections call uses the whole allocation; the second is refused.
+    // The describe (pre-flight, once per object) and the first Collections call use the whole
+    // allocation; the second Collections call is refused.
     let first = dest.send(&[identify("a@example.com", "A")]).await;
     assert_eq!(only(&first[0]).status, OutcomeStatus::Created);
     let events: Vec<_> = (0..3)

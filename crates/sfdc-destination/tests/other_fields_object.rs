@@ -71,15 +71,17 @@ async fn update_checks_updateable_and_no_object_means_no_describe() {
     let id = emu
         .insert_record("Case", json!({"Subject": "Old"}))
         .unwrap();
-    let dest = destination_for(
+    // Pre-flight off: it would read the describe for every batch's object.
+    let dest = destination_with(
         &emu,
-        r#"
+        sfdc_destination::ExecutorSettings::default().with_preflight(false),
+        vec![sub(r#"
             action = "case"
             trigger = 'type = "track"'
             operation = "update"
             record_matchers = { Id = { "@path" = "$.properties.case_id" } }
             other_fields = { "@path" = "$.properties.salesforce" }
-        "#,
+        "#)],
     );
     let event =
         |sf: Value| json!({"type": "track", "properties": {"case_id": id, "salesforce": sf}});

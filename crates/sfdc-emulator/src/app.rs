@@ -254,6 +254,9 @@ async fn api_layer(State(state): State<AppState>, mut req: Request, next: Next) 
     // A subrequest of a Composite or Batch call: the enclosing call had the
     // token-expiry, latency, 503 and dropped-connection faults already.
     let sub = req.extensions().get::<SubCall>().copied();
+    // Top-level requests only (a subrequest is part of its call), held through the latency
+    // and per-record sleeps.
+    let _in_flight = sub.is_none().then(|| state.enter_request());
     let faults = &state.config().faults;
     if sub.is_none()
         && let Some(n) = faults.expire_token_every.filter(|n| *n > 0)

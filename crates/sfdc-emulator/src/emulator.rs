@@ -202,6 +202,19 @@ impl Emulator {
         self.state.api_call_counts()
     }
 
+    /// The most API requests (`/services/data/...`, Composite subrequests not counted apart)
+    /// answered at the same time since start or the last
+    /// [`Emulator::reset_peak_concurrent_requests`]: a gauge raised on entry and lowered on
+    /// exit, latency and per-record sleeps included. A count, never a time.
+    pub fn peak_concurrent_requests(&self) -> u64 {
+        self.state.peak_concurrent_requests()
+    }
+
+    /// Restarts [`Emulator::peak_concurrent_requests`] from the requests in flight now.
+    pub fn reset_peak_concurrent_requests(&self) {
+        self.state.reset_peak_concurrent_requests();
+    }
+
     /// Requests to the OAuth token endpoint (not API calls).
     pub fn token_requests(&self) -> u64 {
         self.state.token_requests()

@@ -101,6 +101,9 @@ pub(crate) struct Shared {
     per_kind: [AtomicU64; KINDS.len()],
     token_requests: AtomicU64,
     authed_calls: AtomicU64,
+    /// API requests being answered now, and the most at once (see [`InFlight`]).
+    in_flight: AtomicU64,
+    peak_in_flight: AtomicU64,
     cursors: Mutex<Cursors>,
     next_cursor: AtomicU64,
     rng: Mutex<StdRng>,
@@ -118,6 +121,18 @@ impl std::fmt::Debug for Shared {
                 &self.token_requests.load(Ordering::Relaxed),
             )
             .finish_non_exhaustive()
+    }
+}
+
+/// One API request being answered: decrements the in-flight gauge on drop.
+#[derive(Debug)]
+pub(crate) struct InFlight {
+    shared: Arc<Shared>,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.shared.in_flight.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -157,6 +172,8 @@ impl AppState {
             per_kind: Default::default(),
             token_requests: AtomicU64::new(0),
             authed_calls: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
+            peak_in_flight: AtomicU64::new(0),
             cursors: Mutex::new((HashMap::new(), VecDeque::new())),
             next_cursor: AtomicU64::new(1),
             rng: Mutex::new(rng),
@@ -354,6 +371,27 @@ impl AppState {
             }
             Err(used) => Err(used),
         }
+    }
+
+    /// Marks one API request as being answered until the guard drops (also when the
+    /// request is cancelled), raising the peak gauge when needed.
+    pub(crate) fn enter_request(&self) -> InFlight {
+        let now = self.shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.shared.peak_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+
+    /// The most API requests answered at the same time since start or the last reset.
+    pub(crate) fn peak_concurrent_requests(&self) -> u64 {
+        self.shared.peak_in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Restarts the peak gauge from the requests being answered now.
+    pub(crate) fn reset_peak_concurrent_requests(&self) {
+        let now = self.shared.in_flight.load(Ordering::SeqCst);
+        self.shared.peak_in_flight.store(now, Ordering::SeqCst);
     }
 
     /// Total API calls counted.

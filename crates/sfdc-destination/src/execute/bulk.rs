@@ -10,21 +10,28 @@ use sfdc_match::Resolution;
 use super::lookup::{self, lookup_of};
 use super::{Failure, Group, Job, Sink};
 use crate::outcome::OutcomeStatus;
+use crate::plan::keys::{into_rounds, keys_of};
+use crate::run::calls::Calls;
 
-/// Runs a bulk group: one `ingest` per `batch_size` events (each ingest is one job unless the
-/// CSV passes the Bulk API size limits), outcomes tied back to events by input order.
-pub(super) async fn run(
-    client: &sfdc_rest::Client,
+/// Runs a bulk group: rows in rounds by record key (rows for one record go in successive
+/// jobs, since Bulk keeps no row order), each round as ingests of `batch_size` rows run
+/// concurrently; outcomes tied back to events by input order. Each ingest declares the union
+/// of its records' columns, so records with different optional fields share one job (a field
+/// a record lacks is an empty cell: Salesforce leaves it unchanged; JSON `null` is `#N/A`).
+pub(crate) async fn run(
+    calls: &Calls,
     bulk: &sfdc_bulk::BulkClient,
     group: &Group<'_>,
-    sink: &mut Sink<'_>,
+    sink: &Sink<'_>,
 ) {
+    let checked = super::other_fields::checked(&calls.client, group, sink).await;
+    let group = &checked;
     let Some(first) = group.jobs.first() else {
         return;
     };
     // Each job with the id its CSV row carries: a delete by record matchers finds it first.
     let rows: Vec<(&Job, Option<Value>)> = if first.plan.operation == Operation::Delete {
-        resolve_deletes(client, group, sink).await
+        resolve_deletes(calls, group, sink).await
     } else {
         group.jobs.iter().map(|j| (*j, None)).collect()
     };
@@ -39,47 +46,87 @@ pub(super) async fn run(
         Operation::Create => sfdc_bulk::Operation::Insert,
         Operation::Delete => sfdc_bulk::Operation::Delete,
     };
-    for rows in rows.chunks(batch_size) {
-        let records: Vec<Record> = rows
-            .iter()
-            .map(|(j, id)| match id {
-                Some(id) => Record::from_iter([("Id".to_owned(), id.clone())]),
-                None => record_of(j, external_field.as_deref()),
-            })
-            .collect();
-        let chunk: Vec<&Job> = rows.iter().map(|(j, _)| *j).collect();
-        let chunk = chunk.as_slice();
-        let mut request = IngestRequest::new(group.object.clone(), operation.clone());
-        if let (sfdc_bulk::Operation::Upsert, Some(field)) = (&operation, &external_field) {
-            request = request.external_id_field(field.clone());
+    let keys: Vec<Vec<String>> = rows
+        .iter()
+        .map(|(j, id)| {
+            let mut k = keys_of(j);
+            if let Some(id) = id {
+                k.push(crate::plan::keys::key(&j.plan.object, "Id", id));
+            }
+            k
+        })
+        .collect();
+    for round in into_rounds(rows, &keys) {
+        let ingests = round.chunks(batch_size).map(|rows| {
+            let records: Vec<Record> = rows
+                .iter()
+                .map(|(j, id)| match id {
+                    Some(id) => Record::from_iter([("Id".to_owned(), id.clone())]),
+                    None => record_of(j, external_field.as_deref()),
+                })
+                .collect();
+            let chunk: Vec<&Job> = rows.iter().map(|(j, _)| *j).collect();
+            let mut request = IngestRequest::new(group.object.clone(), operation.clone());
+            if let (sfdc_bulk::Operation::Upsert, Some(field)) = (&operation, &external_field) {
+                request = request.external_id_field(field.clone());
+            }
+            if !operation.is_delete() {
+                request = request.columns(union_of_columns(&records));
+            }
+            ingest(bulk, request, records, chunk, sink)
+        });
+        futures::future::join_all(ingests).await;
+    }
+}
+
+/// The columns of all records, in order of first appearance.
+fn union_of_columns(records: &[Record]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for record in records {
+        for name in sfdc_bulk::csv::record_columns(record) {
+            if seen.insert(name.to_ascii_lowercase()) {
+                out.push(name);
+            }
         }
-        // Job by job: each finished job's report is applied as it arrives, so a later job's
-        // failure leaves the outcomes of the jobs before it.
-        let mut reports =
-            std::pin::pin!(bulk.ingest_stream(request, futures::stream::iter(records)));
-        let mut done = 0;
-        while let Some(item) = reports.next().await {
-            match item {
-                Ok(report) => {
+    }
+    out
+}
+
+/// One ingest (one job unless the CSV passes the Bulk API size limits), applied job by job:
+/// each finished job's report is applied as it arrives, so a later job's failure leaves the
+/// outcomes of the jobs before it.
+async fn ingest(
+    bulk: &sfdc_bulk::BulkClient,
+    request: IngestRequest,
+    records: Vec<Record>,
+    chunk: Vec<&Job>,
+    sink: &Sink<'_>,
+) {
+    let chunk = chunk.as_slice();
+    let mut reports = std::pin::pin!(bulk.ingest_stream(request, futures::stream::iter(records)));
+    let mut done = 0;
+    while let Some(item) = reports.next().await {
+        match item {
+            Ok(report) => {
+                let rows = chunk.get(report.first_index..).unwrap_or_default();
+                let n = rows.len().min(report.outcomes.len());
+                apply(sink, &rows[..n], &report.outcomes[..n]);
+                done = done.max(report.first_index + n);
+            }
+            Err(e) => {
+                let failure = Failure::bulk(&e);
+                for job in chunk.get(done..).unwrap_or_default() {
+                    sink.fail(job, &failure);
+                }
+                // Rows Salesforce processed before the job failed are committed: report
+                // them from the job's result files, not as failed.
+                if let Some(report) = e.partial_report() {
                     let rows = chunk.get(report.first_index..).unwrap_or_default();
                     let n = rows.len().min(report.outcomes.len());
                     apply(sink, &rows[..n], &report.outcomes[..n]);
-                    done = done.max(report.first_index + n);
                 }
-                Err(e) => {
-                    let failure = Failure::bulk(&e);
-                    for job in chunk.get(done..).unwrap_or_default() {
-                        sink.fail(job, &failure);
-                    }
-                    // Rows Salesforce processed before the job failed are committed: report
-                    // them from the job's result files, not as failed.
-                    if let Some(report) = e.partial_report() {
-                        let rows = chunk.get(report.first_index..).unwrap_or_default();
-                        let n = rows.len().min(report.outcomes.len());
-                        apply(sink, &rows[..n], &report.outcomes[..n]);
-                    }
-                    break;
-                }
+                break;
             }
         }
     }
@@ -90,9 +137,9 @@ pub(super) async fn run(
 /// lookups (one describe, batched queries). Not found → 404, several → 300, as on the REST
 /// path; those jobs are failed here and left out.
 async fn resolve_deletes<'j>(
-    client: &sfdc_rest::Client,
+    calls: &Calls,
     group: &Group<'j>,
-    sink: &mut Sink<'_>,
+    sink: &Sink<'_>,
 ) -> Vec<(&'j Job, Option<Value>)> {
     let by_matchers = |j: &Job| j.plan.bulk.as_ref().is_some_and(|b| b.resolve_matchers);
     let mut rows: Vec<(&Job, Option<Value>)> = Vec::with_capacity(group.jobs.len());
@@ -108,7 +155,7 @@ async fn resolve_deletes<'j>(
     if pending.is_empty() {
         return rows;
     }
-    let schema = match lookup::schema(client, &group.object).await {
+    let schema = match lookup::schema(calls, &group.object).await {
         Ok(schema) => schema,
         Err(f) => {
             for job in pending {
@@ -128,7 +175,7 @@ async fn resolve_deletes<'j>(
             Err(f) => sink.fail(job, &f),
         }
     }
-    let answers = lookup::resolve(client, &lookups).await;
+    let answers = lookup::resolve(calls, &lookups).await;
     for (job, answer) in queried.into_iter().zip(answers) {
         match answer {
             Ok(Resolution::Found(id)) => rows.push((job, Some(Value::String(id)))),
@@ -175,7 +222,7 @@ pub(crate) fn record_of(job: &Job, external_field: Option<&str>) -> Record {
     record
 }
 
-pub(crate) fn apply(sink: &mut Sink<'_>, jobs: &[&Job], outcomes: &[Outcome]) {
+pub(crate) fn apply(sink: &Sink<'_>, jobs: &[&Job], outcomes: &[Outcome]) {
     for (i, job) in jobs.iter().enumerate() {
         match outcomes.get(i) {
             Some(Outcome::Created(id)) => sink.ok(job, OutcomeStatus::Created, Some(id.clone())),

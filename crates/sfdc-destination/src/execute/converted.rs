@@ -20,7 +20,8 @@ use sfdc_actions::ConvertedLeadPolicy;
 use sfdc_match::{canonical_id, quote_string};
 use sfdc_rest::{Record, SObjectDescribe};
 
-use super::{Failure, Group, Job, Sink, rounds_by_key};
+use super::{Failure, Group, Job, Sink};
+use crate::plan::keys::into_rounds;
 use crate::outcome::OutcomeStatus;
 
 /// The Salesforce code of an update of a converted Lead.
@@ -29,7 +30,7 @@ const CONVERTED: &str = "CANNOT_UPDATE_CONVERTED_LEAD";
 const CHUNK: usize = 200;
 
 /// Settles the group's converted-Lead refusals by their subscriptions' policies.
-pub(crate) async fn settle(client: &sfdc_rest::Client, group: &Group<'_>, sink: &mut Sink<'_>) {
+pub(crate) async fn settle(client: &sfdc_rest::Client, group: &Group<'_>, sink: &Sink<'_>) {
     if !group.object.eq_ignore_ascii_case("Lead") {
         return;
     }
@@ -38,14 +39,14 @@ pub(crate) async fn settle(client: &sfdc_rest::Client, group: &Group<'_>, sink: 
         .iter()
         .filter(|j| j.plan.converted_lead != ConvertedLeadPolicy::Fail)
         .filter(|j| {
-            sink.get(j).is_some_and(|o| {
+            sink.check(j, |o| {
                 o.is_failed()
                     && o.error_code
                         .as_ref()
                         .is_some_and(|c| c.as_str() == CONVERTED)
             })
         })
-        .filter_map(|j| sink.target(j).map(|id| (*j, id.to_owned())))
+        .filter_map(|j| sink.target(j).map(|id| (*j, id)))
         .collect();
     if refused.is_empty() {
         return;
@@ -116,7 +117,7 @@ async fn converted_contacts(
 async fn redirect_updates(
     client: &sfdc_rest::Client,
     jobs: Vec<(&Job, String)>,
-    sink: &mut Sink<'_>,
+    sink: &Sink<'_>,
 ) {
     let describe = match client.describe("Contact").await {
         Ok(describe) => describe,
@@ -128,7 +129,8 @@ async fn redirect_updates(
             return;
         }
     };
-    for round in rounds_by_key(jobs, |(_, id)| canonical_id(id)) {
+    let keys: Vec<Vec<String>> = jobs.iter().map(|(_, id)| vec![canonical_id(id)]).collect();
+    for round in into_rounds(jobs, &keys) {
         for chunk in round.chunks(CHUNK) {
             let mut records = Vec::with_capacity(chunk.len());
             let mut dropped = Vec::with_capacity(chunk.len());

@@ -240,6 +240,18 @@ pub(crate) fn already_deleted(errors: &[ApiError]) -> bool {
             .all(|e| e.error_code == ErrorCode::EntityIsDeleted)
 }
 
+/// Returns `true` when a write request failed as a whole because of its body (Salesforce could
+/// not deserialize a record: `JSON_PARSER_ERROR`; or the body was too large: HTTP 413), so a
+/// smaller request with the same records may succeed: such a request is bisected. Never for
+/// auth, throttling, not-found or transport failures.
+pub(crate) fn splittable(e: &sfdc_rest::Error) -> bool {
+    if e.is_auth() || e.is_throttled() || e.is_not_found() {
+        return false;
+    }
+    e.status().is_some_and(|s| s.as_u16() == 413)
+        || e.error_code() == Some(&ErrorCode::JsonParserError)
+}
+
 fn request_status(status: Option<u16>, verdict: Verdict, throttled: bool) -> u16 {
     match status {
         Some(s) => s,

@@ -17,7 +17,7 @@ use crate::code::OutcomeCode;
 pub(crate) async fn checked<'a>(
     client: &sfdc_rest::Client,
     group: &Group<'a>,
-    sink: &mut Sink<'_>,
+    sink: &Sink<'_>,
 ) -> Group<'a> {
     let mut jobs = group.jobs.clone();
     if jobs.iter().any(|j| j.plan.idempotency_key.is_some()) {

@@ -1,23 +1,29 @@
 //! Record lookups: describe → `sfdc-match` [`Schema`], batched SOQL, 0/1/many resolution.
 
-use futures::TryStreamExt;
 use sfdc_actions::MatchOperator as ActionsOperator;
 use sfdc_match::{
     BatchPlan, FieldInfo, FieldType, Lookup, MatchOperator, Matcher, QueryLimits, Resolution,
     Schema,
 };
-use sfdc_rest::Record;
+use sfdc_rest::{Record, SObjectDescribe};
+
+use crate::run::calls::Calls;
 
 use super::{Failure, Job};
 
 /// Builds the `sfdc-match` schema of `object` from its describe (cached per client: one API
-/// call per object per destination lifetime). Fields describe marks `filterable: false` are
-/// [`FieldType::Unfilterable`], so a matcher on one fails before any query.
-pub(crate) async fn schema(client: &sfdc_rest::Client, object: &str) -> Result<Schema, Failure> {
-    let describe = client
+/// call per object per destination lifetime).
+pub(crate) async fn schema(calls: &Calls, object: &str) -> Result<Schema, Failure> {
+    let describe = calls
         .describe(object)
         .await
         .map_err(|e| Failure::request(&e))?;
+    Ok(schema_of(&describe))
+}
+
+/// The `sfdc-match` schema of a describe. Fields describe marks `filterable: false` are
+/// [`FieldType::Unfilterable`], so a matcher on one fails before any query.
+pub(crate) fn schema_of(describe: &SObjectDescribe) -> Schema {
     let mut schema = Schema::new();
     for field in &describe.fields {
         // Describe's `filterable` flag decides, not only the type (a long text area is a
@@ -38,7 +44,7 @@ pub(crate) async fn schema(client: &sfdc_rest::Client, object: &str) -> Result<S
             },
         );
     }
-    Ok(schema)
+    schema
 }
 
 /// Returns `true` when every job of the group finds its record by a single `Id` matcher, so no
@@ -77,24 +83,30 @@ pub(crate) fn matcher_key(job: &Job) -> String {
     key
 }
 
-/// Runs the batched lookups of `lookups` (one per item) and returns each item's resolution.
+/// The query limits lookups are planned with: a plain query is bound by the request URI of
+/// the client's API version; inside a Composite call the query travels in the body, so only
+/// the SOQL length binds (`max_uri_bytes` set far above it).
+pub(crate) fn limits(api_version: &sfdc_rest::ApiVersion, in_composite: bool) -> QueryLimits {
+    let mut limits = QueryLimits {
+        uri_prefix: format!("/services/data/{}/query?q=", api_version.path_segment()),
+        ..QueryLimits::default()
+    };
+    if in_composite {
+        limits.max_uri_bytes = 64 * limits.max_soql_chars;
+    }
+    limits
+}
+
+/// Runs the batched lookups of `lookups` (one per item), all queries concurrently (packed
+/// into Composite calls when the executor packs), and returns each item's resolution.
 ///
-/// Queries are planned by [`BatchPlan`] within the URI and SOQL limits of the client's API
-/// version; a query that fails fails the items it held, with that request's error.
-pub(crate) async fn resolve(
-    client: &sfdc_rest::Client,
-    lookups: &[Lookup],
-) -> Vec<Result<Resolution, Failure>> {
+/// Queries are planned by [`BatchPlan`] within the SOQL limit (and, for plain queries, the
+/// URI limit); a query that fails fails the items it held, with that request's error.
+pub(crate) async fn resolve(calls: &Calls, lookups: &[Lookup]) -> Vec<Result<Resolution, Failure>> {
     if lookups.is_empty() {
         return Vec::new();
     }
-    let limits = QueryLimits {
-        uri_prefix: format!(
-            "/services/data/{}/query?q=",
-            client.api_version().path_segment()
-        ),
-        ..QueryLimits::default()
-    };
+    let limits = limits(calls.client.api_version(), calls.packs_queries());
     let plan = match BatchPlan::build(lookups, &limits) {
         Ok(plan) => plan,
         Err(e) => {
@@ -102,13 +114,13 @@ pub(crate) async fn resolve(
             return lookups.iter().map(|_| Err(f.clone())).collect();
         }
     };
+    let soqls: Vec<String> = plan.queries().iter().map(|q| q.soql().to_owned()).collect();
     let mut records: Vec<Record> = Vec::new();
-    let mut failed: Vec<Option<Failure>> = vec![None; plan.queries().len()];
-    for (q, query) in plan.queries().iter().enumerate() {
-        let page: Result<Vec<Record>, _> = client.query_stream(query.soql()).try_collect().await;
-        match page {
+    let mut failed: Vec<Option<Failure>> = vec![None; soqls.len()];
+    for (q, answer) in calls.queries(&soqls).await.into_iter().enumerate() {
+        match answer {
             Ok(found) => records.extend(found),
-            Err(e) => failed[q] = Some(Failure::request(&e)),
+            Err(f) => failed[q] = Some(f),
         }
     }
     plan.resolve(records.iter())

@@ -13,7 +13,7 @@ use super::{Failure, Group, Job, Sink};
 pub(crate) async fn checked<'a>(
     client: &sfdc_rest::Client,
     group: &Group<'a>,
-    sink: &mut Sink<'_>,
+    sink: &Sink<'_>,
 ) -> Group<'a> {
     let mut jobs = group.jobs.clone();
     if jobs

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use sfdc_actions::ActionConfig;
 use sfdc_bulk::PollConfig;
-use sfdc_destination::{ActionOutcome, Destination, EventOutcome};
+use sfdc_destination::{ActionOutcome, Destination, EventOutcome, ExecutorSettings};
 use sfdc_emulator::{Emulator, EmulatorConfig};
 
 pub async fn emulator() -> Emulator {
@@ -34,6 +34,33 @@ pub fn destination(emu: &Emulator, subscriptions: Vec<ActionConfig>) -> Destinat
         ))
         .build()
         .unwrap()
+}
+
+/// A destination on `emu` with these executor settings and subscriptions.
+pub fn destination_with(
+    emu: &Emulator,
+    executor: ExecutorSettings,
+    subscriptions: Vec<ActionConfig>,
+) -> Destination {
+    Destination::builder()
+        .client(client(emu))
+        .subscriptions(subscriptions)
+        .executor(executor)
+        .bulk_poll(PollConfig::fixed(
+            Duration::from_millis(5),
+            Duration::from_secs(60),
+        ))
+        .build()
+        .unwrap()
+}
+
+/// A destination with Composite packing off (plain Collections and queries).
+pub fn destination_plain(emu: &Emulator, subscription_toml: &str) -> Destination {
+    destination_with(
+        emu,
+        ExecutorSettings::default().with_composite(false),
+        vec![sub(subscription_toml)],
+    )
 }
 
 /// A destination on `emu` with the one subscription in `subscription_toml`.

@@ -1,19 +1,19 @@
-//! `send --dry-run`: plans the events with the compiled subscriptions and estimates the calls,
+//! `send --dry-run`: plans the events with the compiled subscriptions and lays out the calls
+//! with the destination's own planner ([`sfdc_destination::DestinationBuilder::explain`]),
 //! without connecting (no token request, no API call, no describe).
 
 use std::io::BufRead;
 use std::path::Path;
 use std::process::ExitCode;
 
-use sfdc_destination::{Operation, Settings};
+use std::collections::HashSet;
+
+use sfdc_destination::{Destination, Settings};
 use sfdc_examples::SETTINGS_TOML;
 
 use crate::connect::load_settings;
 use crate::error::CliError;
 use crate::input::EventReader;
-
-/// Records per sObject Collections call.
-const COLLECTIONS_PER_CALL: usize = 200;
 
 /// What one subscription would do over the input.
 #[derive(Debug, Default)]
@@ -21,7 +21,6 @@ struct Planned {
     triggered: usize,
     invalid: usize,
     bulk: usize,
-    calls: usize,
 }
 
 /// Runs the dry run over `input` in batches of `batch`.
@@ -36,23 +35,25 @@ pub(crate) fn run(
             .map_err(|e| CliError::Usage(format!("example settings: {e}")))?,
     };
     let mut actions = Vec::new();
-    for (i, config) in settings.subscriptions.into_iter().enumerate() {
+    for (i, config) in settings.subscriptions.iter().enumerate() {
         actions.push(
             config
                 .compile()
                 .map_err(|e| CliError::Usage(format!("subscription #{i}: {e}")))?,
         );
     }
+    let planner = Destination::builder().settings(settings);
     let mut planned: Vec<Planned> = actions.iter().map(|_| Planned::default()).collect();
     let mut reader = EventReader::new(input);
     let mut events = 0usize;
+    let mut calls = 0u64;
+    // The client caches describes for its lifetime: count each object's describe once.
+    let mut described: HashSet<String> = HashSet::new();
+    let mut first: Option<String> = None;
     loop {
-        // Per subscription in this batch: (Collections records, needs a lookup, bulk records).
-        let mut in_batch = vec![(0usize, false, 0usize); actions.len()];
-        let mut n = 0;
+        let mut values = Vec::with_capacity(batch);
         for event in reader.by_ref().take(batch) {
             let event = event.map_err(|e| CliError::Usage(e.to_string()))?;
-            n += 1;
             for (i, action) in actions.iter().enumerate() {
                 match action.plan_if_triggered(&event.value) {
                     None => {}
@@ -63,44 +64,47 @@ pub(crate) fn run(
                     Some(Ok(op)) => {
                         planned[i].triggered += 1;
                         if op.is_bulk() {
-                            in_batch[i].2 += 1;
-                        } else {
-                            in_batch[i].0 += 1;
-                            if op.operation != Operation::Create && !op.matchers.is_empty() {
-                                in_batch[i].1 = true;
-                            }
+                            planned[i].bulk += 1;
                         }
                     }
                 }
             }
+            values.push(event.value);
         }
-        if n == 0 {
+        if values.is_empty() {
             break;
         }
-        events += n;
-        for (i, (records, lookup, bulk)) in in_batch.into_iter().enumerate() {
-            planned[i].calls += records.div_ceil(COLLECTIONS_PER_CALL) + usize::from(lookup);
-            if bulk > 0 {
-                // Create, upload, close, one status poll, results.
-                planned[i].bulk += bulk;
-                planned[i].calls += 5;
+        events += values.len();
+        let explanation = planner
+            .explain(&values)
+            .map_err(|e| CliError::Usage(e.to_string()))?;
+        for call in &explanation.calls {
+            let again = call.kind == "describe"
+                && !described.insert(call.object.clone().unwrap_or_default().to_lowercase());
+            if !again {
+                calls += call.api_calls;
             }
+        }
+        if first.is_none() {
+            first = Some(explanation.to_string());
         }
     }
     println!("(dry run: no describe, string types assumed)");
-    println!("subscription                      operation  triggered  invalid  est. calls");
+    println!("subscription                      operation  triggered  invalid");
     for (action, p) in actions.iter().zip(&planned) {
         let name = format!("{} ({})", action.kind(), action.object());
         println!(
-            "{name:<33} {:<10} {:>9} {:>8} {:>11}{}",
+            "{name:<33} {:<10} {:>9} {:>8}{}",
             action.operation().as_str(),
             p.triggered,
             p.invalid,
-            p.calls,
             if p.bulk > 0 { "  (Bulk API)" } else { "" }
         );
     }
-    let calls: usize = planned.iter().map(|p| p.calls).sum();
+    if let Some(first) = first {
+        println!("first batch:");
+        println!("{first}");
+    }
     println!("{events} events planned: {calls} calls; 0 API calls");
     Ok(ExitCode::SUCCESS)
 }
