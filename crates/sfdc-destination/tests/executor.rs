@@ -423,8 +423,8 @@ async fn a_bulk_group_does_not_hold_rest_work_behind_it() {
         !task.is_finished(),
         "while the Bulk job was still being polled"
     );
-    assert_eq!(emu.bulk_jobs().len(), 1);
     let out = task.await.unwrap();
+    assert_eq!(emu.bulk_jobs().len(), 1);
     assert!(
         out.iter().all(|o| o.status == EventStatus::Succeeded),
         "{:?}",
@@ -506,4 +506,45 @@ async fn bulk_rows_for_one_record_go_in_successive_jobs() {
         .collect();
     names.sort();
     assert_eq!(names, ["OneAgain", "Two"]);
+}
+
+#[tokio::test]
+async fn lookups_of_two_objects_in_one_round_resolve_each_against_its_own_records() {
+    // A Lead and a Contact with the same e-mail: the two subscriptions' lookups go out together,
+    // and neither may see the other object's record as a second match.
+    let emu = emulator().await;
+    let lead = emu
+        .insert_record(
+            "Lead",
+            json!({"LastName": "Old", "Company": "Acme", "Email": "both@example.com"}),
+        )
+        .unwrap();
+    let contact = emu
+        .insert_record(
+            "Contact",
+            json!({"LastName": "Old", "Email": "both@example.com"}),
+        )
+        .unwrap();
+    let dest = Destination::builder()
+        .client(client(&emu))
+        .subscriptions(vec![
+            sub(LEAD_UPSERT_BY_EMAIL),
+            sub(r#"
+                action = "contact"
+                operation = "update"
+                trigger = 'type = "identify"'
+                record_matchers = { Email = { "@path" = "$.traits.email" } }
+            "#),
+        ])
+        .build()
+        .unwrap();
+    let out = dest.send(&[identify("both@example.com", "New")]).await;
+    let results = &out[0].results;
+    assert_eq!(results.len(), 2, "{out:?}");
+    assert!(
+        results.iter().all(|r| r.status == OutcomeStatus::Updated),
+        "{out:?}"
+    );
+    assert_eq!(results[0].record_id.as_deref(), Some(lead.as_str()));
+    assert_eq!(results[1].record_id.as_deref(), Some(contact.as_str()));
 }

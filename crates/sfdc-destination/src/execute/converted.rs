@@ -21,8 +21,8 @@ use sfdc_match::{canonical_id, quote_string};
 use sfdc_rest::{Record, SObjectDescribe};
 
 use super::{Failure, Group, Job, Sink};
-use crate::plan::keys::into_rounds;
 use crate::outcome::OutcomeStatus;
+use crate::plan::keys::into_rounds;
 
 /// The Salesforce code of an update of a converted Lead.
 const CONVERTED: &str = "CANNOT_UPDATE_CONVERTED_LEAD";
@@ -114,11 +114,7 @@ async fn converted_contacts(
 
 /// Updates the converted Contacts with the fields Contact has; two Leads converted into one
 /// Contact are written in successive requests, in event order.
-async fn redirect_updates(
-    client: &sfdc_rest::Client,
-    jobs: Vec<(&Job, String)>,
-    sink: &Sink<'_>,
-) {
+async fn redirect_updates(client: &sfdc_rest::Client, jobs: Vec<(&Job, String)>, sink: &Sink<'_>) {
     let describe = match client.describe("Contact").await {
         Ok(describe) => describe,
         Err(e) => {

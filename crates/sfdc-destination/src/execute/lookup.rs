@@ -107,30 +107,71 @@ pub(crate) async fn resolve(calls: &Calls, lookups: &[Lookup]) -> Vec<Result<Res
         return Vec::new();
     }
     let limits = limits(calls.client.api_version(), calls.packs_queries());
-    let plan = match BatchPlan::build(lookups, &limits) {
-        Ok(plan) => plan,
-        Err(e) => {
-            let f = Failure::matcher(&e);
-            return lookups.iter().map(|_| Err(f.clone())).collect();
-        }
-    };
-    let soqls: Vec<String> = plan.queries().iter().map(|q| q.soql().to_owned()).collect();
-    let mut records: Vec<Record> = Vec::new();
-    let mut failed: Vec<Option<Failure>> = vec![None; soqls.len()];
-    for (q, answer) in calls.queries(&soqls).await.into_iter().enumerate() {
-        match answer {
-            Ok(found) => records.extend(found),
-            Err(f) => failed[q] = Some(f),
+    // One plan per object: a plan resolves its items against every record it is given, so
+    // records of one object must never meet another object's lookups.
+    let mut objects: Vec<String> = Vec::new();
+    let mut members: Vec<Vec<usize>> = Vec::new();
+    for (i, l) in lookups.iter().enumerate() {
+        let object = l.object().as_str().to_ascii_lowercase();
+        let at = match objects.iter().position(|o| *o == object) {
+            Some(at) => at,
+            None => {
+                objects.push(object);
+                members.push(Vec::new());
+                members.len() - 1
+            }
+        };
+        members[at].push(i);
+    }
+    let mut answers: Vec<Option<Result<Resolution, Failure>>> = vec![None; lookups.len()];
+    let mut plans: Vec<(BatchPlan, &[usize], std::ops::Range<usize>)> = Vec::new();
+    let mut soqls: Vec<String> = Vec::new();
+    for indices in &members {
+        let object_lookups: Vec<Lookup> = indices.iter().map(|&i| lookups[i].clone()).collect();
+        match BatchPlan::build(&object_lookups, &limits) {
+            Ok(plan) => {
+                let first = soqls.len();
+                soqls.extend(plan.queries().iter().map(|q| q.soql().to_owned()));
+                let range = first..soqls.len();
+                plans.push((plan, indices, range));
+            }
+            Err(e) => {
+                let f = Failure::matcher(&e);
+                for &i in indices {
+                    answers[i] = Some(Err(f.clone()));
+                }
+            }
         }
     }
-    plan.resolve(records.iter())
-        .into_iter()
-        .enumerate()
-        .map(|(i, resolved)| {
-            if let Some(f) = plan.query_of(i).and_then(|q| failed[q].clone()) {
-                return Err(f);
+    // All objects' queries go out together (packed into Composite calls where enabled).
+    let results = calls.queries(&soqls).await;
+    let mut pages: Vec<Option<Result<Vec<Record>, Failure>>> =
+        results.into_iter().map(Some).collect();
+    for (plan, indices, range) in plans {
+        let mut records: Vec<Record> = Vec::new();
+        let mut failed: Vec<Option<Failure>> = vec![None; range.len()];
+        for (q, slot) in range.clone().enumerate() {
+            match pages.get_mut(slot).and_then(Option::take) {
+                Some(Ok(found)) => records.extend(found),
+                Some(Err(f)) => failed[q] = Some(f),
+                None => failed[q] = Some(Failure::missing_result()),
             }
-            resolved.map_err(|e| Failure::matcher(&e))
-        })
+        }
+        for (k, resolved) in plan.resolve(records.iter()).into_iter().enumerate() {
+            let answer = match plan
+                .query_of(k)
+                .and_then(|q| failed.get(q).cloned().flatten())
+            {
+                Some(f) => Err(f),
+                None => resolved.map_err(|e| Failure::matcher(&e)),
+            };
+            if let Some(&i) = indices.get(k) {
+                answers[i] = Some(answer);
+            }
+        }
+    }
+    answers
+        .into_iter()
+        .map(|a| a.unwrap_or_else(|| Err(Failure::missing_result())))
         .collect()
 }
