@@ -97,7 +97,65 @@ pub(crate) fn error_text(e: &SfError) -> String {
     }
 }
 
-/// Processes a job's uploaded CSV against `org`.
+/// What a first pass over the upload found: the header, the number of data rows, and the
+/// first row whose length differs from the header's (1-based row number, its length).
+struct Scan {
+    header: Vec<String>,
+    rows: usize,
+    ragged: Option<(usize, usize)>,
+}
+
+/// Reads the upload once without keeping its cells: the header, the row count and the
+/// first ragged row; a CSV syntax error fails the job.
+fn scan(spec: &JobSpec, data: &[u8]) -> Result<Scan, String> {
+    let mut reader = csv_reader(spec.delimiter.byte(), data);
+    let mut record = csv::StringRecord::new();
+    let mut header: Option<Vec<String>> = None;
+    let mut rows = 0;
+    let mut ragged = None;
+    let mut n = 0;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                return Err(format!(
+                    "InvalidBatch : Failed to parse CSV row {}: {e}",
+                    n + 1
+                ));
+            }
+        }
+        n += 1;
+        match &header {
+            None => header = Some(record.iter().map(str::to_owned).collect()),
+            Some(h) => {
+                rows += 1;
+                if ragged.is_none() && record.len() != h.len() {
+                    ragged = Some((rows, record.len()));
+                }
+            }
+        }
+    }
+    let header =
+        header.ok_or_else(|| "InvalidBatch : The uploaded CSV has no header row".to_owned())?;
+    Ok(Scan {
+        header,
+        rows,
+        ragged,
+    })
+}
+
+fn csv_reader(delimiter: u8, data: &[u8]) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(data)
+}
+
+/// Processes a job's uploaded CSV against `org`, one row at a time: a first pass checks the
+/// CSV and the row lengths without keeping cells, the second converts and writes each row
+/// and keeps only its offset and outcome.
 pub(crate) fn process(org: &mut Org, spec: &JobSpec, data: Option<&[u8]>) -> Outcome {
     let Some(data) = data else {
         return Outcome::Failed {
@@ -105,8 +163,12 @@ pub(crate) fn process(org: &mut Org, spec: &JobSpec, data: Option<&[u8]>) -> Out
             results: JobResults::default(),
         };
     };
-    let (header, rows) = match parse_csv_at(spec, data) {
-        Ok(parsed) => parsed,
+    let Scan {
+        header,
+        rows: row_count,
+        ragged,
+    } = match scan(spec, data) {
+        Ok(s) => s,
         Err(message) => {
             return Outcome::Failed {
                 message,
@@ -114,20 +176,21 @@ pub(crate) fn process(org: &mut Org, spec: &JobSpec, data: Option<&[u8]>) -> Out
             };
         }
     };
-    let fail =
-        |message: String, header: Vec<String>, rows: Vec<(u64, Vec<String>)>| Outcome::Failed {
-            message,
-            results: JobResults {
-                header,
-                rows: Vec::new(),
-                unprocessed: rows.into_iter().map(|(_, r)| r).collect(),
-            },
-        };
+    // A whole-job failure: every row is unprocessed (read again, rare path).
+    let fail = |message: String, header: Vec<String>| Outcome::Failed {
+        message,
+        results: JobResults {
+            header,
+            rows: Vec::new(),
+            unprocessed: parse_csv_at(spec, data)
+                .map(|(_, rows)| rows.into_iter().map(|(_, r)| r).collect())
+                .unwrap_or_default(),
+        },
+    };
     let Some(object) = org.object(&spec.object) else {
         return fail(
             format!("InvalidJob : Unable to find object: {}", spec.object),
             header,
-            rows,
         );
     };
     let mut columns = Vec::with_capacity(header.len());
@@ -138,33 +201,36 @@ pub(crate) fn process(org: &mut Org, spec: &JobSpec, data: Option<&[u8]>) -> Out
                 return fail(
                     format!("InvalidBatch : Field name not found : {name}"),
                     header,
-                    rows,
                 );
             }
         }
     }
-    if let Some((n, row)) = rows
-        .iter()
-        .enumerate()
-        .find(|(_, (_, r))| r.len() != header.len())
-    {
+    if let Some((n, found)) = ragged {
         return fail(
             format!(
-                "InvalidBatch : Wrong number of columns in row {}: found {}, the header has {}",
-                n + 1,
-                row.1.len(),
+                "InvalidBatch : Wrong number of columns in row {n}: found {found}, the header has {}",
                 header.len()
             ),
             header,
-            rows,
         );
     }
     let object_name = object.name.clone();
-    let mut processed = Vec::with_capacity(rows.len());
-    // Each row's cells are dropped once it is processed; the result files read them back
-    // from the upload by offset.
-    for (offset, row) in rows {
-        let outcome = process_row(org, spec, &object_name, &columns, &row);
+    let mut processed = Vec::with_capacity(row_count);
+    let mut reader = csv_reader(spec.delimiter.byte(), data);
+    let mut record = csv::StringRecord::new();
+    let mut first = true;
+    loop {
+        let at = reader.position().byte();
+        // The first pass read every row already: no error can occur here.
+        if !matches!(reader.read_record(&mut record), Ok(true)) {
+            break;
+        }
+        if std::mem::take(&mut first) {
+            continue;
+        }
+        // The record starts where the reader stood, unless blank lines were skipped.
+        let offset = record.position().map_or(at, csv::Position::byte);
+        let outcome = process_row(org, spec, &object_name, &columns, &record);
         processed.push((offset, outcome));
     }
     Outcome::Complete(JobResults {
@@ -277,7 +343,7 @@ fn field_map(
     org: &Org,
     object: &str,
     columns: &[Column],
-    row: &[String],
+    row: &csv::StringRecord,
     skip: &[&str],
 ) -> Result<Map<String, Value>, SfError> {
     let mut map = Map::new();
@@ -299,7 +365,7 @@ fn field_map(
                 if f.field_type == FieldType::Id {
                     // Only insert reaches here with an Id column: let create reject it.
                     if !raw.is_empty() {
-                        map.insert(f.name.clone(), Value::String(raw.clone()));
+                        map.insert(f.name.clone(), Value::String(raw.to_owned()));
                     }
                     continue;
                 }
@@ -352,9 +418,13 @@ fn process_row(
     spec: &JobSpec,
     object: &str,
     columns: &[Column],
-    row: &[String],
+    row: &csv::StringRecord,
 ) -> RowOutcome {
-    let cell = |field: &str| column(columns, field).and_then(|i| row.get(i)).cloned();
+    let cell = |field: &str| {
+        column(columns, field)
+            .and_then(|i| row.get(i))
+            .map(str::to_owned)
+    };
     let failure = |id: &str, e: &SfError| RowOutcome::Failure {
         id: id.to_owned(),
         error: error_text(e),
