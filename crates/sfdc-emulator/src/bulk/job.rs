@@ -239,7 +239,7 @@ pub(crate) struct Job {
     /// The uploaded CSV, if any.
     pub(crate) data: Option<bytes::Bytes>,
     /// Results once processed (or unprocessed rows once failed/aborted).
-    pub(crate) results: JobResults,
+    pub(crate) results: std::sync::Arc<JobResults>,
     /// Why the job failed.
     pub(crate) error_message: Option<String>,
     /// Rows processed (successful + failed).
@@ -346,7 +346,7 @@ mod tests {
             system_modstamp: "2024-01-01T00:00:00.000+0000".into(),
             state,
             data: None,
-            results: JobResults::default(),
+            results: Default::default(),
             error_message: None,
             processed: 0,
             failed: 0,

@@ -26,7 +26,20 @@ fn intern(name: &str) -> &'static str {
     s
 }
 
-/// A stored record: canonical field name → value, in insertion order.
+/// System timestamps that usually equal another field: a record stores one only when it
+/// differs (a created record's three timestamps are one instant, held once).
+const SAME_AS: [(&str, &str); 2] = [
+    ("LastModifiedDate", "CreatedDate"),
+    ("SystemModstamp", "CreatedDate"),
+];
+
+/// The field `name` reads from when it is not stored itself.
+fn source_of(name: &str) -> Option<&'static str> {
+    SAME_AS.iter().find(|(d, _)| *d == name).map(|(_, s)| *s)
+}
+
+/// A stored record: canonical field name → value, in insertion order (timestamps equal to
+/// `CreatedDate` last).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Record {
     cells: Vec<(&'static str, Value)>,
@@ -42,32 +55,74 @@ impl Record {
 
     /// The value of field `name` (canonical spelling), if stored.
     pub(crate) fn get(&self, name: &str) -> Option<&Value> {
+        self.stored(name)
+            .or_else(|| source_of(name).and_then(|s| self.stored(s)))
+    }
+
+    fn stored(&self, name: &str) -> Option<&Value> {
         self.cells.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
     }
 
     /// Sets field `name` (a canonical schema field name); returns the old value.
     pub(crate) fn insert(&mut self, name: &str, value: Value) -> Option<Value> {
+        if let Some(source) = source_of(name)
+            && self.stored(source) == Some(&value)
+        {
+            // Reads fall back to the source field: nothing to store.
+            let old = self.get(name).cloned();
+            self.remove_stored(name);
+            return old;
+        }
+        if self.stored(name).is_some_and(|old| *old != value) {
+            self.detach_dependents(name);
+        }
         if let Some((_, v)) = self.cells.iter_mut().find(|(k, _)| *k == name) {
             return Some(std::mem::replace(v, value));
         }
+        // A timestamp not stored read its source field until now.
+        let old = source_of(name).and_then(|s| self.stored(s).cloned());
         self.cells.push((intern(name), value));
-        None
+        old
     }
 
     /// Removes field `name`, keeping the order of the others; returns its value.
     pub(crate) fn shift_remove(&mut self, name: &str) -> Option<Value> {
+        self.detach_dependents(name);
+        self.remove_stored(name)
+    }
+
+    /// Stores the timestamps that read from `name`, so changing or removing `name` does not
+    /// change what they read.
+    fn detach_dependents(&mut self, name: &str) {
+        for (derived, source) in SAME_AS {
+            if source == name
+                && self.stored(derived).is_none()
+                && let Some(v) = self.stored(source).cloned()
+            {
+                self.cells.push((intern(derived), v));
+            }
+        }
+    }
+
+    fn remove_stored(&mut self, name: &str) -> Option<Value> {
         let at = self.cells.iter().position(|(k, _)| *k == name)?;
         Some(self.cells.remove(at).1)
     }
 
-    /// Number of stored fields.
+    /// Number of fields with a value (stored or read from their source field).
     pub(crate) fn len(&self) -> usize {
-        self.cells.len()
+        self.iter().count()
     }
 
-    /// Stored fields in insertion order.
+    /// Fields with a value in insertion order, then the timestamps read from their source.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.cells.iter().map(|(k, v)| (*k, v))
+        let derived = SAME_AS.iter().filter_map(|(d, s)| {
+            if self.stored(d).is_some() {
+                return None;
+            }
+            self.stored(s).map(|v| (*d, v))
+        });
+        self.cells.iter().map(|(k, v)| (*k, v)).chain(derived)
     }
 
     /// Frees unused capacity (records are stored for long; most never change again).
@@ -133,6 +188,42 @@ mod tests {
                 .cloned()
                 .unwrap()
         );
+    }
+
+    #[test]
+    fn timestamps_equal_to_created_date_are_stored_once() {
+        let t0 = json!("2026-12-02T00:00:00.000+0000");
+        let t1 = json!("2026-12-02T00:00:01.000+0000");
+        let mut r = Record::default();
+        r.insert("CreatedDate", t0.clone());
+        r.insert("LastModifiedDate", t0.clone());
+        r.insert("SystemModstamp", t0.clone());
+        assert_eq!(
+            r.cells.len(),
+            1,
+            "one stored value for three equal timestamps"
+        );
+        assert_eq!(r.get("LastModifiedDate"), Some(&t0));
+        assert_eq!(r.get("SystemModstamp"), Some(&t0));
+        assert_eq!(r.len(), 3);
+        // An update moves the modification times on; the creation time stays.
+        assert_eq!(r.insert("LastModifiedDate", t1.clone()), Some(t0.clone()));
+        assert_eq!(r.get("LastModifiedDate"), Some(&t1));
+        assert_eq!(r.get("CreatedDate"), Some(&t0));
+        assert_eq!(r.cells.len(), 2);
+        // Removing the source keeps what the timestamp read.
+        r.shift_remove("CreatedDate");
+        assert_eq!(r.get("CreatedDate"), None);
+        assert_eq!(r.get("SystemModstamp"), Some(&t0));
+        let keys: Vec<&str> = r.iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["LastModifiedDate", "SystemModstamp"]);
+        // Changing a source keeps what its dependents read.
+        let mut r = Record::default();
+        r.insert("CreatedDate", t0.clone());
+        r.insert("SystemModstamp", t0.clone());
+        r.insert("CreatedDate", t1.clone());
+        assert_eq!(r.get("SystemModstamp"), Some(&t0));
+        assert_eq!(r.get("LastModifiedDate"), Some(&t0));
     }
 
     #[test]
