@@ -440,3 +440,35 @@ async fn a_30_kb_query_runs_as_a_subrequest() {
         "the subrequest is part of the one call"
     );
 }
+
+/// `--latency-ms` is one round trip: a Composite call of three subrequests waits it once
+/// (paused clock; an hour of latency counts as one unit, far above any other timer).
+#[tokio::test(start_paused = true)]
+async fn latency_is_charged_once_per_composite_call() {
+    const LATENCY: Duration = Duration::from_secs(3600);
+    let mut cfg = EmulatorConfig::default();
+    cfg.latency = LATENCY;
+    let ctx = start_with(cfg).await;
+    let body = json!({"compositeRequest": [
+        sub("POST", "sobjects/Account", "a", Some(json!({"Name": "A"}))),
+        sub("GET", "sobjects/Account/@{a.id}", "b", None),
+        sub("GET", "limits", "c", None),
+    ]});
+    let before = tokio::time::Instant::now();
+    let r = ctx.post("composite", &body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        before.elapsed().as_secs() / 3600,
+        1,
+        "one latency for the call"
+    );
+    // Two plain calls in parallel each wait their own latency, at the same time.
+    let before = tokio::time::Instant::now();
+    let (x, y) = tokio::join!(ctx.get("limits"), ctx.get("limits"));
+    assert_eq!((x.status, y.status), (200, 200));
+    assert_eq!(
+        before.elapsed().as_secs() / 3600,
+        1,
+        "not serialised by a lock"
+    );
+}
