@@ -1,30 +1,35 @@
 //! A stored record: its non-null field values, each under an interned field name.
 //!
 //! A record holds one `(name, value)` pair per stored field in a vector sized to its
-//! content. The name is a `&'static str` shared by every record of every object: field
+//! content. The name is a thin pointer to text shared by every record of every object: field
 //! names are the schema's (a few hundred at most), so each is allocated once for the life
 //! of the process instead of once per record and field, as a map of `String` keys would.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use serde_json::{Map, Value};
 
 /// The one shared copy of `name`. Only schema field names are interned (never text from
 /// a request), so the set is bounded by the schema.
-fn intern(name: &str) -> &'static str {
-    static NAMES: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+fn intern(name: &str) -> Name {
+    static NAMES: OnceLock<Mutex<HashMap<&'static str, Name>>> = OnceLock::new();
     let mut names = NAMES
         .get_or_init(Default::default)
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
-    if let Some(s) = names.get(name) {
-        return s;
+    if let Some(n) = names.get(name) {
+        return n;
     }
-    let s: &'static str = Box::leak(name.to_owned().into_boxed_str());
-    names.insert(s);
-    s
+    let text: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    let n: Name = Box::leak(Box::new(text));
+    names.insert(text, n);
+    n
 }
+
+/// An interned field name: a thin (one-word) pointer to the shared text, so a stored pair
+/// costs one word more than its value (a `&str` key would cost two).
+type Name = &'static &'static str;
 
 /// System timestamps that usually equal another field: a record stores one only when it
 /// differs (a created record's three timestamps are one instant, held once).
@@ -38,11 +43,18 @@ fn source_of(name: &str) -> Option<&'static str> {
     SAME_AS.iter().find(|(d, _)| *d == name).map(|(_, s)| *s)
 }
 
+/// The value `name` reads when it is not stored: `IsDeleted` is false for every live record
+/// (every object has the field), so only deleted records store it.
+fn default_of(name: &str) -> Option<&'static Value> {
+    static FALSE: Value = Value::Bool(false);
+    (name == "IsDeleted").then_some(&FALSE)
+}
+
 /// A stored record: canonical field name → value, in insertion order (timestamps equal to
 /// `CreatedDate` last).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Record {
-    cells: Vec<(&'static str, Value)>,
+    cells: Vec<(Name, Value)>,
 }
 
 impl Record {
@@ -57,14 +69,20 @@ impl Record {
     pub(crate) fn get(&self, name: &str) -> Option<&Value> {
         self.stored(name)
             .or_else(|| source_of(name).and_then(|s| self.stored(s)))
+            .or_else(|| default_of(name))
     }
 
     fn stored(&self, name: &str) -> Option<&Value> {
-        self.cells.iter().find(|(k, _)| *k == name).map(|(_, v)| v)
+        self.cells.iter().find(|(k, _)| **k == name).map(|(_, v)| v)
     }
 
     /// Sets field `name` (a canonical schema field name); returns the old value.
     pub(crate) fn insert(&mut self, name: &str, value: Value) -> Option<Value> {
+        if default_of(name) == Some(&value) {
+            let old = self.get(name).cloned();
+            self.remove_stored(name);
+            return old;
+        }
         if let Some(source) = source_of(name)
             && self.stored(source) == Some(&value)
         {
@@ -76,11 +94,13 @@ impl Record {
         if self.stored(name).is_some_and(|old| *old != value) {
             self.detach_dependents(name);
         }
-        if let Some((_, v)) = self.cells.iter_mut().find(|(k, _)| *k == name) {
+        if let Some((_, v)) = self.cells.iter_mut().find(|(k, _)| **k == name) {
             return Some(std::mem::replace(v, value));
         }
         // A timestamp not stored read its source field until now.
-        let old = source_of(name).and_then(|s| self.stored(s).cloned());
+        let old = source_of(name)
+            .and_then(|s| self.stored(s).cloned())
+            .or_else(|| default_of(name).cloned());
         self.cells.push((intern(name), value));
         old
     }
@@ -105,7 +125,7 @@ impl Record {
     }
 
     fn remove_stored(&mut self, name: &str) -> Option<Value> {
-        let at = self.cells.iter().position(|(k, _)| *k == name)?;
+        let at = self.cells.iter().position(|(k, _)| **k == name)?;
         Some(self.cells.remove(at).1)
     }
 
@@ -114,7 +134,8 @@ impl Record {
         self.iter().count()
     }
 
-    /// Fields with a value in insertion order, then the timestamps read from their source.
+    /// Fields with a value in insertion order, then the timestamps read from their source, then
+    /// `IsDeleted` when it reads its default.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
         let derived = SAME_AS.iter().filter_map(|(d, s)| {
             if self.stored(d).is_some() {
@@ -122,7 +143,14 @@ impl Record {
             }
             self.stored(s).map(|v| (*d, v))
         });
-        self.cells.iter().map(|(k, v)| (*k, v)).chain(derived)
+        let default = default_of("IsDeleted")
+            .filter(|_| self.stored("IsDeleted").is_none())
+            .map(|v| ("IsDeleted", v));
+        self.cells
+            .iter()
+            .map(|(k, v)| (**k, v))
+            .chain(derived)
+            .chain(default)
     }
 
     /// Frees unused capacity (records are stored for long; most never change again).
@@ -179,11 +207,15 @@ mod tests {
         r.insert("Site", json!("S"));
         assert_eq!(r.shift_remove("Name"), Some(json!("B")));
         let keys: Vec<&str> = r.iter().map(|(k, _)| k).collect();
-        assert_eq!(keys, ["Phone", "Site"]);
-        assert_eq!(r.len(), 2);
+        assert_eq!(
+            keys,
+            ["Phone", "Site", "IsDeleted"],
+            "IsDeleted reads false"
+        );
+        assert_eq!(r.len(), 3);
         assert_eq!(
             r.to_map(),
-            json!({"Phone": "1", "Site": "S"})
+            json!({"Phone": "1", "Site": "S", "IsDeleted": false})
                 .as_object()
                 .cloned()
                 .unwrap()
@@ -205,7 +237,7 @@ mod tests {
         );
         assert_eq!(r.get("LastModifiedDate"), Some(&t0));
         assert_eq!(r.get("SystemModstamp"), Some(&t0));
-        assert_eq!(r.len(), 3);
+        assert_eq!(r.len(), 4, "with IsDeleted");
         // An update moves the modification times on; the creation time stays.
         assert_eq!(r.insert("LastModifiedDate", t1.clone()), Some(t0.clone()));
         assert_eq!(r.get("LastModifiedDate"), Some(&t1));
@@ -216,7 +248,7 @@ mod tests {
         assert_eq!(r.get("CreatedDate"), None);
         assert_eq!(r.get("SystemModstamp"), Some(&t0));
         let keys: Vec<&str> = r.iter().map(|(k, _)| k).collect();
-        assert_eq!(keys, ["LastModifiedDate", "SystemModstamp"]);
+        assert_eq!(keys, ["LastModifiedDate", "SystemModstamp", "IsDeleted"]);
         // Changing a source keeps what its dependents read.
         let mut r = Record::default();
         r.insert("CreatedDate", t0.clone());
@@ -227,6 +259,23 @@ mod tests {
     }
 
     #[test]
+    fn is_deleted_is_stored_only_when_true() {
+        let mut r = Record::default();
+        r.insert("IsDeleted", json!(false));
+        assert!(r.cells.is_empty());
+        assert_eq!(r.get("IsDeleted"), Some(&json!(false)));
+        assert_eq!(r.insert("IsDeleted", json!(true)), Some(json!(false)));
+        assert_eq!(r.cells.len(), 1);
+        assert_eq!(r["IsDeleted"], json!(true));
+        r.insert("IsDeleted", json!(false));
+        assert!(r.cells.is_empty());
+        assert_eq!(
+            r.to_map(),
+            json!({"IsDeleted": false}).as_object().cloned().unwrap()
+        );
+    }
+
+    #[test]
     fn names_are_shared_between_records() {
         let mut a = Record::default();
         let mut b = Record::default();
@@ -234,6 +283,11 @@ mod tests {
         b.insert("Website", json!("y"));
         let pa = a.cells[0].0.as_ptr();
         let pb = b.cells[0].0.as_ptr();
+        // A name is one word; the value is serde_json's (72 bytes with `preserve_order`).
+        assert_eq!(
+            std::mem::size_of::<(Name, Value)>(),
+            8 + std::mem::size_of::<Value>()
+        );
         assert_eq!(pa, pb, "one allocation per field name");
     }
 }
