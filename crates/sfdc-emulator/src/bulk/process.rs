@@ -434,7 +434,10 @@ fn process_row(
             let result = field_map(org, object, columns, row, &[])
                 .and_then(|fields| org.create(object, &fields));
             match result {
-                Ok(id) => RowOutcome::Success { id, created: true },
+                Ok(id) => RowOutcome::Success {
+                    id: id.into(),
+                    created: true,
+                },
                 Err(e) => failure("", &e),
             }
         }
@@ -449,7 +452,10 @@ fn process_row(
             let result = field_map(org, object, columns, row, &["Id"])
                 .and_then(|fields| org.update(object, &id, &fields));
             match result {
-                Ok(id) => RowOutcome::Success { id, created: false },
+                Ok(id) => RowOutcome::Success {
+                    id: id.into(),
+                    created: false,
+                },
                 Err(e) => failure(&id, &e),
             }
         }
@@ -471,7 +477,10 @@ fn process_row(
                 Err(e) => return failure(if is_id { &value } else { "" }, &e),
             };
             match org.upsert(object, &ext, &value, &fields) {
-                Ok((id, created)) => RowOutcome::Success { id, created },
+                Ok((id, created)) => RowOutcome::Success {
+                    id: id.into(),
+                    created,
+                },
                 Err(UpsertError::MultipleMatches(ids)) => failure(
                     "",
                     &SfError::bad_request(
@@ -495,7 +504,10 @@ fn process_row(
                 );
             }
             match org.delete_in(object, &id) {
-                Ok(id) => RowOutcome::Success { id, created: false },
+                Ok(id) => RowOutcome::Success {
+                    id: id.into(),
+                    created: false,
+                },
                 Err(e) => failure(&id, &e),
             }
         }
