@@ -359,12 +359,14 @@ async fn api_layer(State(state): State<AppState>, mut req: Request, next: Next) 
     // (their call holds it) and Composite calls (which take it themselves, exclusively
     // when all-or-none).
     let gate = (sub.is_none() && kind != Kind::COMPOSITE).then(|| state.tx_gate.clone());
-    let _shared = match gate {
+    let shared = match gate {
         Some(g) => Some(g.read_owned().await),
         None => None,
     };
     let single_write = [Kind::CREATE, Kind::UPDATE, Kind::DELETE, Kind::UPSERT].contains(&kind);
     let mut resp = next.run(req).await;
+    // The handler is done writing: the per-record wait below holds no lock or gate.
+    drop(shared);
     let cost = state.config().record_cost;
     if !cost.is_zero() {
         if single_write && resp.status().is_success() {

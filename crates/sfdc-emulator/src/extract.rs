@@ -13,7 +13,13 @@ pub(crate) struct SfJson(pub(crate) Value);
 impl<S: Send + Sync> FromRequest<S> for SfJson {
     type Rejection = SfError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(mut req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(p) = req
+            .extensions_mut()
+            .remove::<crate::routes::composite::dispatch::ParsedBody>()
+        {
+            return Ok(SfJson(p.0));
+        }
         let bytes = Bytes::from_request(req, state)
             .await
             .map_err(|e| SfError::json_parser(e.body_text()))?;

@@ -825,3 +825,73 @@ async fn close_answers_the_short_job_info() {
         .clone();
     assert_eq!(last, "apiVersion");
 }
+
+/// Rows whose record has none of the header's fields (every cell empty). The Bulk API 2.0
+/// guide says empty values are ignored (on update: the field is left unchanged) and that a
+/// create must include every required field; it says nothing about a row with no value at
+/// all, so such a row is read the conservative way: as any other row, with every field
+/// absent. It fails alone with the error its operation gives a missing key or required
+/// field, and never fails the job or its neighbours.
+#[tokio::test]
+async fn rows_with_no_values_fail_alone_as_their_operation_requires() {
+    let b = Bulk::start().await;
+    b.add_account_external_id();
+    let existing = b
+        .emu
+        .insert_record(
+            "Account",
+            json!({"Name": "Kept", "Phone": "1", "Ext__c": "K1"}),
+        )
+        .unwrap();
+
+    // Insert: no Name.
+    let (job, info) = b
+        .run(new_job("Account", "insert"), "Name,Phone\nA,2\n,\nB,\n")
+        .await;
+    assert_eq!(info["state"], "JobComplete");
+    assert_eq!(info["numberRecordsProcessed"], json!(3));
+    assert_eq!(info["numberRecordsFailed"], json!(1));
+    let failed = rows(&b.result_ok(&job, "failedResults").await);
+    assert_eq!(failed.len(), 2, "header and the empty row");
+    assert_eq!(
+        failed[1],
+        [
+            "",
+            "REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --",
+            "",
+            ""
+        ]
+    );
+    assert_eq!(b.emu.records("Account").len(), 3);
+
+    // Update: an Id and no other value changes nothing but succeeds; no Id at all fails.
+    let csv = format!("Id,Name,Phone\n{existing},,\n,,\n");
+    let (job, info) = b.run(new_job("Account", "update"), &csv).await;
+    assert_eq!(info["numberRecordsProcessed"], json!(2));
+    assert_eq!(info["numberRecordsFailed"], json!(1));
+    let rec = b.emu.record("Account", &existing).unwrap();
+    assert_eq!((&rec["Name"], &rec["Phone"]), (&json!("Kept"), &json!("1")));
+    let failed = rows(&b.result_ok(&job, "failedResults").await);
+    assert_eq!(
+        failed[1][..2],
+        ["", "MISSING_ARGUMENT:Id not specified in an update call:--"]
+    );
+
+    // Upsert: no external id value.
+    let (job, info) = b
+        .run(
+            json!({"object": "Account", "operation": "upsert", "externalIdFieldName": "Ext__c"}),
+            "Ext__c,Name\n,\nK1,\n",
+        )
+        .await;
+    assert_eq!(info["numberRecordsProcessed"], json!(2));
+    assert_eq!(info["numberRecordsFailed"], json!(1));
+    let failed = rows(&b.result_ok(&job, "failedResults").await);
+    assert_eq!(
+        failed[1][..2],
+        ["", "MISSING_ARGUMENT:Ext__c not specified:Ext__c --"]
+    );
+    let ok = rows(&b.result_ok(&job, "successfulResults").await);
+    assert_eq!(ok[1][..2], [existing.as_str(), "false"]);
+    assert_eq!(b.emu.records("Account").len(), 3, "nothing created");
+}

@@ -398,3 +398,77 @@ async fn all_or_none_rolls_back_collections_subrequests_too() {
     names.sort();
     assert_eq!(names, ["C1 changed", "C2"]);
 }
+
+/// A query subrequest is not bound by the 16 KB request-URI limit of a plain GET, only by
+/// the SOQL statement length (100,000 characters): a 30 KB lookup runs inside a Composite
+/// call.
+#[tokio::test]
+async fn a_30_kb_query_runs_as_a_subrequest() {
+    let ctx = start().await;
+    for i in 0..3 {
+        ctx.create(
+            "Lead",
+            &json!({"LastName": format!("L{i}"), "Company": "C", "Email": format!("lead{i}@example.com")}),
+        )
+        .await;
+    }
+    let values: Vec<String> = (0..1400)
+        .map(|i| format!("'lead{i}@example.com'"))
+        .collect();
+    let soql = format!(
+        "SELECT Id, Email FROM Lead WHERE Email IN ({})",
+        values.join(",")
+    );
+    assert!(soql.len() > 30_000, "{}", soql.len());
+    let q: String = soql
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'_' | b'-' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let body = json!({"compositeRequest": [sub("GET", &format!("query?q={q}"), "lookup", None)]});
+    let r = ctx.post("composite", &body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let item = &r.body["compositeResponse"][0];
+    assert_eq!(item["httpStatusCode"], 200, "{item}");
+    assert_eq!(item["body"]["totalSize"], 3);
+    assert_eq!(ctx.calls("composite"), 1);
+    assert_eq!(
+        ctx.calls("query"),
+        0,
+        "the subrequest is part of the one call"
+    );
+}
+
+/// `--latency-ms` is one round trip: a Composite call of three subrequests waits it once
+/// (paused clock; an hour of latency counts as one unit, far above any other timer).
+#[tokio::test(start_paused = true)]
+async fn latency_is_charged_once_per_composite_call() {
+    const LATENCY: Duration = Duration::from_secs(3600);
+    let mut cfg = EmulatorConfig::default();
+    cfg.latency = LATENCY;
+    let ctx = start_with(cfg).await;
+    let body = json!({"compositeRequest": [
+        sub("POST", "sobjects/Account", "a", Some(json!({"Name": "A"}))),
+        sub("GET", "sobjects/Account/@{a.id}", "b", None),
+        sub("GET", "limits", "c", None),
+    ]});
+    let before = tokio::time::Instant::now();
+    let r = ctx.post("composite", &body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(
+        before.elapsed().as_secs() / 3600,
+        1,
+        "one latency for the call"
+    );
+    // Two plain calls in parallel each wait their own latency, at the same time.
+    let before = tokio::time::Instant::now();
+    let (x, y) = tokio::join!(ctx.get("limits"), ctx.get("limits"));
+    assert_eq!((x.status, y.status), (200, 200));
+    assert_eq!(
+        before.elapsed().as_secs() / 3600,
+        1,
+        "not serialised by a lock"
+    );
+}

@@ -187,13 +187,48 @@ pub(crate) struct JobSpec {
     pub(crate) delimiter: ColumnDelimiter,
 }
 
+/// A success row's record id: an 18-character id held inline (no heap block per row of a
+/// large job); any other text (never produced by the store) is kept boxed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum RowId {
+    /// 18 ASCII characters.
+    Inline([u8; 18]),
+    /// Anything else.
+    Other(Box<str>),
+}
+
+impl RowId {
+    /// The id text.
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            RowId::Inline(b) => std::str::from_utf8(b).unwrap_or_default(),
+            RowId::Other(s) => s,
+        }
+    }
+}
+
+impl From<&str> for RowId {
+    fn from(id: &str) -> Self {
+        match <[u8; 18]>::try_from(id.as_bytes()) {
+            Ok(b) if id.is_ascii() => RowId::Inline(b),
+            _ => RowId::Other(id.into()),
+        }
+    }
+}
+
+impl From<String> for RowId {
+    fn from(id: String) -> Self {
+        RowId::from(id.as_str())
+    }
+}
+
 /// One processed row: the original cells plus its outcome.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RowOutcome {
     /// `sf__Id`, `sf__Created`.
     Success {
         /// Record id.
-        id: String,
+        id: RowId,
         /// True when the row created a record.
         created: bool,
     },
@@ -239,7 +274,7 @@ pub(crate) struct Job {
     /// The uploaded CSV, if any.
     pub(crate) data: Option<bytes::Bytes>,
     /// Results once processed (or unprocessed rows once failed/aborted).
-    pub(crate) results: JobResults,
+    pub(crate) results: std::sync::Arc<JobResults>,
     /// Why the job failed.
     pub(crate) error_message: Option<String>,
     /// Rows processed (successful + failed).
@@ -346,7 +381,7 @@ mod tests {
             system_modstamp: "2024-01-01T00:00:00.000+0000".into(),
             state,
             data: None,
-            results: JobResults::default(),
+            results: Default::default(),
             error_message: None,
             processed: 0,
             failed: 0,

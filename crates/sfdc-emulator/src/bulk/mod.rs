@@ -179,12 +179,12 @@ fn run(state: &AppState, job_id: &str) {
                     .count();
                 j.processed = results.rows.len() as u64;
                 j.failed = failed as u64;
-                j.results = results;
+                j.results = std::sync::Arc::new(results);
                 j.state = JobState::JobComplete;
             }
             Outcome::Failed { message, results } => {
                 j.processed = results.rows.len() as u64;
-                j.results = results;
+                j.results = std::sync::Arc::new(results);
                 j.error_message = Some(message);
                 j.state = JobState::Failed;
             }

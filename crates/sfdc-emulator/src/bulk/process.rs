@@ -97,15 +97,73 @@ pub(crate) fn error_text(e: &SfError) -> String {
     }
 }
 
+/// What a first pass over the upload found: the header, the number of data rows, and the
+/// first row whose length differs from the header's (1-based row number, its length).
+struct Scan {
+    header: Vec<String>,
+    rows: usize,
+    ragged: Option<(usize, usize)>,
+}
+
+/// Reads the upload once without keeping its cells: the header, the row count and the
+/// first ragged row; a CSV syntax error fails the job.
+fn scan(spec: &JobSpec, data: &[u8]) -> Result<Scan, String> {
+    let mut reader = csv_reader(spec.delimiter.byte(), data);
+    let mut record = csv::StringRecord::new();
+    let mut header: Option<Vec<String>> = None;
+    let mut rows = 0;
+    let mut ragged = None;
+    let mut n = 0;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                return Err(format!(
+                    "InvalidBatch : Failed to parse CSV row {}: {e}",
+                    n + 1
+                ));
+            }
+        }
+        n += 1;
+        match &header {
+            None => header = Some(record.iter().map(str::to_owned).collect()),
+            Some(h) => {
+                rows += 1;
+                if ragged.is_none() && record.len() != h.len() {
+                    ragged = Some((rows, record.len()));
+                }
+            }
+        }
+    }
+    let header =
+        header.ok_or_else(|| "InvalidBatch : The uploaded CSV has no header row".to_owned())?;
+    Ok(Scan {
+        header,
+        rows,
+        ragged,
+    })
+}
+
+fn csv_reader(delimiter: u8, data: &[u8]) -> csv::Reader<&[u8]> {
+    csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(data)
+}
+
 /// Processes a job's uploaded CSV against `org`, without fault.
 #[cfg(test)]
 pub(crate) fn process(org: &mut Org, spec: &JobSpec, data: Option<&[u8]>) -> Outcome {
     process_until(org, spec, data, None)
 }
 
-/// Processes a job's uploaded CSV against `org`. With `fail_after = Some(n)` a job of more than `n` rows commits its
-/// first `n` rows and then fails as a whole (`Failed`), the rest unprocessed: the fault
-/// [`crate::FaultConfig::bulk_fail_after_rows`].
+/// Processes a job's uploaded CSV against `org`, one row at a time: a first pass checks the
+/// CSV and the row lengths without keeping cells, the second converts and writes each row
+/// and keeps only its offset and outcome. With `fail_after = Some(n)` a job of more than `n`
+/// rows commits its first `n` rows and then fails as a whole (`Failed`), the rest
+/// unprocessed: the fault [`crate::FaultConfig::bulk_fail_after_rows`].
 pub(crate) fn process_until(
     org: &mut Org,
     spec: &JobSpec,
@@ -118,8 +176,12 @@ pub(crate) fn process_until(
             results: JobResults::default(),
         };
     };
-    let (header, rows) = match parse_csv_at(spec, data) {
-        Ok(parsed) => parsed,
+    let Scan {
+        header,
+        rows: row_count,
+        ragged,
+    } = match scan(spec, data) {
+        Ok(s) => s,
         Err(message) => {
             return Outcome::Failed {
                 message,
@@ -127,20 +189,21 @@ pub(crate) fn process_until(
             };
         }
     };
-    let fail =
-        |message: String, header: Vec<String>, rows: Vec<(u64, Vec<String>)>| Outcome::Failed {
-            message,
-            results: JobResults {
-                header,
-                rows: Vec::new(),
-                unprocessed: rows.into_iter().map(|(_, r)| r).collect(),
-            },
-        };
+    // A whole-job failure: every row is unprocessed (read again, rare path).
+    let fail = |message: String, header: Vec<String>| Outcome::Failed {
+        message,
+        results: JobResults {
+            header,
+            rows: Vec::new(),
+            unprocessed: parse_csv_at(spec, data)
+                .map(|(_, rows)| rows.into_iter().map(|(_, r)| r).collect())
+                .unwrap_or_default(),
+        },
+    };
     let Some(object) = org.object(&spec.object) else {
         return fail(
             format!("InvalidJob : Unable to find object: {}", spec.object),
             header,
-            rows,
         );
     };
     let mut columns = Vec::with_capacity(header.len());
@@ -151,39 +214,42 @@ pub(crate) fn process_until(
                 return fail(
                     format!("InvalidBatch : Field name not found : {name}"),
                     header,
-                    rows,
                 );
             }
         }
     }
-    if let Some((n, row)) = rows
-        .iter()
-        .enumerate()
-        .find(|(_, (_, r))| r.len() != header.len())
-    {
+    if let Some((n, found)) = ragged {
         return fail(
             format!(
-                "InvalidBatch : Wrong number of columns in row {}: found {}, the header has {}",
-                n + 1,
-                row.1.len(),
+                "InvalidBatch : Wrong number of columns in row {n}: found {found}, the header has {}",
                 header.len()
             ),
             header,
-            rows,
         );
     }
     let object_name = object.name.clone();
-    let mut processed = Vec::with_capacity(rows.len());
-    // Each row's cells are dropped once it is processed; the result files read them back
-    // from the upload by offset.
+    let mut processed = Vec::with_capacity(row_count);
+    let mut reader = csv_reader(spec.delimiter.byte(), data);
+    let mut record = csv::StringRecord::new();
+    let mut first = true;
     let limit = fail_after.and_then(|n| usize::try_from(n).ok());
     let mut unprocessed = Vec::new();
-    for (n, (offset, row)) in rows.into_iter().enumerate() {
-        if limit.is_some_and(|limit| n >= limit) {
-            unprocessed.push(row);
+    loop {
+        let at = reader.position().byte();
+        // The first pass read every row already: no error can occur here.
+        if !matches!(reader.read_record(&mut record), Ok(true)) {
+            break;
+        }
+        if std::mem::take(&mut first) {
             continue;
         }
-        let outcome = process_row(org, spec, &object_name, &columns, &row);
+        if limit.is_some_and(|limit| processed.len() >= limit) {
+            unprocessed.push(record.iter().map(str::to_owned).collect());
+            continue;
+        }
+        // The record starts where the reader stood, unless blank lines were skipped.
+        let offset = record.position().map_or(at, csv::Position::byte);
+        let outcome = process_row(org, spec, &object_name, &columns, &record);
         processed.push((offset, outcome));
     }
     if !unprocessed.is_empty() {
@@ -309,7 +375,7 @@ fn field_map(
     org: &Org,
     object: &str,
     columns: &[Column],
-    row: &[String],
+    row: &csv::StringRecord,
     skip: &[&str],
 ) -> Result<Map<String, Value>, SfError> {
     let mut map = Map::new();
@@ -331,7 +397,7 @@ fn field_map(
                 if f.field_type == FieldType::Id {
                     // Only insert reaches here with an Id column: let create reject it.
                     if !raw.is_empty() {
-                        map.insert(f.name.clone(), Value::String(raw.clone()));
+                        map.insert(f.name.clone(), Value::String(raw.to_owned()));
                     }
                     continue;
                 }
@@ -384,9 +450,13 @@ fn process_row(
     spec: &JobSpec,
     object: &str,
     columns: &[Column],
-    row: &[String],
+    row: &csv::StringRecord,
 ) -> RowOutcome {
-    let cell = |field: &str| column(columns, field).and_then(|i| row.get(i)).cloned();
+    let cell = |field: &str| {
+        column(columns, field)
+            .and_then(|i| row.get(i))
+            .map(str::to_owned)
+    };
     let failure = |id: &str, e: &SfError| RowOutcome::Failure {
         id: id.to_owned(),
         error: error_text(e),
@@ -396,7 +466,10 @@ fn process_row(
             let result = field_map(org, object, columns, row, &[])
                 .and_then(|fields| org.create(object, &fields));
             match result {
-                Ok(id) => RowOutcome::Success { id, created: true },
+                Ok(id) => RowOutcome::Success {
+                    id: id.into(),
+                    created: true,
+                },
                 Err(e) => failure("", &e),
             }
         }
@@ -411,7 +484,10 @@ fn process_row(
             let result = field_map(org, object, columns, row, &["Id"])
                 .and_then(|fields| org.update(object, &id, &fields));
             match result {
-                Ok(id) => RowOutcome::Success { id, created: false },
+                Ok(id) => RowOutcome::Success {
+                    id: id.into(),
+                    created: false,
+                },
                 Err(e) => failure(&id, &e),
             }
         }
@@ -433,7 +509,10 @@ fn process_row(
                 Err(e) => return failure(if is_id { &value } else { "" }, &e),
             };
             match org.upsert(object, &ext, &value, &fields) {
-                Ok((id, created)) => RowOutcome::Success { id, created },
+                Ok((id, created)) => RowOutcome::Success {
+                    id: id.into(),
+                    created,
+                },
                 Err(UpsertError::MultipleMatches(ids)) => failure(
                     "",
                     &SfError::bad_request(
@@ -457,7 +536,10 @@ fn process_row(
                 );
             }
             match org.delete_in(object, &id) {
-                Ok(id) => RowOutcome::Success { id, created: false },
+                Ok(id) => RowOutcome::Success {
+                    id: id.into(),
+                    created: false,
+                },
                 Err(e) => failure(&id, &e),
             }
         }

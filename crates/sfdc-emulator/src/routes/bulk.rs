@@ -183,7 +183,7 @@ async fn bulk_job_create(
         system_modstamp: now,
         state: JobState::Open,
         data: None,
-        results: JobResults::default(),
+        results: Default::default(),
         error_message: None,
         processed: 0,
         failed: 0,
@@ -282,7 +282,7 @@ async fn bulk_job_patch(
                     }
                     j.state = JobState::Aborted;
                     j.system_modstamp = now_string();
-                    j.results = unprocessed(j);
+                    j.results = std::sync::Arc::new(unprocessed(j));
                     Ok((j.state_change_info(), false))
                 }
                 other => Err(invalid_state(format!(
@@ -338,14 +338,20 @@ async fn bulk_job_results(
     Path(p): Path<ResultPath>,
 ) -> Result<Response, SfError> {
     let kind = ResultKind::parse(&p.kind).ok_or_else(SfError::not_found)?;
-    let csv = state
+    // The file is built while it is sent, a slice of rows at a time, from the job's results
+    // and upload (shared, not copied): a large job's result file is never held whole.
+    let (rows, data, delimiter) = state
         .bulk
         .with_job(&p.id, |j| {
-            let data = j.data.as_deref().unwrap_or_default();
-            results::render(&j.results, data, kind, j.spec.delimiter.byte())
+            (
+                j.results.clone(),
+                j.data.clone().unwrap_or_default(),
+                j.spec.delimiter.byte(),
+            )
         })
         .ok_or_else(SfError::not_found)?;
-    let mut resp = (StatusCode::OK, csv).into_response();
+    let body = axum::body::Body::from_stream(results::stream(rows, data, kind, delimiter));
+    let mut resp = (StatusCode::OK, body).into_response();
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv"));
     Ok(resp)

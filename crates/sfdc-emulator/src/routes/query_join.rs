@@ -116,8 +116,8 @@ fn parent<'a>(org: &'a Org, rec: &Record, reference: &str) -> Option<&'a Record>
 }
 
 /// A copy of `rec` with each path's parent value under the path's key.
-pub(crate) fn join(org: &Org, rec: &Record, paths: &[Path]) -> Record {
-    let mut out = rec.clone();
+pub(crate) fn join(org: &Org, rec: &Record, paths: &[Path]) -> Map<String, Value> {
+    let mut out = rec.to_map();
     for p in paths {
         if let Some(v) = parent(org, rec, &p.reference).and_then(|r| r.get(&p.field)) {
             out.insert(p.key.clone(), v.clone());

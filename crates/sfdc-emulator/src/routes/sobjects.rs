@@ -204,7 +204,7 @@ struct FieldsParam {
 
 fn render(
     o: &ObjectSchema,
-    rec: &Map<String, Value>,
+    rec: &crate::store::Record,
     v: &str,
     fields: Option<&str>,
 ) -> Result<Response, SfError> {

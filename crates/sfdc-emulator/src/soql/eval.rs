@@ -9,15 +9,15 @@ use serde_json::{Map, Value};
 
 use super::excerpt::located;
 use super::{
-    Clause, CompareOp, Condition, FieldMeta, Literal, ObjectFields, Query, QueryError, SelectItem,
-    Selection, ValueKind,
+    Clause, CompareOp, Condition, FieldMeta, FieldValues, Literal, ObjectFields, Query, QueryError,
+    SelectItem, Selection, ValueKind,
 };
 
 /// Runs `query`; relative date literals are evaluated against `today`.
-pub(crate) fn execute_at<'a>(
+pub(crate) fn execute_at<'a, R: FieldValues + 'a>(
     query: &Query,
     fields: &dyn ObjectFields,
-    records: impl Iterator<Item = &'a Map<String, Value>>,
+    records: impl Iterator<Item = &'a R>,
     today: NaiveDate,
 ) -> Result<Selection, QueryError> {
     let resolved = resolve_fields(query, fields)?;
@@ -30,7 +30,7 @@ pub(crate) fn execute_at<'a>(
     if let Some(condition) = &query.condition {
         check_condition(condition, &meta)?;
     }
-    let mut matched: Vec<&Map<String, Value>> = Vec::new();
+    let mut matched: Vec<&R> = Vec::new();
     for record in records {
         let keep = match &query.condition {
             Some(c) => matches(c, record, &meta, today)?,
@@ -57,7 +57,7 @@ pub(crate) fn execute_at<'a>(
             .collect::<Result<Vec<_>, QueryError>>()?;
         matched.sort_by(|a, b| {
             for (m, o) in &keys {
-                let ord = order_values(m, a.get(&m.api_name), b.get(&m.api_name), o);
+                let ord = order_values(m, a.value(&m.api_name), b.value(&m.api_name), o);
                 if ord != Ordering::Equal {
                     return ord;
                 }
@@ -83,7 +83,7 @@ pub(crate) fn execute_at<'a>(
         for name in &columns {
             row.insert(
                 name.clone(),
-                record.get(name).cloned().unwrap_or(Value::Null),
+                record.value(name).cloned().unwrap_or(Value::Null),
             );
         }
         projected.push(row);
@@ -251,9 +251,9 @@ fn is_id(s: &str) -> bool {
     (s.len() == 15 || s.len() == 18) && s.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-fn matches<'m>(
+fn matches<'m, R: FieldValues>(
     c: &Condition,
-    record: &Map<String, Value>,
+    record: &R,
     meta: &dyn Fn(&str) -> Result<&'m FieldMeta, QueryError>,
     today: NaiveDate,
 ) -> Result<bool, QueryError> {
@@ -277,7 +277,7 @@ fn matches<'m>(
         Condition::Not(inner) => !matches(inner, record, meta, today)?,
         Condition::Compare { field, op, value } => {
             let m = meta(field)?;
-            compare(m, record.get(&m.api_name), *op, value, today)
+            compare(m, record.value(&m.api_name), *op, value, today)
         }
         Condition::In {
             field,
@@ -285,7 +285,7 @@ fn matches<'m>(
             values,
         } => {
             let m = meta(field)?;
-            let stored = record.get(&m.api_name);
+            let stored = record.value(&m.api_name);
             let hit = values
                 .iter()
                 .any(|v| compare(m, stored, CompareOp::Eq, v, today));
@@ -337,6 +337,15 @@ fn compare(
             CompareOp::Ge => value >= start,
             CompareOp::Like => false,
         };
+    }
+    // Text equality (every `=` and `IN` on text): a length check and an ASCII case-insensitive
+    // comparison decide it without ordering the characters.
+    if let (ValueKind::Text, CompareOp::Eq | CompareOp::Ne, Value::String(a), Literal::String(b)) =
+        (m.kind, op, stored, literal)
+        && a.is_ascii()
+        && b.is_ascii()
+    {
+        return a.eq_ignore_ascii_case(b) == (op == CompareOp::Eq);
     }
     let Some(ord) = compare_to_literal(m.kind, stored, literal) else {
         // Incomparable (e.g. a stored value of the wrong type): only != holds.

@@ -13,7 +13,8 @@
 //! resolves them (the server resolves parent paths one level up a lookup), subqueries and semi-joins, aggregates other than `COUNT()`, `GROUP BY`,
 //! `HAVING`, `INCLUDES` / `EXCLUDES`, `WITH`, `FOR`, `USING SCOPE`, `TYPEOF`.
 //!
-//! Records handed to [`execute`] are JSON objects keyed by canonical field API names.
+//! Records handed to [`execute`] are [`FieldValues`]: JSON objects or the emulator's stored
+//! records, keyed by canonical field API names.
 //! Stored value formats: text and ids as JSON strings, numbers as JSON numbers, booleans as
 //! JSON booleans, dates as `"YYYY-MM-DD"`, datetimes as `"YYYY-MM-DDTHH:MM:SS.sss+0000"`,
 //! null or absent as null.
@@ -229,6 +230,19 @@ pub trait ObjectFields {
     fn resolve(&self, name: &str) -> Option<FieldMeta>;
 }
 
+/// A record as the evaluator reads it: values by canonical field API name (or by the key a
+/// caller's [`ObjectFields`] resolves a relationship path to).
+pub trait FieldValues {
+    /// The value stored under `name`; `None` when absent (read as null).
+    fn value(&self, name: &str) -> Option<&Value>;
+}
+
+impl FieldValues for Map<String, Value> {
+    fn value(&self, name: &str) -> Option<&Value> {
+        self.get(name)
+    }
+}
+
 /// The result of running a query over a set of records.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Selection {
@@ -295,10 +309,10 @@ pub fn parse(text: &str) -> Result<Query, QueryError> {
 /// [`QueryError::InvalidField`] for unknown or non-filterable/sortable fields,
 /// [`QueryError::InvalidOperator`] for operators or literals the field type does not support,
 /// [`QueryError::Malformed`] for a field selected twice.
-pub fn execute<'a>(
+pub fn execute<'a, R: FieldValues + 'a>(
     query: &Query,
     fields: &dyn ObjectFields,
-    records: impl Iterator<Item = &'a Map<String, Value>>,
+    records: impl Iterator<Item = &'a R>,
 ) -> Result<Selection, QueryError> {
     eval::execute_at(query, fields, records, chrono::Utc::now().date_naive())
 }
@@ -308,10 +322,10 @@ pub fn execute<'a>(
 ///
 /// # Errors
 /// As [`execute`].
-pub fn execute_at<'a>(
+pub fn execute_at<'a, R: FieldValues + 'a>(
     query: &Query,
     fields: &dyn ObjectFields,
-    records: impl Iterator<Item = &'a Map<String, Value>>,
+    records: impl Iterator<Item = &'a R>,
     today: chrono::NaiveDate,
 ) -> Result<Selection, QueryError> {
     eval::execute_at(query, fields, records, today)

@@ -28,7 +28,7 @@ pub(crate) fn converted_lead() -> SfError {
 }
 
 /// Whether a stored record is a converted Lead.
-pub(crate) fn is_converted(rec: &Map<String, Value>) -> bool {
+pub(crate) fn is_converted(rec: &super::Record) -> bool {
     matches!(rec.get("IsConverted"), Some(Value::Bool(true)))
 }
 
@@ -70,7 +70,7 @@ impl Org {
         );
         let mut contact: Map<String, Value> = PERSON_FIELDS
             .iter()
-            .filter_map(|f| lead.get(*f).map(|v| ((*f).to_owned(), v.clone())))
+            .filter_map(|f| lead.get(f).map(|v| ((*f).to_owned(), v.clone())))
             .collect();
         self.begin();
         let result = (|| {
@@ -79,18 +79,12 @@ impl Org {
             let contact_id = self.create("Contact", &contact)?;
             let mut converted = lead.clone();
             let now = now_string();
-            converted.insert("IsConverted".into(), Value::Bool(true));
-            converted.insert(
-                "ConvertedAccountId".into(),
-                Value::String(account_id.clone()),
-            );
-            converted.insert(
-                "ConvertedContactId".into(),
-                Value::String(contact_id.clone()),
-            );
-            converted.insert("ConvertedDate".into(), Value::String(now[..10].to_owned()));
-            converted.insert("LastModifiedDate".into(), Value::String(now.clone()));
-            converted.insert("SystemModstamp".into(), Value::String(now));
+            converted.insert("IsConverted", Value::Bool(true));
+            converted.insert("ConvertedAccountId", Value::String(account_id.clone()));
+            converted.insert("ConvertedContactId", Value::String(contact_id.clone()));
+            converted.insert("ConvertedDate", Value::String(now[..10].to_owned()));
+            converted.insert("LastModifiedDate", Value::String(now.clone()));
+            converted.insert("SystemModstamp", Value::String(now));
             self.set_record("Lead", &id18, Some(converted));
             Ok(LeadConversion {
                 account_id,

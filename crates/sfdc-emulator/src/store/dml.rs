@@ -98,7 +98,7 @@ fn compute_name(o: &ObjectSchema, rec: &mut Record) {
     if name.is_empty() {
         rec.shift_remove("Name");
     } else {
-        rec.insert("Name".into(), Value::String(name));
+        rec.insert("Name", Value::String(name));
     }
 }
 
@@ -159,7 +159,7 @@ impl Org {
 
         let id = ids::make_id(&o.key_prefix, self.next_id);
         let now = now_string();
-        let mut stored: Vec<(String, Value)> = Vec::with_capacity(o.fields.len());
+        let mut stored: Vec<(&str, Value)> = Vec::with_capacity(o.fields.len());
         for f in &o.fields {
             let v = match f.name.as_str() {
                 "Id" => Value::String(id.clone()),
@@ -173,13 +173,14 @@ impl Org {
             };
             // Records are sparse: a null field is not stored (readers treat absent as null).
             if !v.is_null() {
-                stored.push((f.name.clone(), v));
+                stored.push((f.name.as_str(), v));
             }
         }
         // Sized to what is stored (plus a computed Name), not to the object's field count.
         let mut rec = Record::with_capacity(stored.len() + 1);
         rec.extend(stored);
         compute_name(o, &mut rec);
+        rec.shrink();
         let object_name = o.name.clone();
         if object_name == "Case" {
             self.next_case_number += 1;
@@ -221,13 +222,14 @@ impl Org {
             if v.is_null() {
                 rec.shift_remove(k);
             } else {
-                rec.insert(k.to_owned(), v);
+                rec.insert(k, v);
             }
         }
         let now = now_string();
-        rec.insert("LastModifiedDate".into(), Value::String(now.clone()));
-        rec.insert("SystemModstamp".into(), Value::String(now));
+        rec.insert("LastModifiedDate", Value::String(now.clone()));
+        rec.insert("SystemModstamp", Value::String(now));
         compute_name(o, &mut rec);
+        rec.shrink();
         let object_name = o.name.clone();
         self.set_record(&object_name, &id18, Some(rec));
         Ok(id18)
@@ -327,10 +329,10 @@ impl Org {
             return Err(SfError::entity_is_deleted());
         }
         let mut rec = current.clone();
-        rec.insert("IsDeleted".into(), Value::Bool(true));
+        rec.insert("IsDeleted", Value::Bool(true));
         let now = now_string();
-        rec.insert("LastModifiedDate".into(), Value::String(now.clone()));
-        rec.insert("SystemModstamp".into(), Value::String(now));
+        rec.insert("LastModifiedDate", Value::String(now.clone()));
+        rec.insert("SystemModstamp", Value::String(now));
         self.set_record(&object_name, &id18, Some(rec));
         Ok(id18)
     }

@@ -12,9 +12,62 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-/// The ids under one key, sorted (creation order). A plain sorted vector: most keys of an
-/// external-id or unique field hold one id, and a one-element `BTreeSet` costs a whole node.
-type Ids = Vec<String>;
+/// The ids under one key, sorted (creation order): most keys of an external-id or unique
+/// field hold one id, kept inline; several are a sorted vector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Ids {
+    One(Box<str>),
+    Many(Vec<Box<str>>),
+}
+
+impl Ids {
+    /// Adds `id` in order (no duplicate).
+    fn insert(&mut self, id: &str) {
+        match self {
+            Ids::One(x) if &**x == id => {}
+            Ids::One(x) => {
+                let first = std::mem::take(x);
+                let mut v = vec![first, id.into()];
+                v.sort_unstable();
+                *self = Ids::Many(v);
+            }
+            Ids::Many(v) => {
+                if let Err(at) = v.binary_search_by(|x| (**x).cmp(id)) {
+                    v.insert(at, id.into());
+                }
+            }
+        }
+    }
+
+    /// Removes `id`; true when no id is left.
+    fn remove(&mut self, id: &str) -> bool {
+        match self {
+            Ids::One(x) => &**x == id,
+            Ids::Many(v) => {
+                if let Ok(at) = v.binary_search_by(|x| (**x).cmp(id)) {
+                    v.remove(at);
+                }
+                match v.len() {
+                    0 => true,
+                    1 => {
+                        let last = v.pop().unwrap_or_default();
+                        *self = Ids::One(last);
+                        false
+                    }
+                    _ => false,
+                }
+            }
+        }
+    }
+
+    /// The ids, in order.
+    fn iter(&self) -> std::slice::Iter<'_, Box<str>> {
+        match self {
+            Ids::One(x) => std::slice::from_ref(x).iter(),
+            Ids::Many(v) => v.iter(),
+        }
+    }
+}
 
 use serde_json::Value;
 
@@ -24,7 +77,7 @@ use crate::schema::FieldType;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum IndexKey {
     /// Text lower-cased; ids (`Id`, `Reference`) as stored.
-    Text(String),
+    Text(Box<str>),
     /// The bits of a number's `f64` value, `-0.0` folded into `0.0` (never NaN).
     Number(u64),
     /// A boolean.
@@ -65,11 +118,11 @@ fn is_id(ft: FieldType) -> bool {
 /// The text key of `s` in a field of type `ft` (not numeric).
 fn text_key(ft: FieldType, s: &str) -> IndexKey {
     if is_id(ft) {
-        IndexKey::Text(s.to_owned())
+        IndexKey::Text(s.into())
     } else if s.is_ascii() {
-        IndexKey::Text(s.to_ascii_lowercase())
+        IndexKey::Text(s.to_ascii_lowercase().into_boxed_str())
     } else {
-        IndexKey::Text(s.to_lowercase())
+        IndexKey::Text(s.to_lowercase().into_boxed_str())
     }
 }
 
@@ -160,13 +213,10 @@ impl FieldIndex {
                 self.odd.remove(id);
             }
             Slot::Key(k) => {
-                if let Some(ids) = self.by_key.get_mut(&k) {
-                    if let Ok(at) = ids.binary_search_by(|x| x.as_str().cmp(id)) {
-                        ids.remove(at);
-                    }
-                    if ids.is_empty() {
-                        self.by_key.remove(&k);
-                    }
+                if let Some(ids) = self.by_key.get_mut(&k)
+                    && ids.remove(id)
+                {
+                    self.by_key.remove(&k);
                 }
             }
         }
@@ -175,12 +225,12 @@ impl FieldIndex {
             Slot::Odd => {
                 self.odd.insert(id.to_owned());
             }
-            Slot::Key(k) => {
-                let ids = self.by_key.entry(k).or_default();
-                if let Err(at) = ids.binary_search_by(|x| x.as_str().cmp(id)) {
-                    ids.insert(at, id.to_owned());
+            Slot::Key(k) => match self.by_key.get_mut(&k) {
+                Some(ids) => ids.insert(id),
+                None => {
+                    self.by_key.insert(k, Ids::One(id.into()));
                 }
-            }
+            },
         }
     }
 
@@ -194,9 +244,9 @@ impl FieldIndex {
         };
         let mut ids: Vec<&str> = keyed
             .into_iter()
-            .flatten()
-            .chain(&self.odd)
-            .map(String::as_str)
+            .flat_map(Ids::iter)
+            .map(|id| &**id)
+            .chain(self.odd.iter().map(String::as_str))
             .collect();
         if !self.odd.is_empty() {
             ids.sort_unstable();
@@ -214,14 +264,14 @@ mod tests {
     fn keys_normalise_case_numbers_and_zero() {
         let text = FieldIndex::new(FieldType::String);
         assert!(
-            matches!(slot(text.field_type, &json!("ÄbC")), Slot::Key(IndexKey::Text(s)) if s == "äbc")
+            matches!(slot(text.field_type, &json!("ÄbC")), Slot::Key(IndexKey::Text(s)) if &*s == "äbc")
         );
         // The Kelvin sign lower-cases to an ASCII `k`.
         assert!(
-            matches!(probe(FieldType::String, &json!("\u{212A}")), Probe::Key(IndexKey::Text(s)) if s == "k")
+            matches!(probe(FieldType::String, &json!("\u{212A}")), Probe::Key(IndexKey::Text(s)) if &*s == "k")
         );
         assert!(
-            matches!(probe(FieldType::Id, &json!("001AbC")), Probe::Key(IndexKey::Text(s)) if s == "001AbC")
+            matches!(probe(FieldType::Id, &json!("001AbC")), Probe::Key(IndexKey::Text(s)) if &*s == "001AbC")
         );
         assert!(matches!(
             (slot(FieldType::Double, &json!(-0.0)), probe(FieldType::Double, &json!("0"))),

@@ -1,6 +1,7 @@
 //! The field indexes answer exactly as a scan with `same_value` would.
 use super::*;
 use proptest::prelude::*;
+use serde_json::Map;
 use serde_json::json;
 
 /// Text values of the external-id field: case variants, non-ASCII, and the Kelvin

@@ -32,6 +32,7 @@ mod dml;
 mod index;
 mod lookup;
 mod reads;
+mod record;
 mod reference;
 mod render;
 mod snapshot;
@@ -39,7 +40,7 @@ mod values;
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 pub(crate) use crate::error::SfError;
 use crate::ids;
@@ -53,8 +54,7 @@ pub use snapshot::BulkJobSnapshot;
 use values::same_value;
 pub(crate) use values::{coerce_value, csv_value, now_string};
 
-/// A stored record: canonical field name → value.
-pub(crate) type Record = Map<String, Value>;
+pub(crate) use record::Record;
 
 /// One undo-log entry: what the slot `object`/`id` held before a write (`None`: no record).
 #[derive(Debug)]

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use super::{ObjectSchema, Record, SfError, invalid_field};
 
 /// Every field of a stored (sparse) record in schema order, null where nothing is stored.
-pub(crate) fn full_record(o: &ObjectSchema, rec: &Record) -> Record {
+pub(crate) fn full_record(o: &ObjectSchema, rec: &Record) -> Map<String, Value> {
     o.fields
         .iter()
         .map(|f| {

@@ -1,6 +1,7 @@
 //! Unit tests of the org's DML and value conversion.
 
 use super::*;
+use serde_json::Map;
 use serde_json::json;
 
 fn obj(v: Value) -> Map<String, Value> {

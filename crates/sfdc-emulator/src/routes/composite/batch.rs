@@ -80,7 +80,7 @@ pub(crate) async fn batch(
         let out = Outgoing {
             method,
             url,
-            body: body.as_ref(),
+            body: body.clone(),
             headers: &no_headers,
         };
         let a = dispatch::run(&d, SubCall::Batch, auth, out).await;

@@ -29,6 +29,11 @@ impl std::fmt::Debug for Dispatcher {
     }
 }
 
+/// Request extension: a subrequest's JSON body as already parsed by its Composite or Batch
+/// call (the request also carries it as text).
+#[derive(Debug, Clone)]
+pub(crate) struct ParsedBody(pub(crate) Value);
+
 /// What a subrequest answered.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SubResponse {
@@ -53,7 +58,7 @@ impl SubResponse {
 pub(crate) struct Outgoing<'a> {
     pub(crate) method: &'a str,
     pub(crate) url: &'a str,
-    pub(crate) body: Option<&'a Value>,
+    pub(crate) body: Option<Value>,
     pub(crate) headers: &'a Map<String, Value>,
 }
 
@@ -75,10 +80,13 @@ pub(crate) async fn run(
             b = b.header(k.as_str(), v);
         }
     }
+    let mut parsed = None;
     let body = match out.body {
         Some(v) => {
             b = b.header(header::CONTENT_TYPE, "application/json");
-            Body::from(v.to_string())
+            let text = v.to_string();
+            parsed = Some(ParsedBody(v));
+            Body::from(text)
         }
         None => Body::empty(),
     };
@@ -93,6 +101,11 @@ pub(crate) async fn run(
         };
     };
     req.extensions_mut().insert(mode);
+    if let Some(p) = parsed {
+        // JSON handlers take the value as is instead of parsing the text again; handlers that
+        // read the raw body (Bulk uploads) still have it.
+        req.extensions_mut().insert(p);
+    }
     let req = crate::app::normalize(req);
     let resp = match d.0.clone().oneshot(req).await {
         Ok(r) => r,

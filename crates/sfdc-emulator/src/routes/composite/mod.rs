@@ -146,6 +146,8 @@ async fn composite(
     let tx = call.all_or_none.then(|| Tx::begin(&state));
 
     let deps = dependencies(&call.subs);
+    // Only results a later subrequest references are kept for substitution.
+    let referenced: std::collections::HashSet<usize> = deps.iter().flatten().copied().collect();
     let order = order::plan(&deps, call.collate, || state.draw());
     let mut answers: Vec<Option<SubResponse>> = vec![None; call.subs.len()];
     let mut results: HashMap<String, Value> = HashMap::new();
@@ -161,14 +163,16 @@ async fn composite(
                 let out = Outgoing {
                     method: &s.method,
                     url: &url,
-                    body: body.as_ref(),
+                    body,
                     headers: &s.headers,
                 };
                 with_location(dispatch::run(&d, SubCall::Composite, auth, out).await, &url)
             }
         };
         if answer.ok() {
-            results.insert(s.reference_id.clone(), answer.body.clone());
+            if referenced.contains(&i) {
+                results.insert(s.reference_id.clone(), answer.body.clone());
+            }
         } else {
             failed = true;
         }
