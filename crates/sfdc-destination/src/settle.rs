@@ -44,7 +44,7 @@ impl Destination {
             return settled;
         }
         let bulk = BulkClient::new(self.client().clone());
-        let mut sink = Sink::new(&mut settled);
+        let sink = Sink::new(&mut settled);
         for job in &pending {
             let Some(request) = ingest_request(&job.object, &job.jobs) else {
                 continue;
@@ -65,7 +65,7 @@ impl Destination {
                     // stopped before sending them: not processed, resendable.
                     let mut outcomes = report.outcomes;
                     outcomes.resize(jobs.len(), Outcome::Unprocessed);
-                    apply(&mut sink, &jobs, &outcomes);
+                    apply(&sink, &jobs, &outcomes);
                 }
                 Ok(None) => tracing::debug!(job_id = %job.job_id, "bulk job still running"),
                 Err(e) => {
