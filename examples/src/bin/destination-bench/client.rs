@@ -26,6 +26,8 @@ pub(crate) struct ClientArgs {
     batch: usize,
     #[arg(long, default_value = "")]
     settings_extra: String,
+    #[arg(long, default_value_t = 1)]
+    concurrent_sends: usize,
 }
 
 /// Sends the events and prints `{events, seconds, failed, cpu_ms, peak_rss_kib}`.
@@ -46,14 +48,29 @@ pub(crate) async fn run(args: ClientArgs) -> Result<(), Box<dyn std::error::Erro
         .await?;
     let events: Vec<Value> = (0..args.events).map(event).collect();
     let started = Instant::now();
+    // Up to `concurrent_sends` batches in flight on clones of one destination (which orders
+    // operations on one record key across them).
     let mut failed = 0;
+    let mut running = tokio::task::JoinSet::new();
     for batch in events.chunks(args.batch.max(1)) {
-        failed += destination
-            .send(batch)
-            .await
-            .iter()
-            .filter(|o| o.status != EventStatus::Succeeded)
-            .count();
+        if running.len() >= args.concurrent_sends.max(1)
+            && let Some(done) = running.join_next().await
+        {
+            failed += done?;
+        }
+        let destination = destination.clone();
+        let batch = batch.to_vec();
+        running.spawn(async move {
+            destination
+                .send(&batch)
+                .await
+                .iter()
+                .filter(|o| o.status != EventStatus::Succeeded)
+                .count()
+        });
+    }
+    while let Some(done) = running.join_next().await {
+        failed += done?;
     }
     let seconds = started.elapsed().as_secs_f64();
     let stats = proc_stats::own();

@@ -50,6 +50,11 @@ struct Cli {
     /// subscriptions.
     #[arg(long, default_value = "")]
     settings_extra: String,
+    /// `send` calls the facade's client keeps in flight at once (batches overlap; the facade
+    /// orders operations on one record key across them). The jsforce contender always sends
+    /// its batches one after another.
+    #[arg(long, default_value_t = 1)]
+    concurrent_sends: usize,
     /// Also run the jsforce contender on the upsert-by-Email path (needs Node.js and jsforce 3).
     #[arg(long)]
     contender: bool,
@@ -72,8 +77,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return client::run(args).await;
     }
     let conditions = format!(
-        "{} events, batches of {}, latency {} ms, record cost {} µs, {} runs",
-        cli.events, cli.batch, cli.latency_ms, cli.record_cost_us, cli.runs
+        "{} events, batches of {}, latency {} ms, record cost {} µs, {} runs, {} concurrent sends, settings {:?}",
+        cli.events,
+        cli.batch,
+        cli.latency_ms,
+        cli.record_cost_us,
+        cli.runs,
+        cli.concurrent_sends,
+        cli.settings_extra
     );
     let mut table = Table::new(conditions);
     for run in 0..cli.runs {
@@ -88,7 +99,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 latency: Duration::from_millis(cli.latency_ms),
                 record_cost: Duration::from_micros(cli.record_cost_us),
             };
-            let ours = measure_ours(&workload, &cli.settings_extra).await?;
+            let ours = measure_ours(&workload, &cli.settings_extra, cli.concurrent_sends).await?;
             table.add(path.name, "sfdc-destination", run, ours);
             if cli.contender && path.contender {
                 let theirs = contender::measure(&workload, &cli.node_modules).await?;
@@ -104,6 +115,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 async fn measure_ours(
     workload: &Workload,
     settings_extra: &str,
+    concurrent_sends: usize,
 ) -> Result<Measurement, Box<dyn std::error::Error>> {
     let emu = workload.start_emulator().await?;
     let exe = std::env::current_exe()?;
@@ -121,6 +133,8 @@ async fn measure_ours(
         .arg("--batch")
         .arg(workload.batch.to_string())
         .arg("--settings-extra")
-        .arg(settings_extra);
+        .arg(settings_extra)
+        .arg("--concurrent-sends")
+        .arg(concurrent_sends.to_string());
     report::run_child(command, &emu).await
 }
