@@ -118,7 +118,7 @@ impl Builder {
         depends_on: &[usize],
         round: usize,
     ) -> Vec<usize> {
-        let size = if pack { COMPOSITE_HEAVY } else { 1 };
+        let size = if pack { pack_size(subs.len()) } else { 1 };
         let mut ids = Vec::new();
         for chunk in subs.chunks(size) {
             let call = match chunk {
@@ -432,4 +432,11 @@ impl fmt::Display for Explanation {
             self.api_calls
         )
     }
+}
+/// Subrequests per Composite call for `n` heavy subrequests: as few calls as the limit of 5
+/// allows, filled evenly (6 → 3 + 3, not 5 + 1), since Salesforce runs a Composite call's
+/// subrequests one after another and the calls of a set run in parallel.
+pub(crate) fn pack_size(n: usize) -> usize {
+    let calls = n.div_ceil(COMPOSITE_HEAVY).max(1);
+    n.div_ceil(calls).max(1)
 }

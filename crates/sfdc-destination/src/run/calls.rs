@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use futures::TryStreamExt;
 use futures::future::join_all;
-use sfdc_rest::composite::{COMPOSITE_MAX_HEAVY, CompositeRequest, Subrequest};
+use sfdc_rest::composite::{CompositeRequest, Subrequest};
+
+use crate::plan::pack_size;
 use sfdc_rest::{CollectionResult, QueryPage, Record, SObjectDescribe};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
@@ -145,7 +147,7 @@ impl Calls {
     /// pages are read with `query_more`.
     pub(crate) async fn queries(&self, soqls: &[String]) -> Vec<Result<Vec<Record>, Failure>> {
         let size = if self.packs_queries() {
-            COMPOSITE_MAX_HEAVY
+            pack_size(soqls.len())
         } else {
             1
         };
@@ -284,7 +286,7 @@ impl Calls {
     async fn send_writes<'c>(&self, calls: impl Iterator<Item = &'c WriteCall>) -> Vec<Answer> {
         let calls: Vec<&WriteCall> = calls.collect();
         let size = if self.packs_writes() {
-            COMPOSITE_MAX_HEAVY
+            pack_size(calls.len())
         } else {
             1
         };
@@ -360,5 +362,16 @@ impl Calls {
             }
             WriteKind::Delete => c.delete_many(&call.ids, false).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pack_size;
+
+    #[test]
+    fn packs_fill_the_fewest_calls_evenly() {
+        let sizes: Vec<usize> = [0, 1, 5, 6, 7, 10, 11, 25].map(pack_size).to_vec();
+        assert_eq!(sizes, [1, 1, 5, 3, 4, 5, 4, 5]);
     }
 }
