@@ -2,7 +2,8 @@
 //! Salesforce refused because the Lead has been converted (`CANNOT_UPDATE_CONVERTED_LEAD`).
 //!
 //! The refusal itself is the signal (no extra field in every lookup): after a Lead group ran,
-//! its jobs failed with that code and a policy other than `fail` are settled here, in one
+//! its jobs failed with that code and a policy other than `fail` are settled here, through the
+//! runner's calls (in-flight bound, Composite packing), in one
 //! query for all their Leads' `ConvertedContactId` (per 200 Leads) and, for `redirect`, one
 //! Contact describe (cached) and one Collections update (per 200 Contacts):
 //!
@@ -14,7 +15,6 @@
 
 use std::collections::HashMap;
 
-use futures::TryStreamExt;
 use serde_json::Value;
 use sfdc_actions::ConvertedLeadPolicy;
 use sfdc_match::{canonical_id, quote_string};
@@ -23,6 +23,7 @@ use sfdc_rest::{Record, SObjectDescribe};
 use super::{Failure, Group, Job, Sink};
 use crate::outcome::OutcomeStatus;
 use crate::plan::keys::into_rounds;
+use crate::run::calls::{Calls, WriteCall, WriteKind};
 
 /// The Salesforce code of an update of a converted Lead.
 const CONVERTED: &str = "CANNOT_UPDATE_CONVERTED_LEAD";
@@ -30,7 +31,7 @@ const CONVERTED: &str = "CANNOT_UPDATE_CONVERTED_LEAD";
 const CHUNK: usize = 200;
 
 /// Settles the group's converted-Lead refusals by their subscriptions' policies.
-pub(crate) async fn settle(client: &sfdc_rest::Client, group: &Group<'_>, sink: &Sink<'_>) {
+pub(crate) async fn settle(calls: &Calls, group: &Group<'_>, sink: &Sink<'_>) {
     if !group.object.eq_ignore_ascii_case("Lead") {
         return;
     }
@@ -51,7 +52,7 @@ pub(crate) async fn settle(client: &sfdc_rest::Client, group: &Group<'_>, sink: 
     if refused.is_empty() {
         return;
     }
-    let contacts = match converted_contacts(client, &refused).await {
+    let contacts = match converted_contacts(calls, &refused).await {
         Ok(contacts) => contacts,
         Err(failure) => {
             for (job, _) in &refused {
@@ -77,31 +78,32 @@ pub(crate) async fn settle(client: &sfdc_rest::Client, group: &Group<'_>, sink: 
         }
     }
     if !redirect.is_empty() {
-        redirect_updates(client, redirect, sink).await;
+        redirect_updates(calls, redirect, sink).await;
     }
 }
 
-/// `ConvertedContactId` of each Lead (canonical id → Contact id), one query per 200 Leads.
+/// `ConvertedContactId` of each Lead (canonical id → Contact id), one query per 200 Leads,
+/// sent through the runner (in-flight bound, Composite packing) like every other lookup.
 async fn converted_contacts(
-    client: &sfdc_rest::Client,
+    calls: &Calls,
     refused: &[(&Job, String)],
 ) -> Result<HashMap<String, String>, Failure> {
     let mut ids: Vec<&str> = refused.iter().map(|(_, id)| id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
+    let soqls: Vec<String> = ids
+        .chunks(CHUNK)
+        .map(|chunk| {
+            let list: Vec<String> = chunk.iter().map(|id| quote_string(id)).collect();
+            format!(
+                "SELECT Id, ConvertedContactId FROM Lead WHERE Id IN ({}) AND IsConverted = true",
+                list.join(", ")
+            )
+        })
+        .collect();
     let mut contacts = HashMap::new();
-    for chunk in ids.chunks(CHUNK) {
-        let list: Vec<String> = chunk.iter().map(|id| quote_string(id)).collect();
-        let soql = format!(
-            "SELECT Id, ConvertedContactId FROM Lead WHERE Id IN ({}) AND IsConverted = true",
-            list.join(", ")
-        );
-        let records: Vec<Record> = client
-            .query_stream(&soql)
-            .try_collect()
-            .await
-            .map_err(|e| Failure::request(&e))?;
-        for record in records {
+    for answer in calls.queries(&soqls).await {
+        for record in answer? {
             if let (Some(Value::String(lead)), Some(Value::String(contact))) =
                 (record.get("Id"), record.get("ConvertedContactId"))
             {
@@ -112,10 +114,11 @@ async fn converted_contacts(
     Ok(contacts)
 }
 
-/// Updates the converted Contacts with the fields Contact has; two Leads converted into one
-/// Contact are written in successive requests, in event order.
-async fn redirect_updates(client: &sfdc_rest::Client, jobs: Vec<(&Job, String)>, sink: &Sink<'_>) {
-    let describe = match client.describe("Contact").await {
+/// Updates the converted Contacts with the fields Contact has, through the runner's writes
+/// (200 per request, concurrent, packed); two Leads converted into one Contact are written in
+/// successive rounds, in event order.
+async fn redirect_updates(calls: &Calls, jobs: Vec<(&Job, String)>, sink: &Sink<'_>) {
+    let describe = match calls.describe("Contact").await {
         Ok(describe) => describe,
         Err(e) => {
             let failure = Failure::request(&e);
@@ -127,45 +130,44 @@ async fn redirect_updates(client: &sfdc_rest::Client, jobs: Vec<(&Job, String)>,
     };
     let keys: Vec<Vec<String>> = jobs.iter().map(|(_, id)| vec![canonical_id(id)]).collect();
     for round in into_rounds(jobs, &keys) {
+        let mut requests = Vec::new();
+        let mut dropped = Vec::with_capacity(round.len());
         for chunk in round.chunks(CHUNK) {
             let mut records = Vec::with_capacity(chunk.len());
-            let mut dropped = Vec::with_capacity(chunk.len());
             for (job, contact) in chunk {
                 let (record, gone) = contact_record(&describe, job, contact);
                 records.push(record);
                 dropped.push(gone);
             }
-            let result = client.update_many("Contact", &records, false).await;
-            for (i, (job, contact)) in chunk.iter().enumerate() {
-                let answer = match &result {
-                    Ok(results) => results.get(i),
-                    Err(e) => {
-                        sink.fail(job, &Failure::request(e));
-                        continue;
-                    }
-                };
-                match answer {
-                    Some(r) if r.success => {
-                        let dropped = &dropped[i];
-                        let note = if dropped.is_empty() {
-                            String::new()
-                        } else {
-                            format!(
-                                "; fields Contact does not have were dropped: {}",
-                                dropped.join(", ")
-                            )
-                        };
-                        sink.ok(job, OutcomeStatus::Updated, Some(contact.clone()));
-                        sink.note(
-                            job,
-                            format!(
-                                "the Lead has been converted: the update went to its Contact {contact} (converted_lead = \"redirect\"){note}"
-                            ),
-                        );
-                    }
-                    Some(r) => sink.fail(job, &Failure::record(&r.errors)),
-                    None => sink.fail(job, &Failure::missing_result()),
+            requests.push(WriteCall {
+                kind: WriteKind::Update,
+                object: "Contact".to_owned(),
+                records,
+                ids: Vec::new(),
+            });
+        }
+        let answers = calls.writes(requests).await.into_iter().flatten();
+        for (((job, contact), dropped), answer) in round.iter().zip(&dropped).zip(answers) {
+            match answer {
+                Ok(r) if r.success => {
+                    let note = if dropped.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            "; fields Contact does not have were dropped: {}",
+                            dropped.join(", ")
+                        )
+                    };
+                    sink.ok(job, OutcomeStatus::Updated, Some(contact.clone()));
+                    sink.note(
+                        job,
+                        format!(
+                            "the Lead has been converted: the update went to its Contact {contact} (converted_lead = \"redirect\"){note}"
+                        ),
+                    );
                 }
+                Ok(r) => sink.fail(job, &Failure::record(&r.errors)),
+                Err(f) => sink.fail(job, &f),
             }
         }
     }

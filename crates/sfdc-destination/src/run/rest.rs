@@ -102,7 +102,7 @@ pub(crate) async fn run(calls: &Calls, groups: &[Group<'_>], sink: &Sink<'_>) {
         write_round(calls, items, &mut known, sink).await;
     }
     for group in groups {
-        converted::settle(&calls.client, group, sink).await;
+        converted::settle(calls, group, sink).await;
     }
 }
 
