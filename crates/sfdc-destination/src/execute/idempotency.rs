@@ -10,18 +10,15 @@ use sfdc_rest::SObjectDescribe;
 
 use super::{Failure, Group, Job, Sink};
 use crate::code::OutcomeCode;
+use crate::run::calls::Calls;
 
 /// Returns the group without the jobs whose idempotency key field fails the check (those are
 /// failed in `sink`, nothing is written for them). Describes the object (cached per client)
 /// only when a job has a key.
-pub(crate) async fn checked<'a>(
-    client: &sfdc_rest::Client,
-    group: &Group<'a>,
-    sink: &Sink<'_>,
-) -> Group<'a> {
+pub(crate) async fn checked<'a>(calls: &Calls, group: &Group<'a>, sink: &Sink<'_>) -> Group<'a> {
     let mut jobs = group.jobs.clone();
     if jobs.iter().any(|j| j.plan.idempotency_key.is_some()) {
-        let describe = client.describe(&group.object).await;
+        let describe = calls.describe(&group.object).await;
         jobs.retain(|job: &&Job| {
             let Some(key) = &job.plan.idempotency_key else {
                 return true;

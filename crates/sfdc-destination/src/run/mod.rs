@@ -30,7 +30,7 @@ pub(crate) async fn batch(
 ) -> usize {
     let mut groups = Vec::new();
     for group in group_jobs(jobs) {
-        groups.push(idempotency::checked(&calls.client, &group, sink).await);
+        groups.push(idempotency::checked(calls, &group, sink).await);
     }
     let count = groups.len();
     let (bulk_groups, rest_groups): (Vec<Group<'_>>, Vec<Group<'_>>) = groups
