@@ -102,33 +102,38 @@ pub(crate) fn limits(api_version: &sfdc_rest::ApiVersion, in_composite: bool) ->
 ///
 /// Queries are planned by [`BatchPlan`] within the SOQL limit (and, for plain queries, the
 /// URI limit); a query that fails fails the items it held, with that request's error.
-pub(crate) async fn resolve(calls: &Calls, lookups: &[Lookup]) -> Vec<Result<Resolution, Failure>> {
+pub(crate) async fn resolve(
+    calls: &Calls,
+    lookups: Vec<Lookup>,
+) -> Vec<Result<Resolution, Failure>> {
     if lookups.is_empty() {
         return Vec::new();
     }
     let limits = limits(calls.client.api_version(), calls.packs_queries());
     // One plan per object: a plan resolves its items against every record it is given, so
     // records of one object must never meet another object's lookups.
+    let total = lookups.len();
     let mut objects: Vec<String> = Vec::new();
-    let mut members: Vec<Vec<usize>> = Vec::new();
-    for (i, l) in lookups.iter().enumerate() {
+    // Per object: the items' positions in `lookups` and the lookups themselves (moved).
+    let mut members: Vec<(Vec<usize>, Vec<Lookup>)> = Vec::new();
+    for (i, l) in lookups.into_iter().enumerate() {
         let object = l.object().as_str().to_ascii_lowercase();
         let at = match objects.iter().position(|o| *o == object) {
             Some(at) => at,
             None => {
                 objects.push(object);
-                members.push(Vec::new());
+                members.push((Vec::new(), Vec::new()));
                 members.len() - 1
             }
         };
-        members[at].push(i);
+        members[at].0.push(i);
+        members[at].1.push(l);
     }
-    let mut answers: Vec<Option<Result<Resolution, Failure>>> = vec![None; lookups.len()];
+    let mut answers: Vec<Option<Result<Resolution, Failure>>> = vec![None; total];
     let mut plans: Vec<(BatchPlan, &[usize], std::ops::Range<usize>)> = Vec::new();
     let mut soqls: Vec<String> = Vec::new();
-    for indices in &members {
-        let object_lookups: Vec<Lookup> = indices.iter().map(|&i| lookups[i].clone()).collect();
-        match BatchPlan::build(&object_lookups, &limits) {
+    for (indices, object_lookups) in &members {
+        match BatchPlan::build(object_lookups, &limits) {
             Ok(plan) => {
                 let first = soqls.len();
                 soqls.extend(plan.queries().iter().map(|q| q.soql().to_owned()));

@@ -208,7 +208,7 @@ async fn resolve_round<'j>(
         resolved.push(r);
         jobs.push((p.job, path));
     }
-    let answers = lookup::resolve(calls, &lookups).await;
+    let answers = lookup::resolve(calls, lookups).await;
     for (i, answer) in queried.into_iter().zip(answers) {
         match answer {
             Ok(r) => resolved[i] = Some(r),
