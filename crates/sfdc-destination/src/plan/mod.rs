@@ -254,17 +254,7 @@ pub(crate) fn explain(
         if !lookups.is_empty()
             && let Ok(plan) = BatchPlan::build(&lookups, &limits)
         {
-            let subs: Vec<PlannedSubrequest> = plan
-                .queries()
-                .iter()
-                .map(|q| PlannedSubrequest {
-                    kind: "query".into(),
-                    object: q.object().to_string(),
-                    records: q.events().len(),
-                    soql: Some(q.soql().to_owned()),
-                })
-                .collect();
-            before = b.set(subs, pack_queries, &before, r);
+            before = b.set(query_subrequests(&plan), pack_queries, &before, r);
         }
         let writes = split_chunks(writes);
         if !writes.is_empty() {
@@ -291,17 +281,7 @@ pub(crate) fn explain(
                 .collect();
             deps = vec![d];
             if let Ok(plan) = BatchPlan::build(&lookups, &limits) {
-                let subs = plan
-                    .queries()
-                    .iter()
-                    .map(|q| PlannedSubrequest {
-                        kind: "query".into(),
-                        object: q.object().to_string(),
-                        records: q.events().len(),
-                        soql: Some(q.soql().to_owned()),
-                    })
-                    .collect();
-                deps = b.set(subs, pack_queries, &deps, 0);
+                deps = b.set(query_subrequests(&plan), pack_queries, &deps, 0);
             }
         }
         let batch = first.plan.bulk.as_ref().map_or(1, |s| {
@@ -433,6 +413,19 @@ impl fmt::Display for Explanation {
         )
     }
 }
+/// The planned query subrequests of a lookup plan, one per query.
+fn query_subrequests(plan: &BatchPlan) -> Vec<PlannedSubrequest> {
+    plan.queries()
+        .iter()
+        .map(|q| PlannedSubrequest {
+            kind: "query".into(),
+            object: q.object().to_string(),
+            records: q.events().len(),
+            soql: Some(q.soql().to_owned()),
+        })
+        .collect()
+}
+
 /// Subrequests per Composite call for `n` heavy subrequests: as few calls as the limit of 5
 /// allows, filled evenly (6 → 3 + 3, not 5 + 1), since Salesforce runs a Composite call's
 /// subrequests one after another and the calls of a set run in parallel.
