@@ -266,7 +266,7 @@ mod tests {
     use proptest::prelude::*;
 
     /// A reference reader of the escapes this module writes (the emulator's parser is the
-    /// independent check, in tests/emulator_parser.rs).
+    /// independent check, in tests/integration/emulator_parser.rs).
     fn unquote(literal: &str) -> String {
         let inner = &literal[1..literal.len() - 1];
         let mut out = String::new();

@@ -1,0 +1,151 @@
+//! `explain`: the calls a batch would take, planned without any server or I/O.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use crate::support;
+
+use serde_json::{Value, json};
+use sfdc_destination::{BULK_INGEST_CALLS, Destination, ExecutorSettings};
+use support::*;
+
+fn emails(n: usize, tag: &str) -> Vec<Value> {
+    (0..n)
+        .map(|i| identify(&format!("{tag}{i}@example.com"), "X"))
+        .collect()
+}
+
+#[test]
+fn thousand_upserts_by_email_plan_a_describe_a_lookup_and_one_composite_write() {
+    let planner = Destination::builder().subscription(sub(LEAD_UPSERT_BY_EMAIL));
+    let plan = planner.explain(&emails(1000, "e")).unwrap();
+    let kinds: Vec<&str> = plan.calls.iter().map(|c| c.kind.as_str()).collect();
+    assert_eq!(kinds, ["describe", "query", "composite"]);
+    assert_eq!(plan.api_calls, 3);
+    assert_eq!((plan.events, plan.operations), (1000, 1000));
+    let query = &plan.calls[1];
+    assert_eq!(query.records, 1000);
+    let soql = query.soql.as_deref().unwrap();
+    assert!(soql.starts_with("SELECT Id, Email FROM Lead WHERE Email IN ('e0@example.com',"));
+    assert_eq!(query.depends_on, [0]);
+    let write = &plan.calls[2];
+    assert_eq!(write.depends_on, [1]);
+    assert_eq!(write.subrequests.len(), 5);
+    assert!(
+        write
+            .subrequests
+            .iter()
+            .all(|s| s.kind == "update_or_create" && s.records == 200)
+    );
+    let text = plan.to_string();
+    assert!(
+        text.ends_with("1000 events, 1000 operations: 3 calls, ~3 API calls"),
+        "{text}"
+    );
+    assert!(text.contains("(assumed: no describe was read"));
+    let json = serde_json::to_value(&plan).unwrap();
+    assert_eq!(json["calls"][2]["subrequests"][0]["object"], "Lead");
+}
+
+#[test]
+fn without_composite_lookups_are_uri_bound_and_writes_plain() {
+    let planner = Destination::builder()
+        .subscription(sub(LEAD_UPSERT_BY_EMAIL))
+        .executor(ExecutorSettings::default().with_composite(false));
+    let plan = planner.explain(&emails(1000, "e")).unwrap();
+    let queries = plan.calls.iter().filter(|c| c.kind == "query").count();
+    assert!((2..=4).contains(&queries), "{queries}");
+    let writes: Vec<_> = plan
+        .calls
+        .iter()
+        .filter(|c| c.kind == "collections")
+        .collect();
+    assert_eq!(writes.len(), 5);
+    // Every write waits for every lookup of its round.
+    assert!(writes.iter().all(|w| w.depends_on.len() == queries));
+    assert_eq!(plan.api_calls, 1 + queries as u64 + 5);
+}
+
+#[test]
+fn operations_on_one_key_go_in_successive_rounds() {
+    let planner = Destination::builder()
+        .subscription(sub(&format!(
+            "{LEAD_UPSERT_BY_EMAIL}\ntrigger = 'type = \"identify\"'"
+        )))
+        .subscription(sub(r#"
+            action = "lead"
+            operation = "delete"
+            trigger = 'type = "track"'
+            record_matchers = { Email = { "@path" = "$.properties.email" } }
+        "#));
+    let events = vec![
+        identify("a@example.com", "A"),
+        json!({"type": "track", "event": "Forget", "properties": {"email": "A@EXAMPLE.COM"}}),
+        identify("b@example.com", "B"),
+    ];
+    let plan = planner.explain(&events).unwrap();
+    let rounds: Vec<(String, Option<String>, Option<usize>, usize)> = plan
+        .calls
+        .iter()
+        .map(|c| (c.kind.clone(), c.operation.clone(), c.round, c.records))
+        .collect();
+    assert_eq!(
+        rounds,
+        [
+            ("describe".into(), None, None, 0),
+            ("query".into(), None, Some(0), 2),
+            (
+                "collections".into(),
+                Some("update_or_create".into()),
+                Some(0),
+                2
+            ),
+            // The delete reuses the id the round-0 write returns: no second lookup.
+            ("collections".into(), Some("delete".into()), Some(1), 1),
+        ]
+    );
+}
+
+#[test]
+fn creates_pack_and_bulk_ingests_run_alongside() {
+    let planner = Destination::builder()
+        .subscription(sub(r#"action = "lead""#))
+        .subscription(sub(r#"
+            action = "contact"
+            trigger = 'type = "identify"'
+            [bulk]
+            enabled = true
+            batch_size = 400
+        "#));
+    let plan = planner.explain(&emails(1000, "c")).unwrap();
+    let kinds: Vec<&str> = plan.calls.iter().map(|c| c.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "describe",
+            "composite",
+            "bulk_ingest",
+            "bulk_ingest",
+            "bulk_ingest"
+        ]
+    );
+    let bulk: Vec<_> = plan
+        .calls
+        .iter()
+        .filter(|c| c.kind == "bulk_ingest")
+        .collect();
+    assert_eq!(
+        bulk.iter().map(|c| c.records).collect::<Vec<_>>(),
+        [400, 400, 200]
+    );
+    assert!(bulk.iter().all(|c| c.depends_on.is_empty()));
+    assert_eq!(plan.api_calls, 2 + 3 * BULK_INGEST_CALLS);
+}
+
+#[tokio::test]
+async fn a_destinations_explain_makes_no_api_call() {
+    let emu = emulator().await;
+    let dest = destination_for(&emu, LEAD_UPSERT_BY_EMAIL);
+    let plan = dest.explain(&emails(10, "n"));
+    assert_eq!(plan.api_calls, 3);
+    assert_eq!(emu.api_calls(), 0);
+    assert_eq!(dest.api_calls(), 0);
+}

@@ -1,0 +1,25 @@
+//! The crate's integration tests in one binary (one link instead of one per file).
+//! Each module is one former test file; tests that set process-global state keep their own binary.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod api_calls;
+mod auth;
+mod bulk_operations;
+mod converted_lead;
+mod default_mappings;
+mod depth;
+mod executor;
+mod explain;
+mod fault_suite;
+mod idempotency_key;
+mod lost_responses;
+mod matcher_values;
+mod operations;
+mod other_fields_object;
+mod pending;
+mod resend;
+mod session_concurrency;
+mod settings_secrets;
+mod settle;
