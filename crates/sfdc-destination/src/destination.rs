@@ -251,7 +251,10 @@ impl Destination {
     /// after the other; disjoint ones run concurrently. Across processes nothing is shared:
     /// partition the events by record key.
     pub async fn send(&self, events: &[Value]) -> Vec<EventOutcome> {
-        let (outcomes, jobs) = self.plan(events, None);
+        let (outcomes, jobs) = {
+            let _plan = tracing::debug_span!("sfdc_destination.plan").entered();
+            self.plan(events, None)
+        };
         // Boxed: the run's state lives on the heap, not on the caller's stack.
         Box::pin(self.execute("sfdc_destination.send", events.len(), outcomes, jobs)).await
     }
@@ -304,9 +307,11 @@ impl Destination {
                 run::batch(&self.calls, &self.bulk, &jobs, &sink).await
             };
             span.record("groups", groups);
+            let finish = tracing::debug_span!("sfdc_destination.finish").entered();
             for outcome in &mut outcomes {
                 outcome.finish();
             }
+            drop(finish);
             span.record("api_calls", self.client.api_calls().saturating_sub(before));
             outcomes
         }

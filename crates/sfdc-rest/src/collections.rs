@@ -39,7 +39,8 @@
 //! same failed result.
 
 use http::Method;
-use serde::{Deserialize, Serialize};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::client::Client;
@@ -68,12 +69,67 @@ pub struct CollectionResult {
     pub created: Option<bool>,
 }
 
-/// The body of a Collections create, update or upsert: `{"allOrNone":…,"records":[…]}`.
+/// The body of a Collections create, update or upsert: `{"allOrNone":…,"records":[…]}`, each
+/// record with `attributes.type` set to the object (see [`Typed`]), serialised straight from
+/// the caller's records.
 #[derive(Serialize)]
 pub(crate) struct CollectionBody<'a> {
     #[serde(rename = "allOrNone")]
     pub(crate) all_or_none: bool,
-    pub(crate) records: &'a [Record],
+    #[serde(serialize_with = "typed_records")]
+    pub(crate) records: (&'a [Record], &'a str),
+}
+
+fn typed_records<S: Serializer>(
+    (records, object): &(&[Record], &str),
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    serializer.collect_seq(records.iter().map(|record| Typed { record, object }))
+}
+
+/// One record as written to `object`: its fields, then `attributes` with `type` set to
+/// `object` whatever the record carried (the object a record is written to is the caller's
+/// argument, never something a value inside the record can choose); other attributes are
+/// kept. Serialised without copying the record.
+struct Typed<'a> {
+    record: &'a Record,
+    object: &'a str,
+}
+
+impl Serialize for Typed<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in self.record {
+            if key != "attributes" {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        let attributes = Attributes {
+            kept: self.record.get("attributes").and_then(Value::as_object),
+            object: self.object,
+        };
+        map.serialize_entry("attributes", &attributes)?;
+        map.end()
+    }
+}
+
+/// A record's `attributes` with `type` replaced by the object written to.
+struct Attributes<'a> {
+    kept: Option<&'a serde_json::Map<String, Value>>,
+    object: &'a str,
+}
+
+impl Serialize for Attributes<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        for (key, value) in self.kept.into_iter().flatten() {
+            if key != "type" {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.serialize_entry("type", self.object)?;
+        map.end()
+    }
 }
 
 /// Which Collections write: the one place that knows each one's method, path and idempotency
@@ -191,12 +247,6 @@ pub(crate) fn delete_query<S: AsRef<str>>(
 ) -> [(&'static str, String); 2] {
     let joined = ids.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(",");
     [("ids", joined), ("allOrNone", all_or_none.to_string())]
-}
-
-/// The records of one Collections write with `attributes.type` set to `object` (see
-/// [`with_type`]).
-pub(crate) fn typed(records: &[Record], object: &str) -> Vec<Record> {
-    records.iter().map(|r| with_type(r, object)).collect()
 }
 
 impl Client {
@@ -341,10 +391,9 @@ impl Client {
                 results.extend(chunk.iter().map(|r| failed(id_of(r).as_deref(), errors)));
                 continue;
             }
-            let typed = typed(chunk, object);
             let body = CollectionBody {
                 all_or_none,
-                records: &typed,
+                records: (chunk, object),
             };
             let outcome = decode(
                 self.request(method.clone(), &path)
@@ -372,19 +421,6 @@ impl Client {
         }
         Ok(results)
     }
-}
-
-/// Sets `attributes.type` to `object`, whatever the record carried: the object a record is
-/// written to is the caller's argument, never something a value inside the record can choose.
-fn with_type(record: &Record, object: &str) -> Record {
-    let mut out = record.clone();
-    let mut attrs = match out.remove("attributes") {
-        Some(Value::Object(map)) => map,
-        _ => serde_json::Map::new(),
-    };
-    attrs.insert("type".to_owned(), Value::String(object.to_owned()));
-    out.insert("attributes".to_owned(), Value::Object(attrs));
-    out
 }
 
 /// Checks one result per record; a wrong count is an [`Error::UnreadableAnswer`] (the chunk was
@@ -483,18 +519,44 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn body_of(records: &[Record], object: &str) -> Value {
+        serde_json::to_value(CollectionBody {
+            all_or_none: false,
+            records: (records, object),
+        })
+        .unwrap()
+    }
+
     #[test]
     fn sets_attributes_type() {
         let r: Record = serde_json::from_value(json!({"Name": "A"})).unwrap();
         assert_eq!(
-            Value::Object(with_type(&r, "Account")),
-            json!({"Name": "A", "attributes": {"type": "Account"}})
+            body_of(std::slice::from_ref(&r), "Account"),
+            json!({"allOrNone": false, "records": [{"Name": "A", "attributes": {"type": "Account"}}]})
         );
-        let r: Record =
-            serde_json::from_value(json!({"attributes": {"type": "Contact"}, "LastName": "B"}))
-                .unwrap();
-        // A record cannot redirect itself to another object.
-        assert_eq!(with_type(&r, "Account")["attributes"]["type"], "Account");
+        let r: Record = serde_json::from_value(
+            json!({"attributes": {"type": "Contact", "referenceId": "r1"}, "LastName": "B"}),
+        )
+        .unwrap();
+        // A record cannot redirect itself to another object; its other attributes stay.
+        let body = body_of(&[r.clone(), r], "Account");
+        assert_eq!(
+            body["records"][1],
+            json!({"LastName": "B", "attributes": {"type": "Account", "referenceId": "r1"}})
+        );
+        // The key appears once (a JSON object with two `type` keys would be ambiguous).
+        let text = serde_json::to_string(&CollectionBody {
+            all_or_none: true,
+            records: (
+                &[serde_json::from_value(json!({"attributes": {"type": "Contact"}})).unwrap()],
+                "Account",
+            ),
+        })
+        .unwrap();
+        assert_eq!(
+            text,
+            r#"{"allOrNone":true,"records":[{"attributes":{"type":"Account"}}]}"#
+        );
     }
 
     #[test]

@@ -93,6 +93,7 @@ impl RequestBuilder {
     /// A body of at least [`crate::ClientBuilder::request_compression`] bytes (default 32 KiB)
     /// is gzip-compressed here, once, and sent with `Content-Encoding: gzip`.
     pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Self {
+        let _encode = tracing::debug_span!("sfdc.request.encode").entered();
         match serde_json::to_vec(body) {
             Ok(bytes) => {
                 let threshold = self.client.inner.request_compression;
@@ -565,7 +566,11 @@ impl Response {
     pub async fn json<T: DeserializeOwned>(self) -> Result<T> {
         let context = format!("response of {}", self.template);
         let (status, idempotency) = (self.inner.status(), self.idempotency);
-        let bytes = self.bytes().await?;
+        let bytes = self
+            .bytes()
+            .instrument(tracing::debug_span!("sfdc.response.read"))
+            .await?;
+        let _parse = tracing::debug_span!("sfdc.response.parse", bytes = bytes.len()).entered();
         serde_json::from_slice(&bytes).map_err(|e| Error::UnreadableAnswer {
             status,
             idempotency,

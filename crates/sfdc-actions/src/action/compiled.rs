@@ -238,7 +238,8 @@ impl Action {
         if let Err(e) = crate::depth::check_depth(event) {
             return Some(Err(e));
         }
-        self.is_triggered_by(event).then(|| self.plan(event))
+        self.is_triggered_by(event)
+            .then(|| self.plan_checked(event))
     }
 
     /// Plans one event given as JSON (any `serde_json::Value`, Segment-spec or not). The trigger
@@ -259,6 +260,11 @@ impl Action {
     /// deeper than [`crate::MAX_EVENT_DEPTH`] (checked first, without recursion).
     pub fn plan(&self, event: &Value) -> Result<PlannedOperation> {
         crate::depth::check_depth(event)?;
+        self.plan_checked(event)
+    }
+
+    /// [`Action::plan`] of an event whose depth was checked already (walked once, not twice).
+    fn plan_checked(&self, event: &Value) -> Result<PlannedOperation> {
         let operation = self.operation;
         let (fields, other_fields_object_keys) = if operation == Operation::Delete {
             (Map::new(), Vec::new())

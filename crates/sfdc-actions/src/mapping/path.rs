@@ -105,7 +105,7 @@ impl Path {
         let mut current = root;
         for segment in &self.segments {
             current = match (segment, current) {
-                (Segment::Key(key), Value::Object(map)) => map.get(key)?,
+                (Segment::Key(key), Value::Object(map)) => get(map, key)?,
                 (Segment::Index(index), Value::Array(items)) => items.get(*index)?,
                 (Segment::Key(key), Value::Array(items)) => {
                     items.get(key.parse::<usize>().ok()?)?
@@ -121,6 +121,20 @@ impl Path {
         &self.source
     }
 }
+
+/// A key of an object: by comparison for the small objects of an event (a hash of the key
+/// costs more than comparing it with a few keys), by hash otherwise. Keys are unique, so
+/// both find the same entry.
+fn get<'a>(map: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a Value> {
+    if map.len() <= SCAN_UP_TO {
+        map.iter().find_map(|(k, v)| (k == key).then_some(v))
+    } else {
+        map.get(key)
+    }
+}
+
+/// Objects up to this many keys are searched by comparison.
+const SCAN_UP_TO: usize = 8;
 
 impl fmt::Display for Path {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -245,6 +259,22 @@ mod tests {
             assert_eq!(p.resolve(&e).cloned(), expected, "{path}");
         }
         assert_eq!(Path::parse("$").unwrap().resolve(&e), Some(&e));
+    }
+
+    #[test]
+    fn resolves_keys_in_small_and_large_objects_alike() {
+        // Up to 8 keys are compared one by one, more are hashed: both must find every key.
+        for n in [1, SCAN_UP_TO, SCAN_UP_TO + 1, 40] {
+            let object: serde_json::Map<String, Value> =
+                (0..n).map(|i| (format!("k{i}"), json!(i))).collect();
+            let e = json!({ "traits": object });
+            for i in 0..n {
+                let p = Path::parse(&format!("$.traits.k{i}")).unwrap();
+                assert_eq!(p.resolve(&e), Some(&json!(i)), "{n} keys, k{i}");
+            }
+            let missing = Path::parse("$.traits.nope").unwrap();
+            assert_eq!(missing.resolve(&e), None, "{n} keys");
+        }
     }
 
     #[test]

@@ -73,11 +73,21 @@ pub(crate) fn lookup_of(job: &Job, schema: Option<&Schema>) -> Result<Lookup, Fa
 /// A key equal for two jobs whose matchers have the same values (text compared without case,
 /// as SOQL does), so they certainly find the same records.
 pub(crate) fn matcher_key(job: &Job) -> String {
-    let mut key = String::new();
+    let mut key = String::with_capacity(64);
     for m in &job.plan.matchers {
-        key.push_str(&m.field.to_ascii_lowercase());
+        key.extend(m.field.chars().map(|c| c.to_ascii_lowercase()));
         key.push('\u{1f}');
-        key.push_str(&m.value.to_string().to_lowercase());
+        match &m.value {
+            // Text (tagged, so the text "1" and the number 1 stay apart), without JSON quoting.
+            serde_json::Value::String(s) => {
+                key.push('s');
+                key.push_str(&s.to_lowercase());
+            }
+            other => {
+                key.push('v');
+                key.push_str(&other.to_string().to_lowercase());
+            }
+        }
         key.push('\u{1e}');
     }
     key
@@ -102,6 +112,7 @@ pub(crate) fn limits(api_version: &sfdc_rest::ApiVersion, in_composite: bool) ->
 ///
 /// Queries are planned by [`BatchPlan`] within the SOQL limit (and, for plain queries, the
 /// URI limit); a query that fails fails the items it held, with that request's error.
+#[tracing::instrument(level = "debug", name = "sfdc_destination.lookups", skip_all, fields(items = lookups.len()))]
 pub(crate) async fn resolve(
     calls: &Calls,
     lookups: Vec<Lookup>,
@@ -109,6 +120,7 @@ pub(crate) async fn resolve(
     if lookups.is_empty() {
         return Vec::new();
     }
+    let planning = tracing::debug_span!("sfdc_destination.lookups.soql").entered();
     let limits = limits(calls.client.api_version(), calls.packs_queries());
     // One plan per object: a plan resolves its items against every record it is given, so
     // records of one object must never meet another object's lookups.
@@ -148,8 +160,10 @@ pub(crate) async fn resolve(
             }
         }
     }
+    drop(planning);
     // All objects' queries go out together (packed into Composite calls where enabled).
     let results = calls.queries(&soqls).await;
+    let _resolving = tracing::debug_span!("sfdc_destination.lookups.resolve").entered();
     let mut pages: Vec<Option<Result<Vec<Record>, Failure>>> =
         results.into_iter().map(Some).collect();
     for (plan, indices, range) in plans {

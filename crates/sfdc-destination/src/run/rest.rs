@@ -8,7 +8,7 @@ use std::sync::Arc;
 use futures::future::join_all;
 use serde_json::Value;
 use sfdc_actions::Operation;
-use sfdc_match::{Lookup, LookupPlan, Resolution};
+use sfdc_match::{Lookup, LookupPlan, Resolution, Schema};
 use sfdc_rest::{CollectionResult, Record, SObjectDescribe};
 
 use super::calls::{CHUNK, Calls, RecordResult, WriteCall, WriteKind};
@@ -87,8 +87,12 @@ pub(crate) async fn run(calls: &Calls, groups: &[Group<'_>], sink: &Sink<'_>) {
     for group in groups {
         let checked = other_fields::checked(&calls.client, group, sink).await;
         let describe = describes.get(&group.object.to_ascii_lowercase());
+        // Built once per group, not per job (it indexes every field of the describe).
+        let schema = describe
+            .and_then(|d| d.as_ref().ok())
+            .map(|d| lookup::schema_of(d));
         for job in checked.jobs {
-            if let Some(p) = prepare(calls, job, describe, sink) {
+            if let Some(p) = prepare(calls, job, describe, schema.as_ref(), sink) {
                 prepared.push(p);
             }
         }
@@ -130,6 +134,7 @@ fn prepare<'j>(
     calls: &Calls,
     job: &'j Job,
     describe: Option<&Result<Arc<SObjectDescribe>, Failure>>,
+    schema: Option<&Schema>,
     sink: &Sink<'_>,
 ) -> Option<Prepared<'j>> {
     let described = describe.and_then(|d| d.as_ref().ok());
@@ -147,7 +152,6 @@ fn prepare<'j>(
             path: Path::Create,
         });
     }
-    let schema = described.map(|d| lookup::schema_of(d));
     let needs_schema = op == Operation::Upsert || !lookup::all_by_id(&[job]);
     if needs_schema && schema.is_none() {
         let failure = match describe {
@@ -157,7 +161,7 @@ fn prepare<'j>(
         sink.fail(job, &failure);
         return None;
     }
-    let l = match lookup_of(job, schema.as_ref()) {
+    let l = match lookup_of(job, schema) {
         Ok(l) => l,
         Err(f) => {
             sink.fail(job, &f);
@@ -316,17 +320,24 @@ async fn write_round(calls: &Calls, items: Vec<Item<'_>>, known: &mut Known, sin
         for bucket in buckets {
             let mut bucket = bucket.into_iter().peekable();
             while bucket.peek().is_some() {
-                let chunk: Vec<Item<'_>> = bucket.by_ref().take(CHUNK).collect();
+                let mut chunk: Vec<Item<'_>> = bucket.by_ref().take(CHUNK).collect();
                 let Some(first) = chunk.first() else { break };
+                let kind = first.kind.clone();
+                let object = first.job.plan.object.clone();
+                let delete = kind == WriteKind::Delete;
                 let call = WriteCall {
-                    kind: first.kind.clone(),
-                    object: first.job.plan.object.clone(),
-                    records: if first.kind == WriteKind::Delete {
+                    kind,
+                    object,
+                    // Moved into the call (the item keeps what `apply` needs: job, kind, id).
+                    records: if delete {
                         Vec::new()
                     } else {
-                        chunk.iter().map(|i| i.record.clone()).collect()
+                        chunk
+                            .iter_mut()
+                            .map(|i| std::mem::take(&mut i.record))
+                            .collect()
                     },
-                    ids: if first.kind == WriteKind::Delete {
+                    ids: if delete {
                         chunk.iter().filter_map(|i| i.id.clone()).collect()
                     } else {
                         Vec::new()

@@ -104,7 +104,7 @@ impl Client {
                 reason: "has no subrequests".to_owned(),
             });
         }
-        let body = request.wire_body(self.inner.data_url.path())?;
+        let body = request.wire_body(self.inner.data_url.path());
         let wire: WireResponse = self
             .request(Method::POST, "composite")
             .path_template("composite")

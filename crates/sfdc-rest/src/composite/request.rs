@@ -1,7 +1,7 @@
 //! [`CompositeRequest`]: up to 25 subrequests, at most 5 of them heavy, and the call's flags.
 
 use serde::Serialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::{COMPOSITE_MAX_HEAVY, COMPOSITE_MAX_SUBREQUESTS, Subrequest};
 use crate::error::{Error, Result};
@@ -124,9 +124,10 @@ impl CompositeRequest {
         self.all_or_none
     }
 
-    /// The JSON body sent, with subrequest urls under `api_root` (`/services/data/vXX.X/`).
-    pub(crate) fn wire_body(&self, api_root: &str) -> Result<Value> {
-        let body = WireRequest {
+    /// The JSON body sent, with subrequest urls under `api_root` (`/services/data/vXX.X/`);
+    /// subrequest bodies are the bytes serialised when each was built.
+    pub(crate) fn wire_body(&self, api_root: &str) -> WireRequest<'_> {
+        WireRequest {
             all_or_none: self.all_or_none,
             collate: self.collate_subrequests,
             subrequests: self
@@ -136,17 +137,16 @@ impl CompositeRequest {
                     method: s.method().as_str(),
                     url: format!("{api_root}{}", s.path()),
                     reference_id: s.reference_id(),
-                    body: s.body(),
+                    body: s.raw_body(),
                 })
                 .collect(),
-        };
-        serde_json::to_value(body)
-            .map_err(|e| Error::decode("request body (JSON serialisation)", e))
+        }
     }
 }
 
+/// The wire form of a [`CompositeRequest`].
 #[derive(Serialize)]
-struct WireRequest<'a> {
+pub(crate) struct WireRequest<'a> {
     #[serde(rename = "allOrNone")]
     all_or_none: bool,
     #[serde(rename = "collateSubrequests", skip_serializing_if = "Option::is_none")]
@@ -162,14 +162,14 @@ struct WireSub<'a> {
     #[serde(rename = "referenceId")]
     reference_id: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    body: Option<&'a Value>,
+    body: Option<&'a RawValue>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sobjects::Record;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn rec(v: Value) -> Record {
         serde_json::from_value(v).unwrap()
@@ -199,7 +199,7 @@ mod tests {
         r.push(Subrequest::delete_many("d", &["00Q000000000001AAA".to_owned()]).unwrap())
             .unwrap();
         assert_eq!(
-            r.wire_body("/services/data/v62.0/").unwrap(),
+            serde_json::to_value(r.wire_body("/services/data/v62.0/")).unwrap(),
             json!({
                 "allOrNone": false,
                 "compositeRequest": [
@@ -213,7 +213,7 @@ mod tests {
         let r = CompositeRequest::new()
             .all_or_none(true)
             .collate_subrequests(false);
-        let body = r.wire_body("/services/data/v62.0/").unwrap();
+        let body = serde_json::to_value(r.wire_body("/services/data/v62.0/")).unwrap();
         assert_eq!(body["allOrNone"], true);
         assert_eq!(body["collateSubrequests"], false);
     }

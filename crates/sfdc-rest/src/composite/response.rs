@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use http::StatusCode;
 use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::CompositeRequest;
 use crate::collections::{CollectionResult, align};
@@ -30,7 +31,9 @@ impl CompositeResponse {
 }
 
 /// The result of one subrequest: its HTTP status and body, as a plain request would have
-/// answered. A failed subrequest (status >= 400, e.g. a 400 with `[{"errorCode":…}]`, or
+/// answered. The body is kept as the JSON text received and decoded only when asked for
+/// ([`SubResponse::collection_results`], [`SubResponse::query_page`], [`SubResponse::body`]).
+/// A failed subrequest (status >= 400, e.g. a 400 with `[{"errorCode":…}]`, or
 /// `PROCESSING_HALTED` when it was rolled back or referenced a failed one) does not fail the
 /// call: read it with [`SubResponse::errors`], or get it as an [`Error::Api`] from
 /// [`SubResponse::collection_results`] / [`SubResponse::query_page`].
@@ -41,15 +44,26 @@ pub struct SubResponse {
     pub reference_id: String,
     /// The subrequest's HTTP status (`httpStatusCode`).
     pub http_status: u16,
-    /// The subrequest's body (`null` for a 204).
-    pub body: Value,
     /// The subrequest's headers with text values (`httpHeaders`, e.g. `Location` of a create).
     pub http_headers: BTreeMap<String, String>,
+    /// The body's JSON text; `None` for a `null` or absent body (a 204).
+    body: Option<Box<str>>,
     idempotency: Idempotency,
     records: Option<usize>,
 }
 
 impl SubResponse {
+    /// Returns the body's JSON text as received (`null` for a 204).
+    pub fn body_text(&self) -> &str {
+        self.body.as_deref().unwrap_or("null")
+    }
+
+    /// Returns the body decoded as a JSON value (`Value::Null` for a 204), decoded on each
+    /// call; prefer the typed readers below.
+    pub fn body(&self) -> Value {
+        serde_json::from_str(self.body_text()).unwrap_or(Value::Null)
+    }
+
     /// Returns `true` for a 2xx status.
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.http_status)
@@ -66,7 +80,7 @@ impl SubResponse {
     /// expected length (for a create, outcome-unknown).
     pub fn collection_results(&self) -> Result<Vec<CollectionResult>> {
         self.check()?;
-        let results: Vec<CollectionResult> = serde_json::from_value(self.body.clone())
+        let results: Vec<CollectionResult> = serde_json::from_str(self.body_text())
             .map_err(|e| self.unreadable(format!("not sObject Collections results: {e}")))?;
         match self.records {
             Some(expected) => align(results, expected, self.idempotency),
@@ -83,7 +97,7 @@ impl SubResponse {
     /// a query page.
     pub fn query_page(&self) -> Result<QueryPage> {
         self.check()?;
-        serde_json::from_value(self.body.clone())
+        serde_json::from_str(self.body_text())
             .map_err(|e| self.unreadable(format!("not a query page: {e}")))
     }
 
@@ -93,8 +107,7 @@ impl SubResponse {
         if self.is_success() {
             return Vec::new();
         }
-        let body = serde_json::to_vec(&self.body).unwrap_or_default();
-        parse_error_body(self.status(), &body)
+        parse_error_body(self.status(), self.body_text().as_bytes())
     }
 
     fn status(&self) -> StatusCode {
@@ -132,7 +145,7 @@ pub(crate) struct WireResponse {
 #[derive(Deserialize)]
 struct WireSubResponse {
     #[serde(default)]
-    body: Value,
+    body: Option<Box<RawValue>>,
     #[serde(rename = "httpHeaders", default)]
     http_headers: Value,
     #[serde(rename = "httpStatusCode")]
@@ -188,7 +201,7 @@ impl CompositeResponse {
             results.push(SubResponse {
                 reference_id: r.reference_id,
                 http_status: r.http_status,
-                body: r.body,
+                body: r.body.map(|raw| raw.get().into()),
                 http_headers,
                 idempotency: sub.idempotency(),
                 records: sub.record_count(),

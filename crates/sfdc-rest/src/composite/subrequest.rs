@@ -4,8 +4,9 @@ use std::fmt;
 
 use http::Method;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
-use crate::collections::{COLLECTION_CHUNK, CollectionBody, Kind, check_ids, delete_query, typed};
+use crate::collections::{COLLECTION_CHUNK, CollectionBody, Kind, check_ids, delete_query};
 use crate::error::{Error, Result};
 use crate::retry::Idempotency;
 use crate::sobjects::Record;
@@ -17,12 +18,14 @@ use crate::sobjects::Record;
 /// relative to the API root (`/services/data/vXX.X/`); [`crate::Client::composite`] prefixes
 /// the client's API version when it sends it. `Debug` shows the method, the path without its
 /// query, the reference id and the record count, never the body or the SOQL.
+///
+/// The body is serialised once, when the subrequest is built, and sent as those bytes.
 #[derive(Clone)]
 pub struct Subrequest {
     method: Method,
     path: String,
     reference_id: String,
-    body: Option<Value>,
+    body: Option<Box<RawValue>>,
     heavy: bool,
     idempotency: Idempotency,
     records: Option<usize>,
@@ -155,7 +158,8 @@ impl Subrequest {
     /// # Errors
     ///
     /// [`Error::InvalidInput`] for a bad reference id, or a path that is empty, absolute
-    /// (starts with `/`) or contains `..`.
+    /// (starts with `/`) or contains `..`; [`Error::Decode`] when the body cannot be
+    /// serialised.
     pub fn new(
         reference_id: &str,
         method: Method,
@@ -172,6 +176,7 @@ impl Subrequest {
                     .to_owned(),
             });
         }
+        let body = body.as_ref().map(raw).transpose()?;
         Ok(Subrequest {
             method,
             path: path.to_owned(),
@@ -189,16 +194,15 @@ impl Subrequest {
         records: &[Record],
         kind: Kind<'_>,
     ) -> Result<Subrequest> {
+        let _build = tracing::debug_span!("sfdc.subrequest.build").entered();
         check_reference_id(reference_id)?;
         check_count(records.len())?;
         kind.check(object, records)?;
         let endpoint = kind.endpoint(object);
-        let typed = typed(records, object);
-        let body = serde_json::to_value(CollectionBody {
+        let body = raw(&CollectionBody {
             all_or_none: false,
-            records: &typed,
-        })
-        .map_err(|e| Error::decode("request body (JSON serialisation)", e))?;
+            records: (records, object),
+        })?;
         Ok(Subrequest {
             method: endpoint.method,
             path: endpoint.path,
@@ -237,15 +241,26 @@ impl Subrequest {
         &self.path
     }
 
-    /// Returns the JSON body, if any.
-    pub fn body(&self) -> Option<&Value> {
-        self.body.as_ref()
+    /// Returns the JSON body as sent (serialised when the subrequest was built), if any.
+    pub fn body(&self) -> Option<&str> {
+        self.body.as_deref().map(RawValue::get)
+    }
+
+    /// The body for the wire.
+    pub(crate) fn raw_body(&self) -> Option<&RawValue> {
+        self.body.as_deref()
     }
 
     /// Returns the number of records or ids of a Collections subrequest (`None` for others).
     pub fn record_count(&self) -> Option<usize> {
         self.records
     }
+}
+
+/// Serialises a subrequest body once.
+fn raw<T: serde::Serialize + ?Sized>(body: &T) -> Result<Box<RawValue>> {
+    serde_json::value::to_raw_value(body)
+        .map_err(|e| Error::decode("request body (JSON serialisation)", e))
 }
 
 /// Whether Salesforce counts a subrequest on `path` as an sObject Collections or query
@@ -330,7 +345,7 @@ mod tests {
         assert_eq!(create.idempotency(), Idempotency::NotIdempotent);
         assert_eq!(
             create.body().unwrap(),
-            &json!({"allOrNone": false, "records": [{"LastName": "A", "attributes": {"type": "Lead"}}]})
+            r#"{"allOrNone":false,"records":[{"LastName":"A","attributes":{"type":"Lead"}}]}"#
         );
         let update = Subrequest::update_many(
             "u1",
@@ -345,10 +360,8 @@ mod tests {
             Subrequest::upsert_many("s1", "Lead", "Ext__c", &[rec(json!({"Ext__c": "1"}))])
                 .unwrap();
         assert_eq!(upsert.path(), "composite/sobjects/Lead/Ext__c");
-        assert_eq!(
-            upsert.body().unwrap()["records"][0]["attributes"]["type"],
-            "Lead"
-        );
+        let body: Value = serde_json::from_str(upsert.body().unwrap()).unwrap();
+        assert_eq!(body["records"][0]["attributes"]["type"], "Lead");
         let delete = Subrequest::delete_many(
             "d1",
             &[

@@ -264,6 +264,73 @@ impl CountingProxy {
     }
 }
 
+/// A Composite request's body (subrequest bodies serialised once, when each subrequest is
+/// built) is compressed like any JSON body and decodes to exactly the documented wire format.
+#[tokio::test]
+async fn a_large_composite_request_is_sent_gzip_with_its_subrequest_bodies_intact() {
+    use sfdc_rest::composite::{CompositeRequest, Subrequest};
+    let first = leads(200, "one");
+    let second = leads(150, "two");
+    let typed = |records: &[Record]| {
+        records
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r.insert("attributes".into(), json!({"type": "Lead"}));
+                Value::Object(r)
+            })
+            .collect::<Vec<_>>()
+    };
+    let expected = json!({
+        "allOrNone": false,
+        "compositeRequest": [
+            {"method": "POST", "url": format!("{DATA}/composite/sobjects"), "referenceId": "a",
+             "body": {"allOrNone": false, "records": typed(&first)}},
+            {"method": "POST", "url": format!("{DATA}/composite/sobjects"), "referenceId": "b",
+             "body": {"allOrNone": false, "records": typed(&second)}},
+        ],
+    });
+    let results = |n: usize, tag: &str| -> Value {
+        (0..n)
+            .map(|i| json!({"id": format!("00Q{tag}{i:014}"), "success": true, "errors": []}))
+            .collect()
+    };
+    let answer = json!({"compositeResponse": [
+        {"body": results(200, "1"), "httpHeaders": {}, "httpStatusCode": 200, "referenceId": "a"},
+        {"body": results(150, "2"), "httpHeaders": {}, "httpStatusCode": 200, "referenceId": "b"},
+    ]});
+    let server = MockServer::start_async().await;
+    let mock = server
+        .mock_async(|when, then| {
+            when.method(POST)
+                .path(format!("{DATA}/composite"))
+                .header("content-encoding", "gzip")
+                .is_true(move |req| {
+                    let body: Value = serde_json::from_slice(&gunzip(req.body().as_ref())).unwrap();
+                    body == expected
+                });
+            then.status(200)
+                .header("content-type", JSON)
+                .json_body(answer);
+        })
+        .await;
+    let mut request = CompositeRequest::new();
+    request
+        .push(Subrequest::create_many("a", "Lead", &first).unwrap())
+        .unwrap();
+    request
+        .push(Subrequest::create_many("b", "Lead", &second).unwrap())
+        .unwrap();
+    let client = support::client(&server);
+    let response = client.composite(&request).await.unwrap();
+    mock.assert_async().await;
+    let a = response.get("a").unwrap().collection_results().unwrap();
+    let b = response.get("b").unwrap().collection_results().unwrap();
+    assert_eq!((a.len(), b.len()), (200, 150));
+    assert!(a.iter().chain(&b).all(|r| r.success));
+    assert_eq!(b[149].id.as_deref(), Some("00Q200000000000149"));
+}
+
 async fn pump(
     mut from: tokio::net::tcp::OwnedReadHalf,
     mut to: tokio::net::tcp::OwnedWriteHalf,

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use sfdc_bulk::PollConfig;
 use sfdc_destination::{Destination, EventStatus, Settings};
 
+use crate::phases::Phases;
 use crate::proc_stats;
 use crate::workload::{event, path};
 
@@ -28,10 +29,14 @@ pub(crate) struct ClientArgs {
     settings_extra: String,
     #[arg(long, default_value_t = 1)]
     concurrent_sends: usize,
+    /// Times the library's tracing spans and prints them to stderr (see `phases`).
+    #[arg(long)]
+    phases: bool,
 }
 
 /// Sends the events and prints `{events, seconds, failed, cpu_ms, peak_rss_kib}`.
 pub(crate) async fn run(args: ClientArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let phases = args.phases.then(Phases::install);
     let path = path(&args.path).ok_or_else(|| format!("unknown path {:?}", args.path))?;
     let mut settings = Settings::from_toml_str(&format!(
         "instance_url = \"{}\"\nallow_insecure_loopback = true\n[auth]\ntype = \"access_token\"\naccess_token = \"{}\"\n{}\n[[subscriptions]]\n{}",
@@ -73,6 +78,9 @@ pub(crate) async fn run(args: ClientArgs) -> Result<(), Box<dyn std::error::Erro
         failed += done?;
     }
     let seconds = started.elapsed().as_secs_f64();
+    if let Some(phases) = &phases {
+        phases.print(args.events.div_ceil(args.batch.max(1)));
+    }
     let stats = proc_stats::own();
     println!(
         "{}",

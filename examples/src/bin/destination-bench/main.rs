@@ -12,8 +12,10 @@
 
 mod client;
 mod contender;
+mod phases;
 mod proc_stats;
 mod report;
+mod serve;
 mod workload;
 
 use std::time::Duration;
@@ -68,13 +70,18 @@ enum Command {
     /// Internal: runs one path's client against a running emulator and prints one JSON line.
     #[command(hide = true)]
     Client(client::ClientArgs),
+    /// Starts one path's seeded emulator behind a connection-counting proxy until stdin
+    /// closes, for profiling `client` alone (see `docs/benchmarks.md`).
+    Serve(serve::ServeArgs),
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let cli = Cli::parse();
-    if let Some(Command::Client(args)) = cli.command {
-        return client::run(args).await;
+    match cli.command {
+        Some(Command::Client(args)) => return client::run(args).await,
+        Some(Command::Serve(args)) => return serve::run(args).await,
+        None => {}
     }
     let conditions = format!(
         "{} events, batches of {}, latency {} ms, record cost {} µs, {} runs, {} concurrent sends, settings {:?}",
