@@ -300,8 +300,12 @@ impl Destination {
             span.record("operations", jobs.len());
             // Keyed ordering across concurrent sends: hold every record key of the batch
             // (sorted, so two sends cannot deadlock); released when this future ends or drops.
-            let keys: Vec<String> = jobs.iter().flat_map(plan::keys::keys_of).collect();
-            let _held = self.locks.acquire(keys).await;
+            let held = async {
+                let keys: Vec<String> = jobs.iter().flat_map(plan::keys::keys_of).collect();
+                self.locks.acquire(keys).await
+            }
+            .instrument(tracing::debug_span!("sfdc_destination.locks"))
+            .await;
             let groups = {
                 let sink = Sink::new(&mut outcomes);
                 run::batch(&self.calls, &self.bulk, &jobs, &sink).await
@@ -312,6 +316,9 @@ impl Destination {
                 outcome.finish();
             }
             drop(finish);
+            let release = tracing::debug_span!("sfdc_destination.release").entered();
+            drop(held);
+            drop(release);
             span.record("api_calls", self.client.api_calls().saturating_sub(before));
             outcomes
         }

@@ -51,23 +51,26 @@ pub(crate) async fn run(args: ClientArgs) -> Result<(), Box<dyn std::error::Erro
         ))
         .connect()
         .await?;
-    let events: Vec<Value> = (0..args.events).map(event).collect();
+    let events: std::sync::Arc<[Value]> = (0..args.events).map(event).collect();
     let started = Instant::now();
     // Up to `concurrent_sends` batches in flight on clones of one destination (which orders
     // operations on one record key across them).
     let mut failed = 0;
     let mut running = tokio::task::JoinSet::new();
-    for batch in events.chunks(args.batch.max(1)) {
+    let size = args.batch.max(1);
+    for start in (0..events.len()).step_by(size) {
         if running.len() >= args.concurrent_sends.max(1)
             && let Some(done) = running.join_next().await
         {
             failed += done?;
         }
         let destination = destination.clone();
-        let batch = batch.to_vec();
+        // The batch is a range of the shared events (no copy of them per batch).
+        let events = events.clone();
+        let batch = start..(start + size).min(events.len());
         running.spawn(async move {
             destination
-                .send(&batch)
+                .send(&events[batch])
                 .await
                 .iter()
                 .filter(|o| o.status != EventStatus::Succeeded)
