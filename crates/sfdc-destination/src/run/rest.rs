@@ -53,11 +53,15 @@ struct Item<'j> {
 type Known = HashMap<String, String>;
 
 fn known_key(job: &Job) -> String {
-    format!(
-        "{}\u{1d}{}",
-        job.plan.object.to_ascii_lowercase(),
-        matcher_key(job)
-    )
+    let mut key: String = job
+        .plan
+        .object
+        .chars()
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    key.push('\u{1d}');
+    key.push_str(&matcher_key(job));
+    key
 }
 
 /// Objects whose describe the REST groups need (lookups, upserts, pre-flight, Other Fields).

@@ -32,6 +32,10 @@ pub(crate) struct ClientArgs {
     /// Times the library's tracing spans and prints them to stderr (see `phases`).
     #[arg(long)]
     phases: bool,
+    /// Sends request bodies uncompressed (`ClientBuilder::request_compression(None)`), to
+    /// measure what request gzip costs and saves.
+    #[arg(long)]
+    no_request_compression: bool,
 }
 
 /// Sends the events and prints `{events, seconds, failed, cpu_ms, peak_rss_kib}`.
@@ -43,7 +47,18 @@ pub(crate) async fn run(args: ClientArgs) -> Result<(), Box<dyn std::error::Erro
         args.instance_url, args.token, args.settings_extra, path.subscription
     ))?;
     settings.api_version = None;
-    let destination = Destination::builder()
+    let mut builder = Destination::builder();
+    if args.no_request_compression {
+        builder = builder.client(
+            sfdc_destination::rest::Client::builder()
+                .instance_url(&args.instance_url)
+                .access_token(args.token.as_str())
+                .allow_insecure_loopback(true)
+                .request_compression(None)
+                .build()?,
+        );
+    }
+    let destination = builder
         .settings(settings)
         .bulk_poll(PollConfig::fixed(
             Duration::from_millis(10),

@@ -33,7 +33,8 @@ pub(crate) struct ServeArgs {
 }
 
 /// Starts the emulator and the proxy, prints the client's `--instance-url` and `--token`, and on
-/// EOF of stdin prints the emulator's API calls and the connections accepted.
+/// EOF of stdin prints the emulator's API calls, the connections accepted and the bytes
+/// each way (of connections closed by then).
 pub(crate) async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let path = path(&args.path).ok_or_else(|| format!("unknown path {:?}", args.path))?;
     let workload = Workload {
@@ -47,15 +48,24 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error
     let upstream = emu.local_addr();
     let listener = TcpListener::bind(("127.0.0.1", args.port)).await?;
     let accepted = Arc::new(AtomicU64::new(0));
-    let counter = accepted.clone();
+    // Bytes client → emulator and back, as on the wire (compressed bodies compressed).
+    let up = Arc::new(AtomicU64::new(0));
+    let down = Arc::new(AtomicU64::new(0));
+    let (counter, up_count, down_count) = (accepted.clone(), up.clone(), down.clone());
     tokio::spawn(async move {
         while let Ok((mut inbound, _)) = listener.accept().await {
             counter.fetch_add(1, Ordering::Relaxed);
+            let (up, down) = (up_count.clone(), down_count.clone());
             tokio::spawn(async move {
                 if let Ok(mut outbound) = TcpStream::connect(upstream).await {
                     let _ = inbound.set_nodelay(true);
                     let _ = outbound.set_nodelay(true);
-                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    if let Ok((sent, received)) =
+                        tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await
+                    {
+                        up.fetch_add(sent, Ordering::Relaxed);
+                        down.fetch_add(received, Ordering::Relaxed);
+                    }
                 }
             });
         }
@@ -70,10 +80,14 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error
         std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink)
     })
     .await??;
+    // Give the proxy's copies a moment to see the client's connections close.
+    tokio::time::sleep(Duration::from_millis(200)).await;
     println!(
-        "api_calls={} connections={}",
+        "api_calls={} connections={} bytes_up={} bytes_down={}",
         emu.api_calls(),
-        accepted.load(Ordering::Relaxed)
+        accepted.load(Ordering::Relaxed),
+        up.load(Ordering::Relaxed),
+        down.load(Ordering::Relaxed)
     );
     Ok(())
 }
