@@ -104,12 +104,18 @@ impl BatchPlan {
         let mut groups: Vec<Group> = Vec::new();
         let mut group_index: HashMap<GroupKey, usize> = HashMap::new();
         let mut entries = Vec::with_capacity(lookups.len());
+        // The group of the previous lookup: consecutive lookups of one shape (the usual
+        // batch) skip building and hashing a group key.
+        let mut last: Option<(usize, &Lookup)> = None;
         for (event, lookup) in lookups.iter().enumerate() {
-            let key = GroupKey::of(lookup);
-            let g = *group_index.entry(key).or_insert_with(|| {
-                groups.push(Group::new(lookup));
-                groups.len() - 1
-            });
+            let g = match last {
+                Some((g, previous)) if same_shape(previous, lookup) => g,
+                _ => *group_index.entry(GroupKey::of(lookup)).or_insert_with(|| {
+                    groups.push(Group::new(lookup));
+                    groups.len() - 1
+                }),
+            };
+            last = Some((g, lookup));
             groups[g].add(event, lookup);
             entries.push(Entry {
                 operator: lookup.operator(),
@@ -185,6 +191,20 @@ impl GroupKey {
     }
 }
 
+/// `true` when two lookups certainly have the same [`GroupKey`]: same object and operator
+/// (normalised), and the same fields in the same order, without regard to case.
+fn same_shape(a: &Lookup, b: &Lookup) -> bool {
+    a.object()
+        .as_str()
+        .eq_ignore_ascii_case(b.object().as_str())
+        && normalized_operator(a) == normalized_operator(b)
+        && a.matchers().len() == b.matchers().len()
+        && a.matchers()
+            .iter()
+            .zip(b.matchers())
+            .all(|(x, y)| x.field().eq_ignore_case(y.field()))
+}
+
 /// With one matcher, AND and OR mean the same; both are planned as OR (an `IN` list).
 fn normalized_operator(lookup: &Lookup) -> MatchOperator {
     if lookup.matchers().len() == 1 {
@@ -249,24 +269,11 @@ impl Group {
 
     /// Adds an event, its literals arranged in the group's field order.
     fn add(&mut self, event: usize, lookup: &Lookup) {
-        let mut pending: Vec<(String, String)> = lookup
-            .matchers()
-            .iter()
-            .map(|m| (m.field().key(), m.literal().to_string()))
-            .collect();
-        let literals: Vec<String> = self
-            .fields
-            .iter()
-            .map(|f| {
-                let key = f.key();
-                // The group key guarantees the same field multiset, so a match exists.
-                pending
-                    .iter()
-                    .position(|(k, _)| *k == key)
-                    .map(|pos| pending.remove(pos).1)
-                    .unwrap_or_default()
-            })
-            .collect();
+        let literals = match (self.fields.as_slice(), lookup.matchers()) {
+            // One matcher (the usual lookup): nothing to arrange.
+            ([_], [only]) => vec![only.literal().to_string()],
+            _ => self.arranged(lookup),
+        };
         match self.slot_index.get(&literals) {
             Some(&s) => self.slots[s].events.push(event),
             None => {
@@ -277,6 +284,27 @@ impl Group {
                 });
             }
         }
+    }
+
+    /// The lookup's literals in the group's field order.
+    fn arranged(&self, lookup: &Lookup) -> Vec<String> {
+        let mut pending: Vec<(String, String)> = lookup
+            .matchers()
+            .iter()
+            .map(|m| (m.field().key(), m.literal().to_string()))
+            .collect();
+        self.fields
+            .iter()
+            .map(|f| {
+                let key = f.key();
+                // The group key guarantees the same field multiset, so a match exists.
+                pending
+                    .iter()
+                    .position(|(k, _)| *k == key)
+                    .map(|pos| pending.remove(pos).1)
+                    .unwrap_or_default()
+            })
+            .collect()
     }
 
     fn head(&self) -> String {
@@ -594,6 +622,53 @@ mod tests {
         for e in 0..lookups.len() {
             assert!(plan.query_of(e).is_some());
         }
+    }
+
+    #[test]
+    fn interleaved_shapes_and_spellings_meet_their_groups() {
+        // Consecutive lookups of one shape reuse the previous group; a change of shape, field
+        // order or spelling must still find the right one.
+        let lookups = vec![
+            lead(&[("Email", json!("a"))], MatchOperator::Or),
+            lead(&[("Phone", json!("1"))], MatchOperator::Or),
+            lead(&[("email", json!("b"))], MatchOperator::Or),
+            Lookup::builder("lead")
+                .matcher("EMAIL", json!("c"))
+                .build()
+                .unwrap(),
+            lead(
+                &[("Phone", json!("2")), ("Email", json!("d"))],
+                MatchOperator::And,
+            ),
+            lead(
+                &[("Email", json!("e")), ("Phone", json!("3"))],
+                MatchOperator::And,
+            ),
+            lead(&[("Phone", json!("1"))], MatchOperator::And),
+        ];
+        let plan = BatchPlan::build(&lookups, &QueryLimits::default()).unwrap();
+        let soqls: Vec<&str> = plan.queries().iter().map(|q| q.soql()).collect();
+        assert_eq!(
+            soqls,
+            [
+                "SELECT Id, Email FROM Lead WHERE Email IN ('a','b','c')",
+                "SELECT Id, Phone FROM Lead WHERE Phone IN ('1')",
+                "SELECT Id, Phone, Email FROM Lead WHERE (Phone = '2' AND Email = 'd') OR (Phone = '3' AND Email = 'e')",
+            ]
+        );
+        let queries: Vec<Option<usize>> = (0..lookups.len()).map(|e| plan.query_of(e)).collect();
+        assert_eq!(
+            queries,
+            [
+                Some(0),
+                Some(1),
+                Some(0),
+                Some(0),
+                Some(2),
+                Some(2),
+                Some(1)
+            ]
+        );
     }
 
     #[test]
