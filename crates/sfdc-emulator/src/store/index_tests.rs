@@ -45,7 +45,7 @@ fn scan(org: &Org, object: &str, field: &str, wanted: &Value) -> Vec<String> {
 /// The id `check_unique` names for `value` in `Num__c` (`None`: no duplicate).
 fn unique_conflict(org: &Org, value: Value) -> Option<String> {
     let o = org.object("Account").unwrap();
-    let given = HashMap::from([("Num__c", value)]);
+    let given = [("Num__c", value)];
     org.check_unique(o, &given, None)
         .err()
         .map(|e| e.message.rsplit(' ').next().unwrap().to_owned())

@@ -27,6 +27,11 @@ fn intern(name: &str) -> Name {
     n
 }
 
+/// The one shared copy of a schema field name, as a `&'static str`.
+pub(crate) fn intern_name(name: &str) -> &'static str {
+    intern(name)
+}
+
 /// An interned field name: a thin (one-word) pointer to the shared text, so a stored pair
 /// costs one word more than its value (a `&str` key would cost two).
 type Name = &'static &'static str;
