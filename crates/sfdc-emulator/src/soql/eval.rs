@@ -2,7 +2,6 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveTime};
 use serde_json::{Map, Value};
@@ -12,6 +11,7 @@ use super::{
     Clause, CompareOp, Condition, FieldMeta, FieldValues, Literal, ObjectFields, Query, QueryError,
     SelectItem, Selection, ValueKind,
 };
+use crate::fasthash::FastMap;
 
 /// Runs `query`; relative date literals are evaluated against `today`.
 pub(crate) fn execute_at<'a, R: FieldValues + 'a>(
@@ -108,9 +108,9 @@ fn no_such_column(path: &str, object: &str) -> String {
 fn resolve_fields(
     query: &Query,
     fields: &dyn ObjectFields,
-) -> Result<HashMap<String, FieldMeta>, QueryError> {
+) -> Result<FastMap<String, FieldMeta>, QueryError> {
     let object = fields.object_name();
-    let mut out = HashMap::new();
+    let mut out = FastMap::default();
     let mut selected: Vec<String> = Vec::new();
     for r in &query.field_refs {
         let at = |msg: String| located(&query.text, r.offset, &msg);
@@ -264,7 +264,7 @@ const MIN_SET_LEN: usize = 8;
 /// found by the address of its list in the query.
 #[derive(Default)]
 struct InSets {
-    sets: Vec<(*const Literal, std::collections::HashSet<String>)>,
+    sets: Vec<(*const Literal, crate::fasthash::FastSet<String>)>,
 }
 
 impl InSets {

@@ -1,13 +1,12 @@
 //! DML: create, update, upsert and delete, with the field checks every write path shares.
 
-use std::collections::HashMap;
-
 use serde_json::{Map, Value};
 
 use super::{
     FieldType, ObjectSchema, Org, Record, SfError, check_id, invalid_field, is_deleted, now_string,
     same_value,
 };
+use crate::fasthash::FastMap;
 use crate::ids;
 
 /// Why an upsert did not happen.
@@ -36,7 +35,7 @@ pub(super) enum Write {
 /// null; on update, those explicitly set to null (absent ones keep their value).
 fn require_fields(
     o: &ObjectSchema,
-    given: &HashMap<&str, Value>,
+    given: &FastMap<&str, Value>,
     write: Write,
 ) -> Result<(), SfError> {
     let missing: Vec<String> = o
@@ -93,7 +92,13 @@ fn compute_name(o: &ObjectSchema, rec: &mut Record) {
     let name = match (first.is_empty(), last.is_empty()) {
         (true, _) => last.to_owned(),
         (false, true) => first.to_owned(),
-        (false, false) => format!("{first} {last}"),
+        (false, false) => {
+            let mut name = String::with_capacity(first.len() + 1 + last.len());
+            name.push_str(first);
+            name.push(' ');
+            name.push_str(last);
+            name
+        }
     };
     if name.is_empty() {
         rec.shift_remove("Name");
@@ -111,8 +116,9 @@ impl Org {
         o: &'o ObjectSchema,
         fields: &Map<String, Value>,
         write: Write,
-    ) -> Result<HashMap<&'o str, Value>, SfError> {
-        let mut given: HashMap<&str, Value> = HashMap::with_capacity(fields.len());
+    ) -> Result<FastMap<&'o str, Value>, SfError> {
+        let mut given: FastMap<&str, Value> =
+            FastMap::with_capacity_and_hasher(fields.len(), Default::default());
         for (k, v) in fields {
             if k == "attributes" || k.eq_ignore_ascii_case("Id") {
                 continue;
@@ -189,7 +195,9 @@ impl Org {
         }
         // Sized to what is stored (plus a computed Name), not to the object's field count.
         let mut rec = Record::with_capacity(stored.len() + 1);
-        rec.extend(stored);
+        for (name, v) in stored {
+            rec.push_new(name, v);
+        }
         compute_name(o, &mut rec);
         rec.shrink();
         Ok(PreparedCreate {
@@ -455,7 +463,7 @@ pub(crate) struct Checks {
 }
 
 impl Checks {
-    fn of(o: &ObjectSchema, given: &HashMap<&str, Value>) -> Self {
+    fn of(o: &ObjectSchema, given: &FastMap<&str, Value>) -> Self {
         let unique = o
             .fields
             .iter()

@@ -79,7 +79,7 @@ fn assert_index_matches_scan(org: &Org) {
     let mut fresh = Org {
         schema: org.schema.clone(),
         tables: org.tables.clone(),
-        indexes: HashMap::new(),
+        indexes: FastMap::default(),
         next_id: 0,
         next_case_number: 0,
         undo: Vec::new(),

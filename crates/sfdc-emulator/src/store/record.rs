@@ -5,15 +5,16 @@
 //! names are the schema's (a few hundred at most), so each is allocated once for the life
 //! of the process instead of once per record and field, as a map of `String` keys would.
 
-use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use serde_json::{Map, Value};
 
+use crate::fasthash::FastMap;
+
 /// The one shared copy of `name`. Only schema field names are interned (never text from
 /// a request), so the set is bounded by the schema.
 fn intern(name: &str) -> Name {
-    static NAMES: OnceLock<Mutex<HashMap<&'static str, Name>>> = OnceLock::new();
+    static NAMES: OnceLock<Mutex<FastMap<&'static str, Name>>> = OnceLock::new();
     let mut names = NAMES
         .get_or_init(Default::default)
         .lock()
@@ -108,6 +109,22 @@ impl Record {
             .or_else(|| default_of(name).cloned());
         self.cells.push((intern(name), value));
         old
+    }
+
+    /// Adds field `name` (a canonical schema field name) that the record does not hold yet,
+    /// as [`Record::insert`] would (a default or a timestamp equal to its source is not
+    /// stored), without looking for an old value: building a record field by field.
+    pub(crate) fn push_new(&mut self, name: &str, value: Value) {
+        debug_assert!(self.stored(name).is_none(), "{name} is already stored");
+        if default_of(name) == Some(&value) {
+            return;
+        }
+        if let Some(source) = source_of(name)
+            && self.stored(source) == Some(&value)
+        {
+            return;
+        }
+        self.cells.push((intern(name), value));
     }
 
     /// Removes field `name`, keeping the order of the others; returns its value.

@@ -48,7 +48,11 @@ async fn two_composite_write_calls_overlap_unless_all_or_none() {
                 r.text
             );
         }
-        assert_eq!(ctx.emu.peak_concurrent_requests(), 2, "both calls in flight");
+        assert_eq!(
+            ctx.emu.peak_concurrent_requests(),
+            2,
+            "both calls in flight"
+        );
         assert_eq!(
             ctx.emu.peak_concurrent_transactions(),
             peak,
