@@ -159,6 +159,16 @@ fn run_items<T, P>(
 ) -> Result<Vec<Item>, SfError> {
     let prepared: Vec<Option<P>> = inputs.iter().map(|t| prepare(&state.read(), t)).collect();
     let mut org = state.write();
+    // Without allOrNone, and with every item prepared (no item can then fail with
+    // `JSON_PARSER_ERROR`: the apply steps check state only), nothing is ever rolled back, so
+    // no undo log is kept (an enclosing all-or-none Composite call keeps its own).
+    if !all_or_none && prepared.iter().all(Option::is_some) {
+        return Ok(inputs
+            .into_iter()
+            .zip(prepared)
+            .map(|(t, p)| apply(&mut org, t, p))
+            .collect());
+    }
     org.begin();
     let mut items: Vec<Item> = inputs
         .into_iter()

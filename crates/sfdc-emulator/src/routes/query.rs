@@ -173,11 +173,15 @@ fn run(
                 rec.shift_remove("Id")
                     .and_then(|v| v.as_str().map(str::to_owned))
             };
+            let id = id.unwrap_or_default();
+            let mut url = String::with_capacity(prefix.len() + id.len());
+            url.push_str(&prefix);
+            url.push_str(&id);
+            let mut attributes = Map::with_capacity(2);
+            attributes.insert("type".into(), Value::String(object_name.clone()));
+            attributes.insert("url".into(), Value::String(url));
             let mut out = Map::with_capacity(rec.len() + 1);
-            out.insert(
-                "attributes".into(),
-                json!({"type": object_name, "url": format!("{prefix}{}", id.unwrap_or_default())}),
-            );
+            out.insert("attributes".into(), Value::Object(attributes));
             out.extend(rec);
             Value::Object(out)
         })

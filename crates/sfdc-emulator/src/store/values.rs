@@ -9,7 +9,19 @@ use crate::ids;
 
 /// Current time in Salesforce's datetime output format.
 pub(crate) fn now_string() -> String {
-    format_datetime(Utc::now())
+    thread_local! {
+        /// The last instant written, by millisecond: the records of one request share it.
+        static LAST: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((i64::MIN, String::new())) };
+    }
+    let now = Utc::now();
+    let ms = now.timestamp_millis();
+    LAST.with_borrow_mut(|(at, text)| {
+        if *at != ms {
+            *at = ms;
+            *text = format_datetime(now);
+        }
+        text.clone()
+    })
 }
 
 /// Formats a datetime as `YYYY-MM-DDTHH:MM:SS.sss+0000`.
