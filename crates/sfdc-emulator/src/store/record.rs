@@ -49,6 +49,11 @@ fn source_of(name: &str) -> Option<&'static str> {
     SAME_AS.iter().find(|(d, _)| *d == name).map(|(_, s)| *s)
 }
 
+/// Whether other fields read from `name` when they are not stored.
+fn is_source(name: &str) -> bool {
+    SAME_AS.iter().any(|(_, s)| *s == name)
+}
+
 /// The value `name` reads when it is not stored: `IsDeleted` is false for every live record
 /// (every object has the field), so only deleted records store it.
 fn default_of(name: &str) -> Option<&'static Value> {
@@ -97,11 +102,13 @@ impl Record {
             self.remove_stored(name);
             return old;
         }
-        if self.stored(name).is_some_and(|old| *old != value) {
-            self.detach_dependents(name);
-        }
-        if let Some((_, v)) = self.cells.iter_mut().find(|(k, _)| **k == name) {
-            return Some(std::mem::replace(v, value));
+        // One scan for the stored cell (an update sets several fields of a record).
+        if let Some(at) = self.cells.iter().position(|(k, _)| **k == name) {
+            if is_source(name) && self.cells[at].1 != value {
+                // Appends cells only: `at` stays valid.
+                self.detach_dependents(name);
+            }
+            return Some(std::mem::replace(&mut self.cells[at].1, value));
         }
         // A timestamp not stored read its source field until now.
         let old = source_of(name)
