@@ -295,7 +295,8 @@ impl Org {
         let o = self.object_or_404(&p.object)?;
         let current = self.updatable(o, &p.id18)?;
         p.checks.run(self, o, Some(&p.id18))?;
-        let mut rec = current.clone();
+        // Room for every given field and the two timestamps, which now differ from CreatedDate.
+        let mut rec = current.clone_with_room(p.given.len() + 2);
         for (k, v) in p.given {
             if v.is_null() {
                 rec.shift_remove(k);

@@ -182,6 +182,14 @@ impl Record {
             .chain(default)
     }
 
+    /// A copy with room for `extra` more fields (an update adds its timestamps and fields
+    /// without growing the copy again).
+    pub(crate) fn clone_with_room(&self, extra: usize) -> Self {
+        let mut cells = Vec::with_capacity(self.cells.len() + extra);
+        cells.extend(self.cells.iter().cloned());
+        Record { cells }
+    }
+
     /// Frees unused capacity (records are stored for long; most never change again).
     pub(crate) fn shrink(&mut self) {
         self.cells.shrink_to_fit();
