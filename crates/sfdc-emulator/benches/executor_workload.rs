@@ -14,7 +14,9 @@
 //! over the rounds of the per-1,000-record (or per 1,000-value query) time.
 //!
 //! Run: `cargo bench -p sfdc-emulator --bench executor_workload`
-//! Tune: `BENCH_EXISTING` (default 2500), `BENCH_ROUNDS` (default 9).
+//! Tune: `BENCH_EXISTING` (default 2500), `BENCH_ROUNDS` (default 9), `BENCH_MODE`
+//! (`plain` or `composite`: that half only, e.g. for instruction counts under
+//! `valgrind --tool=callgrind --toggle-collect='executor_workload::timed*'`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
@@ -284,6 +286,7 @@ async fn composite_batch(emu: &Emu, batch: usize, times: &mut Times) {
 fn main() {
     let existing = env("BENCH_EXISTING", 2_500);
     let rounds = env("BENCH_ROUNDS", 9);
+    let mode = std::env::var("BENCH_MODE").unwrap_or_default();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -293,6 +296,9 @@ fn main() {
         let mut per_round: BTreeMap<&'static str, Vec<Duration>> = BTreeMap::new();
         for _ in 0..rounds {
             for packed in [false, true] {
+                if (packed && mode == "plain") || (!packed && mode == "composite") {
+                    continue;
+                }
                 let mut config = EmulatorConfig::default();
                 config.daily_api_limit = u64::MAX;
                 let (app, token) = router(config).unwrap();

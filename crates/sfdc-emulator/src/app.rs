@@ -82,7 +82,9 @@ pub(crate) fn router(state: AppState) -> Router {
             let mut req = normalize(req);
             // Composite handlers run their subrequests through this same router.
             req.extensions_mut().insert(Dispatcher(inner.clone()));
-            Ok::<_, Infallible>(inner.oneshot(req).await.into_response())
+            let resp = inner.oneshot(req).await.into_response();
+            // Handlers answer JSON as values; the text is written once, here.
+            Ok::<_, Infallible>(crate::error::write_json_body(resp))
         }
     });
     // gzip on the wire, as Salesforce REST does: request bodies sent with
@@ -360,7 +362,7 @@ async fn api_layer(State(state): State<AppState>, mut req: Request, next: Next) 
     // when all-or-none).
     let gate = (sub.is_none() && kind != Kind::COMPOSITE).then(|| state.tx_gate.clone());
     let shared = match gate {
-        Some(g) => Some(g.read_owned().await),
+        Some(g) => Some((g.read_owned().await, state.enter_transaction())),
         None => None,
     };
     let single_write = [Kind::CREATE, Kind::UPDATE, Kind::DELETE, Kind::UPSERT].contains(&kind);

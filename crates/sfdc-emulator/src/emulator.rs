@@ -210,7 +210,18 @@ impl Emulator {
         self.state.peak_concurrent_requests()
     }
 
-    /// Restarts [`Emulator::peak_concurrent_requests`] from the requests in flight now.
+    /// The most API requests inside the org's transaction gate at the same time since start
+    /// or the last [`Emulator::reset_peak_concurrent_requests`]: requests that read or write
+    /// records (a Composite call with its subrequests, per-record sleeps included, counts
+    /// once). Calls that run concurrently on a real org (separate requests, Composite calls
+    /// without `allOrNone`) raise it together; an all-or-none Composite call holds the gate
+    /// alone. A count, never a time.
+    pub fn peak_concurrent_transactions(&self) -> u64 {
+        self.state.peak_concurrent_transactions()
+    }
+
+    /// Restarts [`Emulator::peak_concurrent_requests`] and
+    /// [`Emulator::peak_concurrent_transactions`] from the requests in flight now.
     pub fn reset_peak_concurrent_requests(&self) {
         self.state.reset_peak_concurrent_requests();
     }

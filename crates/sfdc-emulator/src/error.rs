@@ -151,15 +151,35 @@ impl std::error::Error for SfError {}
 
 impl IntoResponse for SfError {
     fn into_response(self) -> Response {
-        json_response(self.status, &Value::Array(vec![self.to_rest_json()]))
+        json_response(self.status, Value::Array(vec![self.to_rest_json()]))
     }
 }
 
-/// Serialises `body` with the Salesforce JSON content type.
-pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
-    let mut resp = (status, bytes).into_response();
+/// Response extension: a JSON body not yet written. Handlers answer with the value;
+/// [`write_json_body`] serialises it once when the response leaves the emulator, and a
+/// Composite or Batch call takes the value of its subrequests' answers as is (no text in
+/// between, so a subrequest's answer is never serialised and parsed back).
+#[derive(Debug, Clone)]
+pub(crate) struct JsonBody(pub(crate) Value);
+
+/// A response with the Salesforce JSON content type whose body is `body` (written later,
+/// by [`write_json_body`]).
+pub(crate) fn json_response(status: StatusCode, body: Value) -> Response {
+    let mut resp = status.into_response();
     resp.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
+    resp.extensions_mut().insert(JsonBody(body));
+    resp
+}
+
+/// Writes the pending JSON body of `resp` (if any) as its body text.
+pub(crate) fn write_json_body(mut resp: Response) -> Response {
+    if let Some(JsonBody(v)) = resp.extensions_mut().remove::<JsonBody>() {
+        let bytes = serde_json::to_vec(&v).unwrap_or_default();
+        // The router set the length of the empty placeholder body.
+        resp.headers_mut()
+            .insert(header::CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+        *resp.body_mut() = axum::body::Body::from(bytes);
+    }
     resp
 }

@@ -39,6 +39,7 @@ mod cost;
 mod emulator;
 mod error;
 mod extract;
+mod fasthash;
 mod ids;
 mod routes;
 mod schema;

@@ -1,7 +1,7 @@
 //! The org schema: field and object definitions, the standard objects, and the
 //! JSON schema-file format for custom objects and fields.
 
-use std::collections::HashMap;
+use crate::fasthash::FastMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -405,7 +405,7 @@ pub(crate) struct ObjectSchema {
     pub(crate) key_prefix: String,
     pub(crate) custom: bool,
     pub(crate) fields: Vec<FieldDef>,
-    index: HashMap<String, usize>,
+    index: FastMap<String, usize>,
 }
 
 impl ObjectSchema {
@@ -417,7 +417,7 @@ impl ObjectSchema {
             key_prefix: prefix.to_owned(),
             custom,
             fields: Vec::new(),
-            index: HashMap::new(),
+            index: FastMap::default(),
         };
         o.push(
             FieldDef::new("Id", FieldType::Id)
@@ -432,7 +432,10 @@ impl ObjectSchema {
         o
     }
 
+    /// Adds a field under its name as spelt and lower-cased (a lookup in the canonical
+    /// spelling, the common case, then needs no lower-cased copy).
     fn push(&mut self, f: FieldDef) {
+        self.index.insert(f.name.clone(), self.fields.len());
         self.index
             .insert(f.name.to_ascii_lowercase(), self.fields.len());
         self.fields.push(f);
@@ -487,7 +490,7 @@ impl ObjectFields for ObjectSchema {
 #[derive(Debug, Clone)]
 pub(crate) struct Schema {
     objects: Vec<ObjectSchema>,
-    index: HashMap<String, usize>,
+    index: FastMap<String, usize>,
     next_custom_prefix: u32,
 }
 
@@ -496,7 +499,7 @@ impl Schema {
     pub(crate) fn standard() -> Self {
         let mut s = Schema {
             objects: Vec::new(),
-            index: HashMap::new(),
+            index: FastMap::default(),
             next_custom_prefix: 1,
         };
         for o in [account(), contact(), lead(), case(), opportunity()] {
@@ -505,7 +508,9 @@ impl Schema {
         s
     }
 
+    /// Adds an object under its name as spelt and lower-cased (see [`ObjectSchema::push`]).
     fn insert(&mut self, o: ObjectSchema) {
+        self.index.insert(o.name.clone(), self.objects.len());
         self.index
             .insert(o.name.to_ascii_lowercase(), self.objects.len());
         self.objects.push(o);

@@ -104,6 +104,10 @@ pub(crate) struct Shared {
     /// API requests being answered now, and the most at once (see [`InFlight`]).
     in_flight: AtomicU64,
     peak_in_flight: AtomicU64,
+    /// API requests past the transaction gate now (see [`AppState::enter_transaction`]),
+    /// and the most at once.
+    in_tx: AtomicU64,
+    peak_in_tx: AtomicU64,
     cursors: Mutex<Cursors>,
     next_cursor: AtomicU64,
     rng: Mutex<StdRng>,
@@ -124,15 +128,22 @@ impl std::fmt::Debug for Shared {
     }
 }
 
-/// One API request being answered: decrements the in-flight gauge on drop.
+/// One API request being answered (or past the transaction gate): decrements its gauge
+/// on drop.
 #[derive(Debug)]
 pub(crate) struct InFlight {
     shared: Arc<Shared>,
+    transaction: bool,
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.shared.in_flight.fetch_sub(1, Ordering::SeqCst);
+        let gauge = if self.transaction {
+            &self.shared.in_tx
+        } else {
+            &self.shared.in_flight
+        };
+        gauge.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -174,6 +185,8 @@ impl AppState {
             authed_calls: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
             peak_in_flight: AtomicU64::new(0),
+            in_tx: AtomicU64::new(0),
+            peak_in_tx: AtomicU64::new(0),
             cursors: Mutex::new((HashMap::new(), VecDeque::new())),
             next_cursor: AtomicU64::new(1),
             rng: Mutex::new(rng),
@@ -380,7 +393,24 @@ impl AppState {
         self.shared.peak_in_flight.fetch_max(now, Ordering::SeqCst);
         InFlight {
             shared: Arc::clone(&self.shared),
+            transaction: false,
         }
+    }
+
+    /// Marks one top-level API request as past the transaction gate (reading and writing the
+    /// org, a Composite call's subrequests included) until the guard drops.
+    pub(crate) fn enter_transaction(&self) -> InFlight {
+        let now = self.shared.in_tx.fetch_add(1, Ordering::SeqCst) + 1;
+        self.shared.peak_in_tx.fetch_max(now, Ordering::SeqCst);
+        InFlight {
+            shared: Arc::clone(&self.shared),
+            transaction: true,
+        }
+    }
+
+    /// The most top-level API requests past the transaction gate at the same time.
+    pub(crate) fn peak_concurrent_transactions(&self) -> u64 {
+        self.shared.peak_in_tx.load(Ordering::SeqCst)
     }
 
     /// The most API requests answered at the same time since start or the last reset.
@@ -392,6 +422,8 @@ impl AppState {
     pub(crate) fn reset_peak_concurrent_requests(&self) {
         let now = self.shared.in_flight.load(Ordering::SeqCst);
         self.shared.peak_in_flight.store(now, Ordering::SeqCst);
+        let now = self.shared.in_tx.load(Ordering::SeqCst);
+        self.shared.peak_in_tx.store(now, Ordering::SeqCst);
     }
 
     /// Total API calls counted.

@@ -190,7 +190,7 @@ async fn bulk_job_create(
         processing_ms: 0,
     });
     tracing::debug!(job_id = %job.id, "bulk ingest job created");
-    Ok(json_response(StatusCode::OK, &job.info()))
+    Ok(json_response(StatusCode::OK, job.info()))
 }
 
 /// `GET /jobs/ingest`: all jobs, oldest first, in one page.
@@ -198,7 +198,7 @@ async fn bulk_job_list(State(state): State<AppState>) -> Response {
     let records: Vec<Value> = state.bulk.all().iter().map(Job::info).collect();
     json_response(
         StatusCode::OK,
-        &json!({"done": true, "records": records, "nextRecordsUrl": null}),
+        json!({"done": true, "records": records, "nextRecordsUrl": null}),
     )
 }
 
@@ -211,7 +211,7 @@ async fn bulk_job_get(
         .bulk
         .with_job(&p.id, |j| j.full_info())
         .ok_or_else(SfError::not_found)?;
-    Ok(json_response(StatusCode::OK, &info))
+    Ok(json_response(StatusCode::OK, info))
 }
 
 /// `PUT /jobs/ingest/{id}/batches`: stores the CSV (once per job); 201 with an empty body.
@@ -294,7 +294,7 @@ async fn bulk_job_patch(
     if close {
         spawn_processing(state.clone(), p.id.clone());
     }
-    Ok(json_response(StatusCode::OK, &info))
+    Ok(json_response(StatusCode::OK, info))
 }
 
 /// The uploaded rows of an aborted job, all unprocessed.

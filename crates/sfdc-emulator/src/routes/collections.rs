@@ -140,20 +140,41 @@ fn rolled_back() -> SfError {
     .with_fields(Vec::<String>::new())
 }
 
-/// Runs `op` per item under one write lock; rolls back on failure when `all_or_none`.
+/// Runs the items: first `prepare` per item under the org's shared lock (taken per item,
+/// so other requests' writes interleave), where parsing, field checks and record building
+/// happen; then, under one exclusive lock, `apply` per item in order with its prepared
+/// form. An item whose preparation failed gets `None` and is run in full under the
+/// exclusive lock, so it sees the items before it (and reports what a sequential run
+/// reports). Rolls back on failure when `all_or_none`.
 ///
 /// A value of the wrong JSON type (`JSON_PARSER_ERROR`) in any record fails the whole
 /// request, as Salesforce deserializes the request before running any item: everything is
 /// rolled back and that error is the answer.
-fn run_items<T>(
+fn run_items<T, P>(
     state: &AppState,
     all_or_none: bool,
     inputs: Vec<T>,
-    mut op: impl FnMut(&mut Org, T) -> Item,
+    prepare: impl Fn(&Org, &T) -> Option<P>,
+    mut apply: impl FnMut(&mut Org, T, Option<P>) -> Item,
 ) -> Result<Vec<Item>, SfError> {
+    let prepared: Vec<Option<P>> = inputs.iter().map(|t| prepare(&state.read(), t)).collect();
     let mut org = state.write();
+    // Without allOrNone, and with every item prepared (no item can then fail with
+    // `JSON_PARSER_ERROR`: the apply steps check state only), nothing is ever rolled back, so
+    // no undo log is kept (an enclosing all-or-none Composite call keeps its own).
+    if !all_or_none && prepared.iter().all(Option::is_some) {
+        return Ok(inputs
+            .into_iter()
+            .zip(prepared)
+            .map(|(t, p)| apply(&mut org, t, p))
+            .collect());
+    }
     org.begin();
-    let mut items: Vec<Item> = inputs.into_iter().map(|t| op(&mut org, t)).collect();
+    let mut items: Vec<Item> = inputs
+        .into_iter()
+        .zip(prepared)
+        .map(|(t, p)| apply(&mut org, t, p))
+        .collect();
     if let Some(e) = items
         .iter()
         .filter_map(|i| i.error.as_ref())
@@ -178,6 +199,11 @@ fn run_items<T>(
         org.commit();
     }
     Ok(items)
+}
+
+/// No preparation: the item runs in full under the exclusive lock.
+fn unprepared<T>(_: &Org, _: &T) -> Option<()> {
+    None
 }
 
 /// Whether failed items name their record: Salesforce omits `id` on failed update items
@@ -214,7 +240,7 @@ fn respond(items: Vec<Item>, failed_ids: FailedIds) -> Response {
             Value::Object(m)
         })
         .collect();
-    crate::cost::mark(json_response(StatusCode::OK, &Value::Array(out)), written)
+    crate::cost::mark(json_response(StatusCode::OK, Value::Array(out)), written)
 }
 
 async fn collections_create(
@@ -229,12 +255,22 @@ async fn collections_create(
             .map(|r| record_type(&org, &r).map(|t| (t, r)))
             .collect::<Result<Vec<_>, _>>()?
     };
-    let items = run_items(&state, all_or_none, typed, |org, (t, rec)| {
-        match org.create(&t, &rec) {
-            Ok(id) => Item::ok(id, None),
-            Err(e) => Item::failed(None, e),
-        }
-    });
+    let items = run_items(
+        &state,
+        all_or_none,
+        typed,
+        |org, (t, rec)| org.prepare_create(t, rec).ok(),
+        |org, (t, rec), prepared| {
+            let created = match prepared {
+                Some(p) => org.apply_create(p),
+                None => org.create(&t, &rec),
+            };
+            match created {
+                Ok(id) => Item::ok(id, None),
+                Err(e) => Item::failed(None, e),
+            }
+        },
+    );
     Ok(respond(items?, FailedIds::Keep))
 }
 
@@ -256,19 +292,37 @@ async fn collections_update(
             .map(|r| record_type(&org, &r).map(|t| (t, r)))
             .collect::<Result<Vec<_>, _>>()?
     };
-    let items = run_items(&state, all_or_none, typed, |org, (t, rec)| {
-        let Some(id) = record_id(&rec) else {
-            return Item::failed(
-                None,
-                SfError::bad_request("MISSING_ARGUMENT", "Id not specified in an update call")
-                    .with_fields(Vec::<String>::new()),
-            );
-        };
-        match org.update(&t, &id, &rec) {
-            Ok(id18) => Item::ok(id18, None),
-            Err(e) => Item::failed(None, e),
-        }
-    });
+    let items = run_items(
+        &state,
+        all_or_none,
+        typed,
+        |org, (t, rec)| {
+            let id = record_id(rec)?;
+            org.prepare_update(t, &id, rec).ok()
+        },
+        |org, (t, rec), prepared| {
+            let updated = match prepared {
+                Some(p) => org.apply_update(p),
+                None => {
+                    let Some(id) = record_id(&rec) else {
+                        return Item::failed(
+                            None,
+                            SfError::bad_request(
+                                "MISSING_ARGUMENT",
+                                "Id not specified in an update call",
+                            )
+                            .with_fields(Vec::<String>::new()),
+                        );
+                    };
+                    org.update(&t, &id, &rec)
+                }
+            };
+            match updated {
+                Ok(id18) => Item::ok(id18, None),
+                Err(e) => Item::failed(None, e),
+            }
+        },
+    );
     Ok(respond(items?, FailedIds::Omit))
 }
 
@@ -289,7 +343,7 @@ async fn collections_upsert(
         })?;
         (o.name.clone(), f.name.clone())
     };
-    let items = run_items(&state, all_or_none, records, |org, rec| {
+    let items = run_items(&state, all_or_none, records, unprepared, |org, rec, _| {
         let value = rec
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(&ext))
@@ -362,7 +416,8 @@ async fn collections_delete(
         &state,
         p.all_or_none.unwrap_or(false),
         ids,
-        |org, id| match org.delete(&id) {
+        unprepared,
+        |org, id, _| match org.delete(&id) {
             Ok(id18) => Item::ok(id18, None),
             Err(e) if e.error_code == "NOT_FOUND" => Item::failed(
                 Some(id),
@@ -424,5 +479,5 @@ async fn collections_retrieve(
         }
     }
     drop(org);
-    Ok(json_response(StatusCode::OK, &Value::Array(out)))
+    Ok(json_response(StatusCode::OK, Value::Array(out)))
 }

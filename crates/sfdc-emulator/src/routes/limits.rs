@@ -89,7 +89,7 @@ async fn limits_get(State(state): State<AppState>) -> Response {
     m.insert("DailyApiRequests".into(), entry(max, used));
     m.insert("DailyBulkApiBatches".into(), entry(15_000, bulk_jobs));
     m.sort_keys();
-    json_response(StatusCode::OK, &Value::Object(m))
+    json_response(StatusCode::OK, Value::Object(m))
 }
 
 #[derive(Debug, Deserialize)]
@@ -119,5 +119,5 @@ async fn limits_record_count(
         })
         .collect();
     drop(org);
-    json_response(StatusCode::OK, &json!({"sObjects": items}))
+    json_response(StatusCode::OK, json!({"sObjects": items}))
 }

@@ -24,7 +24,7 @@ const JWT_AUDIENCES: [&str; 2] = [
 pub(crate) fn oauth_error(status: StatusCode, error: &str, description: &str) -> Response {
     json_response(
         status,
-        &json!({"error": error, "error_description": description}),
+        json!({"error": error, "error_description": description}),
     )
 }
 
@@ -121,7 +121,7 @@ fn token_response(
     body.insert("id".into(), Value::String(id_url));
     body.insert("token_type".into(), Value::String("Bearer".into()));
     body.insert("issued_at".into(), Value::String(issued_at));
-    json_response(StatusCode::OK, &Value::Object(body))
+    json_response(StatusCode::OK, Value::Object(body))
 }
 
 /// `POST /services/oauth2/token`.

@@ -159,7 +159,7 @@ fn run(
     if selection.count_only {
         return Ok(json_response(
             StatusCode::OK,
-            &json!({"totalSize": selection.total_size, "done": true, "records": []}),
+            json!({"totalSize": selection.total_size, "done": true, "records": []}),
         ));
     }
     let prefix = format!("/services/data/v{}/sobjects/{object_name}/", v.0);
@@ -173,11 +173,15 @@ fn run(
                 rec.shift_remove("Id")
                     .and_then(|v| v.as_str().map(str::to_owned))
             };
+            let id = id.unwrap_or_default();
+            let mut url = String::with_capacity(prefix.len() + id.len());
+            url.push_str(&prefix);
+            url.push_str(&id);
+            let mut attributes = Map::with_capacity(2);
+            attributes.insert("type".into(), Value::String(object_name.clone()));
+            attributes.insert("url".into(), Value::String(url));
             let mut out = Map::with_capacity(rec.len() + 1);
-            out.insert(
-                "attributes".into(),
-                json!({"type": object_name, "url": format!("{prefix}{}", id.unwrap_or_default())}),
-            );
+            out.insert("attributes".into(), Value::Object(attributes));
             out.extend(rec);
             Value::Object(out)
         })
@@ -186,7 +190,7 @@ fn run(
     if records.len() <= batch {
         return Ok(json_response(
             StatusCode::OK,
-            &json!({"totalSize": records.len(), "done": true, "records": records}),
+            result_page(records.len(), true, records),
         ));
     }
     let cursor = Cursor {
@@ -197,15 +201,24 @@ fn run(
     let id = state.put_cursor(cursor);
     Ok(json_response(
         StatusCode::OK,
-        &with_next(page, v, &id, batch),
+        with_next(page, v, &id, batch),
     ))
+}
+
+/// A query result body, the records moved in (`json!` would copy them).
+fn result_page(total_size: usize, done: bool, records: Vec<Value>) -> Value {
+    let mut m = Map::with_capacity(3);
+    m.insert("totalSize".into(), Value::from(total_size));
+    m.insert("done".into(), Value::Bool(done));
+    m.insert("records".into(), Value::Array(records));
+    Value::Object(m)
 }
 
 /// One page starting at `offset`; `done` when it reaches the end.
 fn page_body(cursor: &Cursor, _v: ApiVersion, _id: Option<&str>, offset: usize) -> Value {
     let end = (offset + cursor.batch_size).min(cursor.records.len());
     let slice = cursor.records.get(offset..end).unwrap_or(&[]).to_vec();
-    json!({"totalSize": cursor.records.len(), "done": end >= cursor.records.len(), "records": slice})
+    result_page(cursor.records.len(), end >= cursor.records.len(), slice)
 }
 
 /// Adds `nextRecordsUrl` when the page is not the last one.
@@ -246,6 +259,6 @@ async fn query_more(
     let page = page_body(&cursor, v, Some(id), offset);
     Ok(json_response(
         StatusCode::OK,
-        &with_next(page, v, id, offset + cursor.batch_size),
+        with_next(page, v, id, offset + cursor.batch_size),
     ))
 }

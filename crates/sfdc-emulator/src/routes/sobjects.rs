@@ -86,7 +86,7 @@ async fn describe_global(
     drop(org);
     json_response(
         StatusCode::OK,
-        &json!({"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": list}),
+        json!({"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": list}),
     )
 }
 
@@ -98,7 +98,7 @@ async fn sobject_info(
     let org = state.read();
     let o = org.object(&object).ok_or_else(SfError::not_found)?;
     let body = json!({"objectDescribe": object_summary(o, v.0), "recentItems": []});
-    Ok(json_response(StatusCode::OK, &body))
+    Ok(json_response(StatusCode::OK, body))
 }
 
 async fn sobject_describe(
@@ -143,13 +143,13 @@ async fn sobject_describe(
             json!([{"label": "All records", "name": "everything"}]),
         );
     }
-    Ok(json_response(StatusCode::OK, &body))
+    Ok(json_response(StatusCode::OK, body))
 }
 
 fn create_ok(id: &str) -> Response {
     json_response(
         StatusCode::CREATED,
-        &json!({"id": id, "success": true, "errors": []}),
+        json!({"id": id, "success": true, "errors": []}),
     )
 }
 
@@ -211,7 +211,7 @@ fn render(
     let list: Option<Vec<&str>> =
         fields.map(|f| f.split(',').filter(|s| !s.trim().is_empty()).collect());
     let body = render_record(o, rec, v, list.as_deref())?;
-    Ok(json_response(StatusCode::OK, &body))
+    Ok(json_response(StatusCode::OK, body))
 }
 
 async fn sobject_retrieve(
@@ -284,7 +284,7 @@ fn multiple_choices(v: &str, object: &str, ids: &[String]) -> Response {
         .iter()
         .map(|id| Value::String(format!("/services/data/v{v}/sobjects/{object}/{id}")))
         .collect();
-    json_response(StatusCode::MULTIPLE_CHOICES, &Value::Array(urls))
+    json_response(StatusCode::MULTIPLE_CHOICES, Value::Array(urls))
 }
 
 async fn sobject_retrieve_by_ext(
@@ -377,13 +377,13 @@ async fn sobject_upsert(
             {
                 m.insert("created".into(), Value::Bool(true));
             }
-            Ok(json_response(StatusCode::CREATED, &body))
+            Ok(json_response(StatusCode::CREATED, body))
         }
         Ok((id, false)) => {
             if v.major() >= 46 {
                 Ok(json_response(
                     StatusCode::OK,
-                    &json!({"id": id, "success": true, "errors": [], "created": false}),
+                    json!({"id": id, "success": true, "errors": [], "created": false}),
                 ))
             } else {
                 Ok(StatusCode::NO_CONTENT.into_response())

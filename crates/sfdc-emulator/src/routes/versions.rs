@@ -30,7 +30,7 @@ pub(crate) async fn versions_list() -> Response {
         .iter()
         .map(|v| json!({"label": release_label(v), "url": format!("/services/data/v{v}"), "version": v}))
         .collect();
-    json_response(StatusCode::OK, &Value::Array(list))
+    json_response(StatusCode::OK, Value::Array(list))
 }
 
 /// Routes under `/services/data/{version}`.
@@ -48,7 +48,7 @@ async fn resources(State(state): State<AppState>, Extension(v): Extension<ApiVer
     );
     json_response(
         StatusCode::OK,
-        &json!({
+        json!({
             "tooling": format!("{base}/tooling"),
             "metadata": format!("{base}/metadata"),
             "eclair": format!("{base}/eclair"),

@@ -11,6 +11,9 @@ use chrono::{DateTime, Datelike, Days, FixedOffset, Months, NaiveDate};
 ///
 /// On error returns the byte offset (within `raw`) of the offending backslash and a message.
 pub(crate) fn unescape(raw: &str, like: bool) -> Result<String, (usize, String)> {
+    if !raw.contains('\\') {
+        return Ok(raw.to_owned());
+    }
     let mut out = String::with_capacity(raw.len());
     let mut chars = raw.char_indices().peekable();
     while let Some((pos, ch)) = chars.next() {

@@ -72,12 +72,11 @@ impl Parser<'_> {
         &self.tokens[(self.pos + ahead).min(self.tokens.len() - 1)]
     }
 
-    fn advance(&mut self) -> Token {
-        let t = self.peek().clone();
-        if t.kind != TokenKind::Eof {
+    /// Moves past the current token (never past Eof).
+    fn skip(&mut self) {
+        if self.peek().kind != TokenKind::Eof {
             self.pos += 1;
         }
-        t
     }
 
     fn at_keyword(&self, kw: &str) -> bool {
@@ -117,7 +116,7 @@ impl Parser<'_> {
         match &t.kind {
             TokenKind::Ident(s) if !RESERVED.iter().any(|r| r.eq_ignore_ascii_case(s)) => {
                 let out = (s.clone(), t.offset);
-                self.advance();
+                self.skip();
                 Ok(out)
             }
             _ => Err(self.unexpected()),
@@ -153,7 +152,7 @@ impl Parser<'_> {
             loop {
                 order_by.push(self.order_item()?);
                 if self.peek().kind == TokenKind::Comma {
-                    self.advance();
+                    self.skip();
                 } else {
                     break;
                 }
@@ -195,15 +194,15 @@ impl Parser<'_> {
 
     fn select_list(&mut self) -> Result<Vec<SelectItem>, QueryError> {
         if self.at_keyword("COUNT") && self.peek_at(1).kind == TokenKind::LParen {
-            self.advance();
-            self.advance();
+            self.skip();
+            self.skip();
             if self.peek().kind != TokenKind::RParen {
                 return Err(self.error_at(
                     self.peek().offset,
                     "COUNT(field) and other aggregate functions are not supported by the emulator; use COUNT()",
                 ));
             }
-            self.advance();
+            self.skip();
             return Ok(vec![SelectItem::Count]);
         }
         let mut items = Vec::new();
@@ -216,7 +215,7 @@ impl Parser<'_> {
             }
             items.push(SelectItem::Field(self.field(Clause::Select)?));
             if self.peek().kind == TokenKind::Comma {
-                self.advance();
+                self.skip();
             } else {
                 break;
             }
@@ -255,7 +254,7 @@ impl Parser<'_> {
         if let TokenKind::Number(s) = &t.kind
             && let Ok(n) = s.parse::<u64>()
         {
-            self.advance();
+            self.skip();
             return Ok((n, t.offset));
         }
         Err(self.unexpected())
@@ -302,7 +301,7 @@ impl Parser<'_> {
                     &format!("conditions are nested more than {MAX_NESTING} levels deep"),
                 ));
             }
-            self.advance();
+            self.skip();
             self.depth += 1;
             let inner = self.condition()?;
             self.depth -= 1;
@@ -313,7 +312,7 @@ impl Parser<'_> {
                     &format!("expecting a right parentheses, found '{}'", t.text),
                 ));
             }
-            self.advance();
+            self.skip();
             return Ok(inner);
         }
         let field = self.field(Clause::Where)?;
@@ -327,7 +326,7 @@ impl Parser<'_> {
             TokenKind::Ge => CompareOp::Ge,
             _ if t.is_keyword("LIKE") => CompareOp::Like,
             _ if t.is_keyword("IN") => {
-                self.advance();
+                self.skip();
                 let values = self.value_list()?;
                 return Ok(Condition::In {
                     field,
@@ -336,8 +335,8 @@ impl Parser<'_> {
                 });
             }
             _ if t.is_keyword("NOT") && self.peek_at(1).is_keyword("IN") => {
-                self.advance();
-                self.advance();
+                self.skip();
+                self.skip();
                 let values = self.value_list()?;
                 return Ok(Condition::In {
                     field,
@@ -353,7 +352,7 @@ impl Parser<'_> {
             }
             _ => return Err(self.unexpected()),
         };
-        self.advance();
+        self.skip();
         let value = if op == CompareOp::Like {
             match &self.peek().kind {
                 TokenKind::Str(_) => self.value(true)?,
@@ -369,7 +368,7 @@ impl Parser<'_> {
         if self.peek().kind != TokenKind::LParen {
             return Err(self.unexpected());
         }
-        self.advance();
+        self.skip();
         if self.at_keyword("SELECT") {
             return Err(self.error_at(
                 self.peek().offset,
@@ -378,7 +377,7 @@ impl Parser<'_> {
         }
         let mut values = vec![self.value(false)?];
         while self.peek().kind == TokenKind::Comma {
-            self.advance();
+            self.skip();
             values.push(self.value(false)?);
         }
         if self.peek().kind != TokenKind::RParen {
@@ -388,31 +387,34 @@ impl Parser<'_> {
                 &format!("expecting a right parentheses, found '{}'", t.text),
             ));
         }
-        self.advance();
+        self.skip();
         Ok(values)
     }
 
     fn value(&mut self, like: bool) -> Result<Literal, QueryError> {
+        // Strings first, read in place (an `IN` list holds up to thousands of them).
+        if let TokenKind::Str(raw) = &self.peek().kind {
+            let offset = self.peek().offset;
+            let s = literal::unescape(raw, like)
+                .map_err(|(at, msg)| self.error_at(offset + 1 + at, &msg))?;
+            let len = if like {
+                pattern_len(&s)
+            } else {
+                s.chars().count()
+            };
+            if len > MAX_WHERE_STRING_CHARS {
+                return Err(self.error_at(
+                offset,
+                &format!(
+                    "String literal is longer than the maximum of {MAX_WHERE_STRING_CHARS} characters allowed in a WHERE clause"
+                ),
+            ));
+            }
+            self.skip();
+            return Ok(Literal::String(s));
+        }
         let t = self.peek().clone();
         let literal = match &t.kind {
-            TokenKind::Str(raw) => {
-                let s = literal::unescape(raw, like)
-                    .map_err(|(at, msg)| self.error_at(t.offset + 1 + at, &msg))?;
-                let len = if like {
-                    pattern_len(&s)
-                } else {
-                    s.chars().count()
-                };
-                if len > MAX_WHERE_STRING_CHARS {
-                    return Err(self.error_at(
-                        t.offset,
-                        &format!(
-                            "String literal is longer than the maximum of {MAX_WHERE_STRING_CHARS} characters allowed in a WHERE clause"
-                        ),
-                    ));
-                }
-                Literal::String(s)
-            }
             TokenKind::Number(s) => number(s).ok_or_else(|| self.unexpected())?,
             TokenKind::DateTime(s) => match literal::parse_date_or_time(s) {
                 Some(DateOrTime::Date(d)) => Literal::Date(d),
@@ -434,13 +436,13 @@ impl Parser<'_> {
                 } else if word.eq_ignore_ascii_case("false") {
                     Literal::Boolean(false)
                 } else if let Some((keyword, takes_n)) = literal::date_keyword(word) {
-                    self.advance();
+                    self.skip();
                     let n =
                         if takes_n {
                             if self.peek().kind != TokenKind::Colon {
                                 return Err(self.unexpected());
                             }
-                            self.advance();
+                            self.skip();
                             let (n, at) = self.unsigned()?;
                             Some(u32::try_from(n).map_err(|_| {
                                 self.error_at(at, "date literal argument is too large")
@@ -455,7 +457,7 @@ impl Parser<'_> {
             }
             _ => return Err(self.unexpected()),
         };
-        self.advance();
+        self.skip();
         Ok(literal)
     }
 }

@@ -1,13 +1,12 @@
 //! DML: create, update, upsert and delete, with the field checks every write path shares.
 
-use std::collections::HashMap;
-
 use serde_json::{Map, Value};
 
 use super::{
     FieldType, ObjectSchema, Org, Record, SfError, check_id, invalid_field, is_deleted, now_string,
     same_value,
 };
+use crate::fasthash::FastMap;
 use crate::ids;
 
 /// Why an upsert did not happen.
@@ -36,7 +35,7 @@ pub(super) enum Write {
 /// null; on update, those explicitly set to null (absent ones keep their value).
 fn require_fields(
     o: &ObjectSchema,
-    given: &HashMap<&str, Value>,
+    given: &FastMap<&str, Value>,
     write: Write,
 ) -> Result<(), SfError> {
     let missing: Vec<String> = o
@@ -93,7 +92,13 @@ fn compute_name(o: &ObjectSchema, rec: &mut Record) {
     let name = match (first.is_empty(), last.is_empty()) {
         (true, _) => last.to_owned(),
         (false, true) => first.to_owned(),
-        (false, false) => format!("{first} {last}"),
+        (false, false) => {
+            let mut name = String::with_capacity(first.len() + 1 + last.len());
+            name.push_str(first);
+            name.push(' ');
+            name.push_str(last);
+            name
+        }
     };
     if name.is_empty() {
         rec.shift_remove("Name");
@@ -111,8 +116,9 @@ impl Org {
         o: &'o ObjectSchema,
         fields: &Map<String, Value>,
         write: Write,
-    ) -> Result<HashMap<&'o str, Value>, SfError> {
-        let mut given: HashMap<&str, Value> = HashMap::with_capacity(fields.len());
+    ) -> Result<FastMap<&'o str, Value>, SfError> {
+        let mut given: FastMap<&str, Value> =
+            FastMap::with_capacity_and_hasher(fields.len(), Default::default());
         for (k, v) in fields {
             if k == "attributes" || k.eq_ignore_ascii_case("Id") {
                 continue;
@@ -147,6 +153,18 @@ impl Org {
         object: &str,
         fields: &Map<String, Value>,
     ) -> Result<String, SfError> {
+        let prepared = self.prepare_create(object, fields)?;
+        self.apply_create(prepared)
+    }
+
+    /// The part of [`Org::create`] that reads the org only (field checks, value conversion,
+    /// the record built), so a caller can run it under a shared lock and [`Org::apply_create`]
+    /// under the exclusive one. Errors as `create`, but for `DUPLICATE_VALUE` (checked on apply).
+    pub(crate) fn prepare_create(
+        &self,
+        object: &str,
+        fields: &Map<String, Value>,
+    ) -> Result<PreparedCreate, SfError> {
         let o = self.object_or_404(object)?;
         if fields.keys().any(|k| k.eq_ignore_ascii_case("Id")) {
             return Err(invalid_field(
@@ -155,17 +173,16 @@ impl Org {
         }
         let mut given = self.writable_values(o, fields, Write::Create)?;
         require_fields(o, &given, Write::Create)?;
-        self.check_unique(o, &given, None)?;
-
-        let id = ids::make_id(&o.key_prefix, self.next_id);
+        let checks = Checks::of(o, &given);
         let now = now_string();
         let mut stored: Vec<(&str, Value)> = Vec::with_capacity(o.fields.len());
         for f in &o.fields {
             let v = match f.name.as_str() {
-                "Id" => Value::String(id.clone()),
+                // Placeholders, set on apply (they must stay in their place).
+                "Id" => Value::String(String::new()),
+                "CaseNumber" if !o.custom => Value::String(String::new()),
                 "IsDeleted" => Value::Bool(false),
                 "CreatedDate" | "LastModifiedDate" | "SystemModstamp" => Value::String(now.clone()),
-                "CaseNumber" if !o.custom => Value::String(format!("{:08}", self.next_case_number)),
                 name => match given.remove(name) {
                     Some(v) => v,
                     None => f.default_on_create.clone().unwrap_or(Value::Null),
@@ -178,15 +195,41 @@ impl Org {
         }
         // Sized to what is stored (plus a computed Name), not to the object's field count.
         let mut rec = Record::with_capacity(stored.len() + 1);
-        rec.extend(stored);
+        for (name, v) in stored {
+            rec.push_new(name, v);
+        }
         compute_name(o, &mut rec);
         rec.shrink();
-        let object_name = o.name.clone();
-        if object_name == "Case" {
+        Ok(PreparedCreate {
+            object: o.name.clone(),
+            rec,
+            checks,
+        })
+    }
+
+    /// Stores a prepared create: checks uniqueness (and that its parents still exist),
+    /// assigns the id, and returns it.
+    pub(crate) fn apply_create(&mut self, p: PreparedCreate) -> Result<String, SfError> {
+        let PreparedCreate {
+            object,
+            mut rec,
+            checks,
+        } = p;
+        let o = self.object_or_404(&object)?;
+        checks.run(self, o, None)?;
+        let id = ids::make_id(&o.key_prefix, self.next_id);
+        rec.insert("Id", Value::String(id.clone()));
+        if !o.custom && o.field("CaseNumber").is_some() {
+            rec.insert(
+                "CaseNumber",
+                Value::String(format!("{:08}", self.next_case_number)),
+            );
+        }
+        if object == "Case" {
             self.next_case_number += 1;
         }
         self.next_id += 1;
-        self.set_record(&object_name, &id, Some(rec));
+        self.set_record(&object, &id, Some(rec));
         Ok(id)
     }
 
@@ -201,12 +244,16 @@ impl Org {
         id: &str,
         fields: &Map<String, Value>,
     ) -> Result<String, SfError> {
-        let o = self.object_or_404(object)?;
-        let id18 = check_id(o, id)?;
+        let prepared = self.prepare_update(object, id, fields)?;
+        self.apply_update(prepared)
+    }
+
+    /// The state checks of an update, in the order `update` reports them.
+    fn updatable<'a>(&'a self, o: &ObjectSchema, id18: &str) -> Result<&'a Record, SfError> {
         let current = self
             .tables
             .get(&o.name)
-            .and_then(|t| t.get(&id18))
+            .and_then(|t| t.get(id18))
             .ok_or_else(SfError::not_found)?;
         if is_deleted(current) {
             return Err(SfError::entity_is_deleted());
@@ -214,25 +261,55 @@ impl Org {
         if o.name == "Lead" && super::convert::is_converted(current) {
             return Err(super::convert::converted_lead());
         }
+        Ok(current)
+    }
+
+    /// The part of [`Org::update`] that reads the org only (the record's state, field checks
+    /// and value conversion); [`Org::apply_update`] checks the state again and writes.
+    pub(crate) fn prepare_update(
+        &self,
+        object: &str,
+        id: &str,
+        fields: &Map<String, Value>,
+    ) -> Result<PreparedUpdate, SfError> {
+        let o = self.object_or_404(object)?;
+        let id18 = check_id(o, id)?;
+        self.updatable(o, &id18)?;
         let given = self.writable_values(o, fields, Write::Update)?;
         require_fields(o, &given, Write::Update)?;
-        self.check_unique(o, &given, Some(&id18))?;
-        let mut rec = current.clone();
-        for (k, v) in given {
+        let checks = Checks::of(o, &given);
+        Ok(PreparedUpdate {
+            object: o.name.clone(),
+            id18,
+            given: given
+                .into_iter()
+                .map(|(k, v)| (super::record::intern_name(k), v))
+                .collect(),
+            checks,
+            now: now_string(),
+        })
+    }
+
+    /// Writes a prepared update: the record's state and uniqueness are checked again.
+    pub(crate) fn apply_update(&mut self, p: PreparedUpdate) -> Result<String, SfError> {
+        let o = self.object_or_404(&p.object)?;
+        let current = self.updatable(o, &p.id18)?;
+        p.checks.run(self, o, Some(&p.id18))?;
+        // Room for every given field and the two timestamps, which now differ from CreatedDate.
+        let mut rec = current.clone_with_room(p.given.len() + 2);
+        for (k, v) in p.given {
             if v.is_null() {
                 rec.shift_remove(k);
             } else {
                 rec.insert(k, v);
             }
         }
-        let now = now_string();
-        rec.insert("LastModifiedDate", Value::String(now.clone()));
-        rec.insert("SystemModstamp", Value::String(now));
+        rec.insert("LastModifiedDate", Value::String(p.now.clone()));
+        rec.insert("SystemModstamp", Value::String(p.now));
         compute_name(o, &mut rec);
         rec.shrink();
-        let object_name = o.name.clone();
-        self.set_record(&object_name, &id18, Some(rec));
-        Ok(id18)
+        self.set_record(&p.object, &p.id18, Some(rec));
+        Ok(p.id18)
     }
 
     /// Upserts by external id: returns `(id, created)`.
@@ -342,16 +419,13 @@ impl Org {
     pub(super) fn check_unique(
         &self,
         o: &ObjectSchema,
-        given: &HashMap<&str, Value>,
+        given: &[(&str, Value)],
         except: Option<&str>,
     ) -> Result<(), SfError> {
-        for f in o.fields.iter().filter(|f| f.unique) {
-            let Some(v) = given.get(f.name.as_str()) else {
+        for (name, v) in given {
+            let Some(f) = o.field(name).filter(|_| !v.is_null()) else {
                 continue;
             };
-            if v.is_null() {
-                continue;
-            }
             let dup = match self.indexed_matches(&o.name, &f.name, v) {
                 Some(ids) => ids.into_iter().find(|id| Some(id.as_str()) != except),
                 None => self
@@ -377,4 +451,68 @@ impl Org {
         }
         Ok(())
     }
+}
+
+/// What a prepared write checks against the org when it is applied: the values of its
+/// unique fields (`DUPLICATE_VALUE`), and the parents it points to (still there).
+#[derive(Debug)]
+pub(crate) struct Checks {
+    /// Unique fields given a non-null value, in schema order.
+    unique: Vec<(&'static str, Value)>,
+    /// Reference fields given an id.
+    parents: Vec<(&'static str, String)>,
+}
+
+impl Checks {
+    fn of(o: &ObjectSchema, given: &FastMap<&str, Value>) -> Self {
+        let unique = o
+            .fields
+            .iter()
+            .filter(|f| f.unique)
+            .filter_map(|f| {
+                let v = given.get(f.name.as_str()).filter(|v| !v.is_null())?;
+                Some((super::record::intern_name(&f.name), v.clone()))
+            })
+            .collect();
+        let parents = o
+            .fields
+            .iter()
+            .filter(|f| f.field_type == FieldType::Reference)
+            .filter_map(|f| {
+                let id = given.get(f.name.as_str())?.as_str()?;
+                Some((super::record::intern_name(&f.name), id.to_owned()))
+            })
+            .collect();
+        Checks { unique, parents }
+    }
+
+    fn run(&self, org: &Org, o: &ObjectSchema, except: Option<&str>) -> Result<(), SfError> {
+        for (name, id) in &self.parents {
+            if let Some(f) = o.field(name) {
+                org.check_reference(o, f, id)?;
+            }
+        }
+        org.check_unique(o, &self.unique, except)
+    }
+}
+
+/// A create checked and built by [`Org::prepare_create`], for [`Org::apply_create`].
+#[derive(Debug)]
+pub(crate) struct PreparedCreate {
+    object: String,
+    /// The record; `Id` (and `CaseNumber`) hold placeholders until applied.
+    rec: Record,
+    checks: Checks,
+}
+
+/// An update checked and converted by [`Org::prepare_update`], for [`Org::apply_update`].
+#[derive(Debug)]
+pub(crate) struct PreparedUpdate {
+    object: String,
+    id18: String,
+    /// Canonical field name → stored value (null removes the field).
+    given: Vec<(&'static str, Value)>,
+    checks: Checks,
+    /// The modification time.
+    now: String,
 }

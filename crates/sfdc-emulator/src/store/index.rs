@@ -10,7 +10,9 @@
 //! also checks the odd records. Callers re-check each candidate with `same_value`, so an
 //! index can only ever narrow a scan, never add a match.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use crate::fasthash::FastMap;
 
 /// The ids under one key, sorted (creation order): most keys of an external-id or unique
 /// field hold one id, kept inline; several are a sorted vector.
@@ -148,18 +150,25 @@ fn slot(ft: FieldType, v: &Value) -> Slot {
     }
 }
 
+/// How a wanted text value is looked up in an index of a field of type `ft`.
+fn probe_text(ft: FieldType, s: &str) -> Probe {
+    if is_numeric(ft) {
+        return match s.parse::<f64>().ok().and_then(number_key) {
+            Some(k) => Probe::Key(k),
+            // Compares unequal to every stored number.
+            None => Probe::OddOnly,
+        };
+    }
+    Probe::Key(text_key(ft, s))
+}
+
 /// How a wanted value is looked up in an index of a field of type `ft`.
 fn probe(ft: FieldType, wanted: &Value) -> Probe {
     match wanted {
         // Null matches stored nulls, which are not filed.
         Value::Null => Probe::Scan,
         Value::Bool(b) => Probe::Key(IndexKey::Bool(*b)),
-        Value::String(s) if is_numeric(ft) => match s.parse::<f64>().ok().and_then(number_key) {
-            Some(k) => Probe::Key(k),
-            // Compares unequal to every stored number.
-            None => Probe::OddOnly,
-        },
-        Value::String(s) => Probe::Key(text_key(ft, s)),
+        Value::String(s) => probe_text(ft, s),
         Value::Number(n) if is_numeric(ft) => match n.as_f64().and_then(number_key) {
             Some(k) => Probe::Key(k),
             None => Probe::Scan,
@@ -175,7 +184,7 @@ fn probe(ft: FieldType, wanted: &Value) -> Probe {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct FieldIndex {
     field_type: FieldType,
-    by_key: HashMap<IndexKey, Ids>,
+    by_key: FastMap<IndexKey, Ids>,
     odd: BTreeSet<String>,
 }
 
@@ -184,7 +193,7 @@ impl FieldIndex {
     pub(super) fn new(field_type: FieldType) -> Self {
         FieldIndex {
             field_type,
-            by_key: HashMap::new(),
+            by_key: FastMap::default(),
             odd: BTreeSet::new(),
         }
     }
@@ -232,6 +241,22 @@ impl FieldIndex {
                 }
             },
         }
+    }
+
+    /// Appends the ids of the records that may hold a value equal to the text `wanted`
+    /// (unordered; the odd records are the caller's, see [`FieldIndex::odd_ids`]).
+    pub(super) fn text_candidates<'a>(&'a self, wanted: &str, out: &mut Vec<&'a str>) {
+        if let Probe::Key(k) = probe_text(self.field_type, wanted)
+            && let Some(ids) = self.by_key.get(&k)
+        {
+            out.extend(ids.iter().map(|id| &**id));
+        }
+    }
+
+    /// The records filed as odd (a value whose kind does not match the field type): every
+    /// probe must also check them.
+    pub(super) fn odd_ids(&self) -> impl Iterator<Item = &str> {
+        self.odd.iter().map(String::as_str)
     }
 
     /// Ids of the records that may hold a value equal to `wanted`, in id (creation)

@@ -45,7 +45,7 @@ fn scan(org: &Org, object: &str, field: &str, wanted: &Value) -> Vec<String> {
 /// The id `check_unique` names for `value` in `Num__c` (`None`: no duplicate).
 fn unique_conflict(org: &Org, value: Value) -> Option<String> {
     let o = org.object("Account").unwrap();
-    let given = HashMap::from([("Num__c", value)]);
+    let given = [("Num__c", value)];
     org.check_unique(o, &given, None)
         .err()
         .map(|e| e.message.rsplit(' ').next().unwrap().to_owned())
@@ -79,7 +79,7 @@ fn assert_index_matches_scan(org: &Org) {
     let mut fresh = Org {
         schema: org.schema.clone(),
         tables: org.tables.clone(),
-        indexes: HashMap::new(),
+        indexes: FastMap::default(),
         next_id: 0,
         next_case_number: 0,
         undo: Vec::new(),

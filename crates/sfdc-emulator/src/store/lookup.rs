@@ -1,10 +1,6 @@
 //! Index-backed record lookup for SOQL: the live records whose field may equal one of a list
 //! of values, from the `Id` key or the field's index, so `WHERE Email IN (...)` does not scan.
 
-use std::collections::BTreeSet;
-
-use serde_json::Value;
-
 use super::{FieldType, Org, Record, is_deleted};
 use crate::ids;
 
@@ -21,20 +17,24 @@ impl Org {
         let o = self.schema.object(object)?;
         let f = o.field(field)?;
         let table = self.tables.get(&o.name);
-        let mut ids: BTreeSet<&str> = BTreeSet::new();
+        // One probe per value; the ids collected, then put in creation order once.
+        let mut ids: Vec<&str> = Vec::with_capacity(values.len());
         if f.field_type == FieldType::Id {
             for v in values {
                 let Some(id18) = ids::to_18(v) else { continue };
                 if let Some((id, _)) = table.and_then(|t| t.get_key_value(&id18)) {
-                    ids.insert(id.as_str());
+                    ids.push(id.as_str());
                 }
             }
         } else {
             let idx = self.indexes.get(&o.name)?.get(&f.name)?;
             for v in values {
-                ids.extend(idx.candidates(&Value::String((*v).to_owned()))?);
+                idx.text_candidates(v, &mut ids);
             }
+            ids.extend(idx.odd_ids());
         }
+        ids.sort_unstable();
+        ids.dedup();
         let table = table?;
         Some(
             ids.into_iter()

@@ -38,11 +38,12 @@ mod render;
 mod snapshot;
 mod values;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
 pub(crate) use crate::error::SfError;
+use crate::fasthash::FastMap;
 use crate::ids;
 pub(crate) use crate::schema::{FieldDef, FieldType, ObjectSchema};
 use crate::schema::{ObjectDef, Schema};
@@ -72,10 +73,10 @@ struct Undo {
 pub(crate) struct Org {
     schema: Schema,
     /// Canonical object name → id → record (ids sort in creation order).
-    tables: HashMap<String, BTreeMap<String, Record>>,
+    tables: FastMap<String, BTreeMap<String, Record>>,
     /// Canonical object name → canonical field name → index of the live records, for
     /// every field that is an external id, unique, or an e-mail field.
-    indexes: HashMap<String, HashMap<String, FieldIndex>>,
+    indexes: FastMap<String, FastMap<String, FieldIndex>>,
     next_id: u64,
     next_case_number: u64,
     /// Undo log of the open transactions (empty when none is open).
@@ -99,8 +100,8 @@ impl Org {
     pub(crate) fn new() -> Self {
         let mut org = Org {
             schema: Schema::standard(),
-            tables: HashMap::new(),
-            indexes: HashMap::new(),
+            tables: FastMap::default(),
+            indexes: FastMap::default(),
             next_id: 1,
             next_case_number: 1001,
             undo: Vec::new(),

@@ -5,15 +5,16 @@
 //! names are the schema's (a few hundred at most), so each is allocated once for the life
 //! of the process instead of once per record and field, as a map of `String` keys would.
 
-use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use serde_json::{Map, Value};
 
+use crate::fasthash::FastMap;
+
 /// The one shared copy of `name`. Only schema field names are interned (never text from
 /// a request), so the set is bounded by the schema.
 fn intern(name: &str) -> Name {
-    static NAMES: OnceLock<Mutex<HashMap<&'static str, Name>>> = OnceLock::new();
+    static NAMES: OnceLock<Mutex<FastMap<&'static str, Name>>> = OnceLock::new();
     let mut names = NAMES
         .get_or_init(Default::default)
         .lock()
@@ -25,6 +26,11 @@ fn intern(name: &str) -> Name {
     let n: Name = Box::leak(Box::new(text));
     names.insert(text, n);
     n
+}
+
+/// The one shared copy of a schema field name, as a `&'static str`.
+pub(crate) fn intern_name(name: &str) -> &'static str {
+    intern(name)
 }
 
 /// An interned field name: a thin (one-word) pointer to the shared text, so a stored pair
@@ -41,6 +47,11 @@ const SAME_AS: [(&str, &str); 2] = [
 /// The field `name` reads from when it is not stored itself.
 fn source_of(name: &str) -> Option<&'static str> {
     SAME_AS.iter().find(|(d, _)| *d == name).map(|(_, s)| *s)
+}
+
+/// Whether other fields read from `name` when they are not stored.
+fn is_source(name: &str) -> bool {
+    SAME_AS.iter().any(|(_, s)| *s == name)
 }
 
 /// The value `name` reads when it is not stored: `IsDeleted` is false for every live record
@@ -91,11 +102,13 @@ impl Record {
             self.remove_stored(name);
             return old;
         }
-        if self.stored(name).is_some_and(|old| *old != value) {
-            self.detach_dependents(name);
-        }
-        if let Some((_, v)) = self.cells.iter_mut().find(|(k, _)| **k == name) {
-            return Some(std::mem::replace(v, value));
+        // One scan for the stored cell (an update sets several fields of a record).
+        if let Some(at) = self.cells.iter().position(|(k, _)| **k == name) {
+            if is_source(name) && self.cells[at].1 != value {
+                // Appends cells only: `at` stays valid.
+                self.detach_dependents(name);
+            }
+            return Some(std::mem::replace(&mut self.cells[at].1, value));
         }
         // A timestamp not stored read its source field until now.
         let old = source_of(name)
@@ -103,6 +116,22 @@ impl Record {
             .or_else(|| default_of(name).cloned());
         self.cells.push((intern(name), value));
         old
+    }
+
+    /// Adds field `name` (a canonical schema field name) that the record does not hold yet,
+    /// as [`Record::insert`] would (a default or a timestamp equal to its source is not
+    /// stored), without looking for an old value: building a record field by field.
+    pub(crate) fn push_new(&mut self, name: &str, value: Value) {
+        debug_assert!(self.stored(name).is_none(), "{name} is already stored");
+        if default_of(name) == Some(&value) {
+            return;
+        }
+        if let Some(source) = source_of(name)
+            && self.stored(source) == Some(&value)
+        {
+            return;
+        }
+        self.cells.push((intern(name), value));
     }
 
     /// Removes field `name`, keeping the order of the others; returns its value.
@@ -151,6 +180,14 @@ impl Record {
             .map(|(k, v)| (**k, v))
             .chain(derived)
             .chain(default)
+    }
+
+    /// A copy with room for `extra` more fields (an update adds its timestamps and fields
+    /// without growing the copy again).
+    pub(crate) fn clone_with_room(&self, extra: usize) -> Self {
+        let mut cells = Vec::with_capacity(self.cells.len() + extra);
+        cells.extend(self.cells.iter().cloned());
+        Record { cells }
     }
 
     /// Frees unused capacity (records are stored for long; most never change again).

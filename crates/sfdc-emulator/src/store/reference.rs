@@ -99,7 +99,12 @@ impl Org {
         Ok(v)
     }
 
-    fn check_reference(&self, _o: &ObjectSchema, f: &FieldDef, id18: &str) -> Result<(), SfError> {
+    pub(super) fn check_reference(
+        &self,
+        _o: &ObjectSchema,
+        f: &FieldDef,
+        id18: &str,
+    ) -> Result<(), SfError> {
         let label = f.label_text();
         let target = self.schema.object_by_prefix(&id18[..3]);
         let allowed = target.is_some_and(|t| {

@@ -9,12 +9,56 @@ use crate::ids;
 
 /// Current time in Salesforce's datetime output format.
 pub(crate) fn now_string() -> String {
-    format_datetime(Utc::now())
+    thread_local! {
+        /// The last instant written, by millisecond: the records of one request share it.
+        static LAST: std::cell::RefCell<(i64, String)> = const { std::cell::RefCell::new((i64::MIN, String::new())) };
+    }
+    let now = Utc::now();
+    let ms = now.timestamp_millis();
+    LAST.with_borrow_mut(|(at, text)| {
+        if *at != ms {
+            *at = ms;
+            *text = format_datetime(now);
+        }
+        text.clone()
+    })
 }
 
 /// Formats a datetime as `YYYY-MM-DDTHH:MM:SS.sss+0000`.
 pub(crate) fn format_datetime(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
+    use chrono::{Datelike, Timelike};
+    // Written digit by digit: every write stamps its records, and a format string costs
+    // more than the write itself.
+    let year = u32::try_from(t.year()).unwrap_or(0);
+    let parts = [
+        (year, 4, '-'),
+        (t.month(), 2, '-'),
+        (t.day(), 2, 'T'),
+        (t.hour(), 2, ':'),
+        (t.minute(), 2, ':'),
+        (t.second(), 2, '.'),
+        (t.timestamp_subsec_millis().min(999), 3, '+'),
+    ];
+    let mut out = String::with_capacity(28);
+    for (n, width, after) in parts {
+        push_digits(&mut out, n, width);
+        out.push(after);
+    }
+    out.push_str("0000");
+    out
+}
+
+/// Appends `n` in decimal, zero-padded to `width` digits.
+fn push_digits(out: &mut String, n: u32, width: u32) {
+    let digits = n.checked_ilog10().unwrap_or(0) + 1;
+    for _ in digits..width {
+        out.push('0');
+    }
+    let mut div = 10u32.pow(digits - 1);
+    while div > 0 {
+        out.push(char::from(b'0' + ((n / div) % 10) as u8));
+        div /= 10;
+    }
 }
 
 /// External-id / unique comparison of two stored (or raw string) values.
@@ -215,4 +259,26 @@ pub(crate) fn csv_value(f: &FieldDef, raw: &str) -> Result<Option<Value>, SfErro
         _ => Value::String(raw.to_owned()),
     };
     coerce_value(f, &v).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn datetimes_are_written_as_the_strftime_format_would() {
+        for (secs, nanos) in [
+            (0, 0),
+            (1_764_633_600, 7_000_000),
+            (1_799_999_999, 999_999_999),
+            (253_402_300_799, 120_000_000),
+            (951_782_400, 50_000_000),
+        ] {
+            let t = DateTime::from_timestamp(secs, nanos).unwrap();
+            assert_eq!(
+                format_datetime(t),
+                t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
+            );
+        }
+    }
 }

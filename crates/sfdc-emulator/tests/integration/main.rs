@@ -8,6 +8,7 @@ mod binary;
 mod bulk;
 mod collections;
 mod composite;
+mod concurrency;
 mod handlers;
 mod limits_faults;
 mod oauth;

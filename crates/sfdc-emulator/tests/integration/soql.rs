@@ -313,6 +313,33 @@ fn in_and_not_in() {
     );
 }
 
+/// Lists of 8 or more values are answered from a hash set: the same records as the short
+/// lists (case-insensitive text, 15/18-character ids, NOT IN, null values).
+#[test]
+fn long_in_lists_answer_as_short_ones() {
+    let text_filler: Vec<String> = (0..10).map(|i| format!("'filler{i}'")).collect();
+    let id_filler: Vec<String> = (10..20).map(|i| format!("'0010000000000{i}AAA'")).collect();
+    for (short, filler) in [
+        ("Industry IN ('MEDIA', 'Energy')", &text_filler),
+        ("Industry NOT IN ('media')", &text_filler),
+        ("Name IN ('ACME CORP', 'Globex')", &text_filler),
+        ("Industry IN (null, 'media')", &text_filler),
+        (&*format!("Id IN ('{}', '{}')", &ID1[..15], ID3), &id_filler),
+        (&*format!("Id NOT IN ('{}')", &ID2[..15]), &id_filler),
+    ] {
+        let (head, list) = short.split_once('(').unwrap();
+        let long = format!("{head}({}, {list}", filler.join(", "));
+        assert_eq!(ids(&long), ids(short), "{long}");
+    }
+    assert_eq!(
+        ids(&format!(
+            "Industry IN ({}, 'ENERGY')",
+            text_filler.join(", ")
+        )),
+        vec!["1", "4"]
+    );
+}
+
 #[test]
 fn like_patterns_are_case_insensitive() {
     assert_eq!(ids("Name LIKE 'acme%'"), vec!["1"]);

@@ -85,10 +85,16 @@ pub(crate) async fn batch(
         };
         let a = dispatch::run(&d, SubCall::Batch, auth, out).await;
         has_errors |= !a.ok();
-        results.push(json!({"statusCode": a.status, "result": a.body}));
+        let mut r = Map::with_capacity(2);
+        r.insert("statusCode".into(), Value::from(a.status));
+        r.insert("result".into(), a.body);
+        results.push(Value::Object(r));
     }
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({"hasErrors": has_errors, "results": results}),
-    ))
+    Ok(json_response(StatusCode::OK, {
+        // Moved in (`json!` would copy the results).
+        let mut m = Map::with_capacity(2);
+        m.insert("hasErrors".into(), Value::Bool(has_errors));
+        m.insert("results".into(), Value::Array(results));
+        Value::Object(m)
+    }))
 }

@@ -8,6 +8,8 @@ use axum::http::{HeaderValue, Method, header};
 use serde_json::{Map, Value};
 use tower::ServiceExt;
 
+use crate::error::JsonBody;
+
 /// Request extension marking a subrequest, and whose: the API layer then skips what
 /// belongs to the enclosing call (authentication faults, latency, 503, dropped
 /// connections) and counts it only for `Batch`.
@@ -62,6 +64,12 @@ pub(crate) struct Outgoing<'a> {
     pub(crate) headers: &'a Map<String, Value>,
 }
 
+/// Whether the handler of `url` reads its body as text (Bulk job requests) rather than
+/// through [`crate::extract::SfJson`], which takes the [`ParsedBody`].
+fn wants_text(url: &str) -> bool {
+    super::request::api_path(url).is_none_or(|p| p.starts_with("jobs"))
+}
+
 /// Runs `out` with the caller's `Authorization` header.
 pub(crate) async fn run(
     d: &Dispatcher,
@@ -84,9 +92,15 @@ pub(crate) async fn run(
     let body = match out.body {
         Some(v) => {
             b = b.header(header::CONTENT_TYPE, "application/json");
-            let text = v.to_string();
+            // JSON handlers take the value itself; only the handlers that read the raw body
+            // (Bulk job requests) need it as text too.
+            let text = if wants_text(out.url) {
+                Body::from(v.to_string())
+            } else {
+                Body::empty()
+            };
             parsed = Some(ParsedBody(v));
-            Body::from(text)
+            text
         }
         None => Body::empty(),
     };
@@ -117,14 +131,21 @@ pub(crate) async fn run(
         .get(header::LOCATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let bytes = to_bytes(resp.into_body(), usize::MAX)
-        .await
-        .unwrap_or_default();
-    let body = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+    let mut resp = resp;
+    // A JSON answer is taken as the value the handler built (no text in between).
+    let body = match resp.extensions_mut().remove::<JsonBody>() {
+        Some(JsonBody(v)) => v,
+        None => {
+            let bytes = to_bytes(resp.into_body(), usize::MAX)
+                .await
+                .unwrap_or_default();
+            if bytes.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_slice(&bytes)
+                    .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+            }
+        }
     };
     SubResponse {
         status,

@@ -38,7 +38,7 @@ async fn resources(Extension(v): Extension<ApiVersion>) -> Response {
     let base = format!("/services/data/v{}/composite", v.0);
     json_response(
         StatusCode::OK,
-        &json!({
+        json!({
             "batch": format!("{base}/batch"),
             "sobjects": format!("{base}/sobjects"),
         }),
@@ -113,15 +113,18 @@ fn with_location(mut a: SubResponse, url: &str) -> SubResponse {
     a
 }
 
-/// Indexes of the earlier subrequests each subrequest references.
-fn dependencies(subs: &[Sub]) -> Vec<Vec<usize>> {
+/// Per subrequest: whether it holds any reference, and the indexes of the earlier
+/// subrequests it references.
+fn dependencies(subs: &[Sub]) -> Vec<(bool, Vec<usize>)> {
     subs.iter()
         .enumerate()
         .map(|(i, s)| {
-            refs::references(&s.url, s.body.as_ref())
+            let refs = refs::references(&s.url, s.body.as_ref());
+            let deps = refs
                 .iter()
                 .filter_map(|r| subs[..i].iter().position(|x| x.reference_id == r.id))
-                .collect()
+                .collect();
+            (!refs.is_empty(), deps)
         })
         .collect()
 }
@@ -131,6 +134,7 @@ async fn composite(
     State(state): State<AppState>,
     Extension(d): Extension<Dispatcher>,
     Extension(v): Extension<ApiVersion>,
+    sub: Option<Extension<SubCall>>,
     headers: HeaderMap,
     SfJson(body): SfJson,
 ) -> Result<Response, SfError> {
@@ -143,21 +147,31 @@ async fn composite(
     } else {
         (Some(gate.read_owned().await), None)
     };
+    // A Composite call inside a Batch call is part of it.
+    let _in_tx = sub.is_none().then(|| state.enter_transaction());
     let tx = call.all_or_none.then(|| Tx::begin(&state));
 
-    let deps = dependencies(&call.subs);
+    let (has_refs, deps): (Vec<bool>, Vec<Vec<usize>>) =
+        dependencies(&call.subs).into_iter().unzip();
     // Only results a later subrequest references are kept for substitution.
     let referenced: std::collections::HashSet<usize> = deps.iter().flatten().copied().collect();
     let order = order::plan(&deps, call.collate, || state.draw());
-    let mut answers: Vec<Option<SubResponse>> = vec![None; call.subs.len()];
+    let mut subs = call.subs;
+    let mut answers: Vec<Option<SubResponse>> = vec![None; subs.len()];
     let mut results: HashMap<String, Value> = HashMap::new();
     let mut failed = false;
     for i in order {
         if failed && call.all_or_none {
             break;
         }
-        let s = &call.subs[i];
-        let answer = match refs::substitute(&s.url, s.body.as_ref(), &results) {
+        let s = &mut subs[i];
+        // A subrequest without references runs with its own body, moved (not copied).
+        let substituted = if has_refs[i] {
+            refs::substitute(&s.url, s.body.as_ref(), &results)
+        } else {
+            Ok((s.url.clone(), s.body.take()))
+        };
+        let answer = match substituted {
             Err(r) => bad_reference(&r),
             Ok((url, body)) => {
                 let out = Outgoing {
@@ -188,9 +202,9 @@ async fn composite(
             }
         }
     }
-    let out: Vec<Value> = call
-        .subs
-        .iter()
+    // Built from the answers' values (moved; `json!` would copy them), written once.
+    let out: Vec<Value> = subs
+        .into_iter()
         .zip(answers)
         .map(|(s, a)| {
             let a = a.unwrap_or_else(rolled_back);
@@ -198,16 +212,15 @@ async fn composite(
             if let Some(l) = a.location {
                 h.insert("Location".into(), Value::String(l));
             }
-            json!({
-                "body": a.body,
-                "httpHeaders": h,
-                "httpStatusCode": a.status,
-                "referenceId": s.reference_id,
-            })
+            let mut m = Map::with_capacity(4);
+            m.insert("body".into(), a.body);
+            m.insert("httpHeaders".into(), Value::Object(h));
+            m.insert("httpStatusCode".into(), Value::from(a.status));
+            m.insert("referenceId".into(), Value::String(s.reference_id));
+            Value::Object(m)
         })
         .collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({ "compositeResponse": out }),
-    ))
+    let mut body = Map::with_capacity(1);
+    body.insert("compositeResponse".into(), Value::Array(out));
+    Ok(json_response(StatusCode::OK, Value::Object(body)))
 }

@@ -24,11 +24,25 @@ impl Reference {
     }
 }
 
+/// The byte offset of the next `@{` at or after `from` (a byte search: most strings of a
+/// body hold no `@`, and e-mail addresses one not followed by `{`).
+fn find_open(text: &str, from: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    loop {
+        let at = i + bytes.get(i..)?.iter().position(|&b| b == b'@')?;
+        if bytes.get(at + 1) == Some(&b'{') {
+            return Some(at);
+        }
+        i = at + 1;
+    }
+}
+
 /// Every reference in `text`, with its byte range (from `@` to `}` inclusive).
 fn scan(text: &str) -> Vec<(std::ops::Range<usize>, Reference)> {
     let mut out = Vec::new();
     let mut from = 0;
-    while let Some(start) = text[from..].find("@{").map(|i| i + from) {
+    while let Some(start) = find_open(text, from) {
         let Some(end) = text[start..].find('}').map(|i| i + start) else {
             break;
         };

@@ -65,11 +65,11 @@ fn text<'a>(m: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
 
 /// Parses and validates a Composite body; any violation fails the whole call with 400.
 pub(crate) fn parse(body: Value, v: ApiVersion) -> Result<Composite, SfError> {
-    let m = body_object(body)?;
+    let mut m = body_object(body)?;
     let flag = |k: &str, default: bool| m.get(k).and_then(Value::as_bool).unwrap_or(default);
     let all_or_none = flag("allOrNone", false);
     let collate = flag("collateSubrequests", v.major() >= 49);
-    let list = match m.get("compositeRequest") {
+    let list = match m.remove("compositeRequest") {
         Some(Value::Array(a)) => a,
         _ => return Err(invalid("compositeRequest: the request has no subrequests")),
     };
@@ -84,15 +84,15 @@ pub(crate) fn parse(body: Value, v: ApiVersion) -> Result<Composite, SfError> {
     }
     let mut subs: Vec<Sub> = Vec::with_capacity(list.len());
     for item in list {
-        let Value::Object(s) = item else {
+        let Value::Object(mut s) = item else {
             return Err(invalid("Each subrequest must be a JSON object"));
         };
-        let method = text(s, "method")
+        let method = text(&s, "method")
             .filter(|m| ["GET", "POST", "PATCH", "PUT", "DELETE", "HEAD"].contains(m))
             .ok_or_else(|| {
                 invalid("method: a subrequest needs a method GET, POST, PATCH, PUT, DELETE or HEAD")
             })?;
-        let url = text(s, "url").ok_or_else(|| invalid("url: a subrequest needs a url"))?;
+        let url = text(&s, "url").ok_or_else(|| invalid("url: a subrequest needs a url"))?;
         let path = api_path(url).ok_or_else(|| {
             invalid(format!(
                 "url: {url} does not start with /services/data/vXX.X/"
@@ -108,7 +108,7 @@ pub(crate) fn parse(body: Value, v: ApiVersion) -> Result<Composite, SfError> {
                 "url: {url} is not supported in a Composite request"
             )));
         }
-        let reference_id = text(s, "referenceId")
+        let reference_id = text(&s, "referenceId")
             .ok_or_else(|| invalid("referenceId: a subrequest needs a referenceId"))?;
         if !valid_reference_id(reference_id) {
             return Err(invalid(format!(
@@ -118,15 +118,19 @@ pub(crate) fn parse(body: Value, v: ApiVersion) -> Result<Composite, SfError> {
         if subs.iter().any(|x| x.reference_id == reference_id) {
             return Err(invalid(format!("Duplicate reference id: {reference_id}")));
         }
-        let headers = match s.get("httpHeaders") {
-            Some(Value::Object(h)) => h.clone(),
+        let method = method.to_owned();
+        let url = url.to_owned();
+        let reference_id = reference_id.to_owned();
+        let headers = match s.remove("httpHeaders") {
+            Some(Value::Object(h)) => h,
             _ => Map::new(),
         };
+        // The body is moved, not copied: a write subrequest carries up to 200 records.
         subs.push(Sub {
-            method: method.to_owned(),
-            url: url.to_owned(),
-            reference_id: reference_id.to_owned(),
-            body: s.get("body").cloned(),
+            method,
+            url,
+            reference_id,
+            body: s.remove("body"),
             headers,
         });
     }
