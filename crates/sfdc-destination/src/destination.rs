@@ -298,10 +298,10 @@ impl Destination {
             // Keyed ordering across concurrent sends: hold every record key of the batch
             // (sorted, so two sends cannot deadlock); released when this future ends or drops.
             let keys: Vec<String> = jobs.iter().flat_map(plan::keys::keys_of).collect();
-            let _held = self.locks.acquire(keys).await;
+            let held = self.locks.acquire(keys).await;
             let groups = {
                 let sink = Sink::new(&mut outcomes);
-                run::batch(&self.calls, &self.bulk, &jobs, &sink).await
+                run::batch(&self.calls, &self.bulk, &jobs, &sink, &held).await
             };
             span.record("groups", groups);
             for outcome in &mut outcomes {

@@ -212,6 +212,19 @@ impl Failure {
         }
     }
 
+    /// The record a lookup found is held by a concurrent send that waits for a record this
+    /// send holds (waiting would deadlock): 409, retryable, nothing sent.
+    pub(crate) fn record_busy() -> Failure {
+        Failure {
+            http_status: 409,
+            code: OutcomeCode::RecordBusy,
+            message: "a concurrent send on this destination holds this record and waits for one this send holds; the write was not sent: send the event again".to_owned(),
+            retryable: true,
+            pending: false,
+            bulk_job_id: None,
+        }
+    }
+
     /// A response that does not have one result per record (should not happen).
     pub(crate) fn missing_result() -> Failure {
         Failure {

@@ -20,6 +20,7 @@ mod operations;
 mod other_fields_object;
 mod pending;
 mod resend;
+mod resolved_order;
 mod session_concurrency;
 mod settings_secrets;
 mod settle;
