@@ -7,6 +7,7 @@ mod support;
 mod api_calls;
 mod auth;
 mod bulk_operations;
+mod bulk_rest_order;
 mod converted_lead;
 mod default_mappings;
 mod depth;
