@@ -147,12 +147,14 @@ impl DestinationBuilder {
     fn finish(self, client: sfdc_rest::Client) -> Result<Destination> {
         let bulk_poll = self.bulk_poll;
         let (actions, executor) = self.compile()?;
-        let mut bulk = BulkClient::new(client.clone());
+        let calls = Calls::new(client.clone(), executor);
+        // Bulk calls share the REST calls' in-flight bound.
+        let mut bulk = BulkClient::new(client.clone()).in_flight(calls.permits());
         if let Some(poll) = bulk_poll {
             bulk = bulk.poll_config(poll);
         }
         Ok(Destination {
-            calls: Calls::new(client.clone(), executor),
+            calls,
             client,
             bulk,
             actions: actions.into(),

@@ -145,6 +145,11 @@ impl Calls {
         }
     }
 
+    /// The in-flight bound, for the Bulk client to share.
+    pub(crate) fn permits(&self) -> Arc<Semaphore> {
+        Arc::clone(&self.permits)
+    }
+
     /// `true` when lookups go in Composite calls (so only the SOQL length binds a query).
     pub(crate) fn packs_queries(&self) -> bool {
         self.settings.composite

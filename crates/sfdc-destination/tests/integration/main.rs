@@ -15,6 +15,7 @@ mod executor;
 mod explain;
 mod fault_suite;
 mod idempotency_key;
+mod in_flight_bulk;
 mod lost_composite;
 mod lost_responses;
 mod matcher_values;
