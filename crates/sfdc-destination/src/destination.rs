@@ -30,6 +30,7 @@ pub struct Destination {
     actions: std::sync::Arc<[Action]>,
     calls: Calls,
     locks: KeyLocks,
+    abandoned: crate::execute::Abandoned,
 }
 
 /// Builds a [`Destination`] from [`Settings`] or an existing [`sfdc_rest::Client`], plus
@@ -159,6 +160,7 @@ impl DestinationBuilder {
             bulk,
             actions: actions.into(),
             locks: KeyLocks::default(),
+            abandoned: crate::execute::Abandoned::default(),
         })
     }
 
@@ -228,6 +230,19 @@ impl Destination {
     /// around [`Destination::send`] by the batch size for API calls per event.
     pub fn api_calls(&self) -> u64 {
         self.client.api_calls()
+    }
+
+    /// Takes the creates of dropped `send` (or `retry`) futures that were sent and not
+    /// answered: each [`AbandonedCreate`] may have committed. The list is shared by clones and
+    /// emptied by this call; a send that completes adds nothing to it. See [`AbandonedCreate`]
+    /// for how to finish them.
+    pub fn take_abandoned(&self) -> Vec<crate::AbandonedCreate> {
+        std::mem::take(
+            &mut *self
+                .abandoned
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 
     /// Sends a batch of typed events; see [`Destination::send`].
@@ -301,8 +316,13 @@ impl Destination {
             // (sorted, so two sends cannot deadlock); released when this future ends or drops.
             let keys: Vec<String> = jobs.iter().flat_map(plan::keys::keys_of).collect();
             let held = self.locks.acquire(keys).await;
+            // Creates still in flight if this future is dropped go to `take_abandoned`.
+            let guard = crate::execute::AbandonGuard {
+                in_flight: crate::execute::InFlight::default(),
+                abandoned: std::sync::Arc::clone(&self.abandoned),
+            };
             let groups = {
-                let sink = Sink::new(&mut outcomes);
+                let sink = Sink::tracking(&mut outcomes, std::sync::Arc::clone(&guard.in_flight));
                 run::batch(&self.calls, &self.bulk, &jobs, &sink, &held).await
             };
             span.record("groups", groups);

@@ -113,7 +113,8 @@ async fn run_rows(
                 if !operation.is_delete() {
                     request = request.columns(union_of_columns(&records));
                 }
-                ingest(bulk, request, records, chunk, sink)
+                let inserts = operation == sfdc_bulk::Operation::Insert;
+                ingest(bulk, request, records, chunk, sink, inserts)
             });
             futures::future::join_all(ingests).await;
             order.bulk_done(round.iter().map(|(j, _)| *j));
@@ -147,8 +148,14 @@ async fn ingest(
     records: Vec<Record>,
     chunk: Vec<&Job>,
     sink: &Sink<'_>,
+    inserts: bool,
 ) {
     let chunk = chunk.as_slice();
+    if inserts {
+        for job in chunk {
+            sink.sending(job, true);
+        }
+    }
     let mut reports = std::pin::pin!(bulk.ingest_stream(request, futures::stream::iter(records)));
     let mut done = 0;
     while let Some(item) = reports.next().await {
@@ -173,6 +180,11 @@ async fn ingest(
                 }
                 break;
             }
+        }
+    }
+    if inserts {
+        for job in chunk {
+            sink.answered(job);
         }
     }
 }

@@ -19,10 +19,11 @@ pub(crate) mod lookup;
 pub(crate) mod other_fields;
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use sfdc_actions::PlannedOperation;
 
+use crate::abandoned::AbandonedCreate;
 use crate::outcome::{ActionOutcome, EventOutcome, OutcomeStatus};
 pub(crate) use failure::Failure;
 pub(crate) use group::{Group, group_jobs};
@@ -46,6 +47,35 @@ pub(crate) struct Sink<'a> {
     /// The record a failed write addressed, by (event, slot): what the converted-Lead policy
     /// needs to find the Lead.
     targets: Mutex<HashMap<(usize, usize), String>>,
+    /// Creates sent and not answered yet ([`Sink::tracking`]).
+    in_flight: Option<InFlight>,
+}
+
+/// A destination's list of abandoned creates, shared by its clones.
+pub(crate) type Abandoned = Arc<Mutex<Vec<AbandonedCreate>>>;
+
+/// One send's creates sent and not answered yet, by (event, slot).
+pub(crate) type InFlight = Arc<Mutex<HashMap<(usize, usize), AbandonedCreate>>>;
+
+/// Moves the creates still in flight to the destination's abandoned list when dropped: held
+/// by a send for as long as it runs, so a dropped send future leaves its unanswered creates
+/// there (a completed send has none left).
+#[derive(Debug)]
+pub(crate) struct AbandonGuard {
+    pub(crate) in_flight: InFlight,
+    pub(crate) abandoned: Abandoned,
+}
+
+impl Drop for AbandonGuard {
+    fn drop(&mut self) {
+        let mut left: Vec<AbandonedCreate> =
+            lock(&self.in_flight).drain().map(|(_, c)| c).collect();
+        if left.is_empty() {
+            return;
+        }
+        left.sort_by_key(|c| (c.index, c.subscription));
+        lock(&self.abandoned).extend(left);
+    }
 }
 
 impl<'a> Sink<'a> {
@@ -53,6 +83,53 @@ impl<'a> Sink<'a> {
         Sink {
             outcomes: Mutex::new(outcomes),
             targets: Mutex::new(HashMap::new()),
+            in_flight: None,
+        }
+    }
+
+    /// A sink that registers the creates it sends in `in_flight` until they are answered.
+    pub(crate) fn tracking(outcomes: &'a mut [EventOutcome], in_flight: InFlight) -> Sink<'a> {
+        Sink {
+            outcomes: Mutex::new(outcomes),
+            targets: Mutex::new(HashMap::new()),
+            in_flight: Some(in_flight),
+        }
+    }
+
+    /// Records that the create of `job` is being sent (bulk: as a Bulk insert row).
+    pub(crate) fn sending(&self, job: &Job, bulk: bool) {
+        let Some(in_flight) = &self.in_flight else {
+            return;
+        };
+        let create = {
+            let outcomes = lock(&self.outcomes);
+            let Some(event) = outcomes.get(job.event) else {
+                return;
+            };
+            let Some(out) = event.results.get(job.slot) else {
+                return;
+            };
+            AbandonedCreate {
+                index: job.event,
+                message_id: event.message_id.clone(),
+                subscription: out.subscription,
+                action: out.action,
+                object: job.plan.object.clone(),
+                idempotency_key: job
+                    .plan
+                    .idempotency_key
+                    .as_ref()
+                    .map(|k| (k.field.clone(), k.value.clone())),
+                bulk,
+            }
+        };
+        lock(in_flight).insert((job.event, job.slot), create);
+    }
+
+    /// Records that the answer for `job`'s create was read (its outcome is set).
+    pub(crate) fn answered(&self, job: &Job) {
+        if let Some(in_flight) = &self.in_flight {
+            lock(in_flight).remove(&(job.event, job.slot));
         }
     }
 

@@ -534,9 +534,15 @@ async fn write_round(
         }
         let (write_calls, chunks): (Vec<WriteCall>, Vec<Vec<Item<'_>>>) =
             requests.into_iter().unzip();
+        for item in chunks.iter().flatten() {
+            if creates(item) {
+                sink.sending(item.job, false);
+            }
+        }
         let answers = calls.writes(write_calls).await;
         for (chunk, results) in chunks.into_iter().zip(answers) {
             for (item, result) in chunk.into_iter().zip(results) {
+                sink.answered(item.job);
                 if apply(&item, result, known, sink) == Some(OutcomeStatus::Deleted)
                     && let Some(id) = &item.id
                 {
@@ -546,6 +552,12 @@ async fn write_round(
         }
     }
     deleted
+}
+
+/// `true` when the write may create a record: a create, or a create with an idempotency key
+/// (sent as an upsert by the key).
+fn creates(item: &Item<'_>) -> bool {
+    item.kind == WriteKind::Create || item.job.plan.idempotency_key.is_some()
 }
 
 /// Maps one record's Collections result onto its job; returns the status of a success.

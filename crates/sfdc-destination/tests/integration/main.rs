@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod abandoned;
 mod api_calls;
 mod auth;
 mod bulk_operations;
