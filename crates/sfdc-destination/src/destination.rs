@@ -233,8 +233,8 @@ impl Destination {
     }
 
     /// Takes the creates of dropped `send` (or `retry`) futures that were sent and not
-    /// answered: each [`AbandonedCreate`] may have committed. The list is shared by clones and
-    /// emptied by this call; a send that completes adds nothing to it. See [`AbandonedCreate`]
+    /// answered: each [`AbandonedCreate`](crate::AbandonedCreate) may have committed. The list is shared by clones and
+    /// emptied by this call; a send that completes adds nothing to it. See [`AbandonedCreate`](crate::AbandonedCreate)
     /// for how to finish them.
     pub fn take_abandoned(&self) -> Vec<crate::AbandonedCreate> {
         std::mem::take(
