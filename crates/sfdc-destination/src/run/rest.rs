@@ -143,8 +143,16 @@ pub(crate) async fn run(
         pending = rest;
         let (items, written) = items_of(writes, sink);
         finished.extend(written);
-        let deleted = write_round(calls, items, &mut known, sink).await;
-        forget_deleted(&mut pending, &deleted);
+        let written = write_round(calls, items, &mut known, sink).await;
+        forget_deleted(&mut pending, &written.deleted);
+        if !pending.is_empty() {
+            // A later step may write a record created now: hold it against concurrent sends
+            // that find it by other matchers (free unless one already did; a refusal leaves
+            // it unheld).
+            for key in &written.created {
+                let _ = held.take(key).await;
+            }
+        }
         order.rest_done(finished.iter().copied());
     }
     order.rest_finish();
@@ -477,14 +485,14 @@ fn items_of<'j>(writes: Vec<Pending<'j>>, sink: &Sink<'_>) -> (Vec<Item<'j>>, Ve
 
 /// Sends a step's writes: items on one record id in successive sets (event order; [`run`]
 /// already keeps them apart), each set as Collections requests of at most 200 records per
-/// object and operation, concurrently. Returns the keys of the record ids deleted.
+/// object and operation, concurrently. Returns the keys of the record ids deleted and created.
 async fn write_round(
     calls: &Calls,
     items: Vec<Item<'_>>,
     known: &mut Known,
     sink: &Sink<'_>,
-) -> HashSet<String> {
-    let mut deleted = HashSet::new();
+) -> Written {
+    let mut written = Written::default();
     let keys: Vec<Vec<String>> = items
         .iter()
         .map(|i| {
@@ -543,15 +551,26 @@ async fn write_round(
         for (chunk, results) in chunks.into_iter().zip(answers) {
             for (item, result) in chunk.into_iter().zip(results) {
                 sink.answered(item.job);
-                if apply(&item, result, known, sink) == Some(OutcomeStatus::Deleted)
-                    && let Some(id) = &item.id
-                {
-                    deleted.insert(id_key(item.job, id));
+                match apply(&item, result, known, sink) {
+                    Some((OutcomeStatus::Deleted, Some(id))) => {
+                        written.deleted.insert(id_key(item.job, &id));
+                    }
+                    Some((OutcomeStatus::Created, Some(id))) => {
+                        written.created.push(id_key(item.job, &id));
+                    }
+                    _ => {}
                 }
             }
         }
     }
-    deleted
+    written
+}
+
+/// The record keys a step's writes deleted and created.
+#[derive(Debug, Default)]
+struct Written {
+    deleted: HashSet<String>,
+    created: Vec<String>,
 }
 
 /// `true` when the write may create a record: a create, or a create with an idempotency key
@@ -560,13 +579,14 @@ fn creates(item: &Item<'_>) -> bool {
     item.kind == WriteKind::Create || item.job.plan.idempotency_key.is_some()
 }
 
-/// Maps one record's Collections result onto its job; returns the status of a success.
+/// Maps one record's Collections result onto its job; returns the status and record id of a
+/// success.
 fn apply(
     item: &Item<'_>,
     result: RecordResult,
     known: &mut Known,
     sink: &Sink<'_>,
-) -> Option<OutcomeStatus> {
+) -> Option<(OutcomeStatus, Option<String>)> {
     let r: CollectionResult = match result {
         Ok(r) => r,
         Err(f) => {
@@ -599,8 +619,8 @@ fn apply(
                 _ => {}
             }
         }
-        sink.ok(item.job, status, id);
-        Some(status)
+        sink.ok(item.job, status, id.clone());
+        Some((status, id))
     } else {
         sink.fail_at(item.job, &Failure::record(&r.errors), item.id.as_ref());
         None
