@@ -165,6 +165,36 @@ impl Held {
         }
     }
 
+    /// Takes each of `keys` like [`Held::take`], one answer per key in order: the free ones
+    /// (and those already held) at once under one look at the table, then the contested
+    /// ones one by one.
+    pub(crate) async fn take_all(&self, keys: &[&str]) -> Vec<Result<bool, Busy>> {
+        let mut answers: Vec<Option<Result<bool, Busy>>> = vec![None; keys.len()];
+        {
+            let mut table = lock(&self.shared.table);
+            let mut mine = lock(&self.keys);
+            for (key, answer) in keys.iter().zip(answers.iter_mut()) {
+                match table.holders.get(*key) {
+                    None => {
+                        table.holders.insert((*key).to_owned(), self.me);
+                        mine.push((*key).to_owned());
+                        *answer = Some(Ok(false));
+                    }
+                    Some(holder) if *holder == self.me => *answer = Some(Ok(false)),
+                    Some(_) => {}
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(keys.len());
+        for (key, answer) in keys.iter().zip(answers) {
+            out.push(match answer {
+                Some(a) => a,
+                None => self.take(key).await,
+            });
+        }
+        out
+    }
+
     /// Releases every key this send holds.
     fn release(&self) {
         let keys = std::mem::take(&mut *lock(&self.keys));
@@ -210,6 +240,26 @@ mod tests {
         drop(a);
         let b = waiting.await.unwrap();
         assert_eq!(lock(&b.keys).len(), 2);
+        drop(b);
+        assert_eq!(locks.entries(), 0);
+    }
+
+    #[tokio::test]
+    async fn take_all_takes_free_keys_at_once_and_waits_for_the_others() {
+        let locks = KeyLocks::default();
+        let a = locks.acquire(vec!["x".into()]).await;
+        let b = Arc::new(locks.acquire(vec!["y".into()]).await);
+        let b2 = Arc::clone(&b);
+        let mut taking = tokio::spawn(async move { b2.take_all(&["w", "x", "y", "z"]).await });
+        tokio::task::yield_now().await;
+        assert!(futures::poll!(&mut taking).is_pending());
+        // w and z are taken already, x waits for A.
+        assert_eq!(locks.entries(), 4);
+        drop(a);
+        assert_eq!(
+            taking.await.unwrap(),
+            [Ok(false), Ok(true), Ok(false), Ok(false)]
+        );
         drop(b);
         assert_eq!(locks.entries(), 0);
     }

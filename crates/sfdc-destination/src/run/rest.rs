@@ -17,7 +17,7 @@ use crate::execute::failure::already_deleted;
 use crate::execute::lookup::{self, lookup_of, matcher_key};
 use crate::execute::{Failure, Group, Job, Sink, converted, other_fields};
 use crate::outcome::OutcomeStatus;
-use crate::plan::keys::{into_rounds, key, keys_of};
+use crate::plan::keys::{key, keys_of};
 use crate::run::locks::{Busy, Held};
 use crate::run::order::Order;
 
@@ -149,9 +149,8 @@ pub(crate) async fn run(
             // A later step may write a record created now: hold it against concurrent sends
             // that find it by other matchers (free unless one already did; a refusal leaves
             // it unheld).
-            for key in &written.created {
-                let _ = held.take(key).await;
-            }
+            let created: Vec<&str> = written.created.iter().map(String::as_str).collect();
+            let _ = held.take_all(&created).await;
         }
         order.rest_done(finished.iter().copied());
     }
@@ -306,14 +305,17 @@ async fn lock_records(held: &Held, pending: &mut [Pending<'_>], front: &[bool], 
         .filter(|(i, p)| front[*i] && !p.done)
         .filter_map(|(i, p)| p.id_key.clone().map(|k| (k, i)))
         .collect();
-    wanted.sort();
-    let mut last: Option<(&str, Result<bool, Busy>)> = None;
+    wanted.sort_unstable();
+    let mut keys: Vec<&str> = wanted.iter().map(|(k, _)| k.as_str()).collect();
+    keys.dedup();
+    let answers = held.take_all(&keys).await;
+    // `wanted` is sorted, `keys` its distinct keys in the same order.
+    let mut at = 0;
     for (key, i) in &wanted {
-        let taken = match last {
-            Some((k, taken)) if k == key.as_str() => taken,
-            _ => held.take(key).await,
-        };
-        last = Some((key.as_str(), taken));
+        while keys.get(at).is_some_and(|k| *k != key.as_str()) {
+            at += 1;
+        }
+        let taken = answers.get(at).copied().unwrap_or(Err(Busy));
         let p = &mut pending[*i];
         match taken {
             Ok(false) => {}
@@ -483,9 +485,9 @@ fn items_of<'j>(writes: Vec<Pending<'j>>, sink: &Sink<'_>) -> (Vec<Item<'j>>, Ve
     (items, finished)
 }
 
-/// Sends a step's writes: items on one record id in successive sets (event order; [`run`]
-/// already keeps them apart), each set as Collections requests of at most 200 records per
-/// object and operation, concurrently. Returns the keys of the record ids deleted and created.
+/// Sends a step's writes (never two of one record: [`run`] keeps them in successive steps) as
+/// Collections requests of at most 200 records per object and operation, concurrently.
+/// Returns the keys of the record ids deleted and created.
 async fn write_round(
     calls: &Calls,
     items: Vec<Item<'_>>,
@@ -493,15 +495,9 @@ async fn write_round(
     sink: &Sink<'_>,
 ) -> Written {
     let mut written = Written::default();
-    let keys: Vec<Vec<String>> = items
-        .iter()
-        .map(|i| {
-            i.id.iter()
-                .map(|id| key(&i.job.plan.object, "Id", &Value::String(id.clone())))
-                .collect()
-        })
-        .collect();
-    for set in into_rounds(items, &keys) {
+    // [`run`] never puts two writes of one record in one step: one set of requests.
+    {
+        let set = items;
         // Requests by (operation, object) in order of first appearance.
         let mut order: Vec<(WriteKind, String)> = Vec::new();
         let mut buckets: Vec<Vec<Item<'_>>> = Vec::new();
