@@ -126,8 +126,8 @@ pub(crate) async fn run(
             bulk_done.await;
             continue;
         }
-        resolve(calls, &mut pending, &front, &known, &describes, sink).await;
-        lock_records(held, &mut pending, &front, sink).await;
+        let looked_up = resolve(calls, &mut pending, &front, &known, &describes, sink).await;
+        let relocked = lock_records(held, &mut pending, &front, sink).await;
         let mut finished: Vec<&Job> = pending.iter().filter(|p| p.done).map(|p| p.job).collect();
         pending.retain(|p| !p.done);
         let now = free(&pending, order);
@@ -141,6 +141,11 @@ pub(crate) async fn run(
             }
         }
         pending = rest;
+        if writes.is_empty() && !looked_up && !relocked {
+            // Nothing moved: the front waits for deferred jobs that wait for Bulk rows.
+            bulk_done.await;
+            continue;
+        }
         let (items, written) = items_of(writes, sink);
         finished.extend(written);
         let written = write_round(calls, items, &mut known, sink).await;
@@ -222,7 +227,8 @@ fn free(pending: &[Pending<'_>], order: &Order) -> Vec<bool> {
 
 /// Resolves the unresolved jobs of the front: from a record written earlier in the batch
 /// (same matcher values), else by the lookups, all together. Not found for an update or
-/// delete: 404; several records: 300; a failed lookup: its error.
+/// delete: 404; several records: 300; a failed lookup: its error. Returns `true` when some
+/// job was resolved or failed.
 async fn resolve(
     calls: &Calls,
     pending: &mut [Pending<'_>],
@@ -230,13 +236,15 @@ async fn resolve(
     known: &Known,
     describes: &Describes,
     sink: &Sink<'_>,
-) {
+) -> bool {
+    let mut moved = false;
     let mut lookups: Vec<Lookup> = Vec::new();
     let mut queried: Vec<usize> = Vec::new();
     for (i, p) in pending.iter_mut().enumerate() {
         if !front[i] || p.resolved() {
             continue;
         }
+        moved = true;
         if let Some(id) = known.get(&known_key(p.job)) {
             p.resolution = Some(Resolution::Found(id.clone()));
         } else if let Path::Lookup(l) = &mut p.path {
@@ -282,6 +290,7 @@ async fn resolve(
             _ => {}
         }
     }
+    moved
 }
 
 /// The lookup of a job whose earlier resolution was invalidated (its record was deleted by an
@@ -297,8 +306,14 @@ fn relookup(job: &Job, describes: &Describes) -> Result<Lookup, Failure> {
 /// Takes, across concurrent sends, the lock of each record id the front will write (in sorted
 /// order). A job whose lock had to wait for another send looks its record up again (that send
 /// may have changed or deleted it); a lock that would deadlock with another send fails the
-/// job: retryable, not sent.
-async fn lock_records(held: &Held, pending: &mut [Pending<'_>], front: &[bool], sink: &Sink<'_>) {
+/// job: retryable, not sent. Returns `true` when some job was reset or failed.
+async fn lock_records(
+    held: &Held,
+    pending: &mut [Pending<'_>],
+    front: &[bool],
+    sink: &Sink<'_>,
+) -> bool {
+    let mut moved = false;
     let mut wanted: Vec<(String, usize)> = pending
         .iter()
         .enumerate()
@@ -322,14 +337,17 @@ async fn lock_records(held: &Held, pending: &mut [Pending<'_>], front: &[bool], 
             Ok(true) if matches!(p.path, Path::Lookup(_)) => {
                 p.resolution = None;
                 p.id_key = None;
+                moved = true;
             }
             Ok(true) => {}
             Err(Busy) => {
                 sink.fail(p.job, &Failure::record_busy());
                 p.done = true;
+                moved = true;
             }
         }
     }
+    moved
 }
 
 /// Jobs whose resolution points at a record deleted in this batch look it up again.
