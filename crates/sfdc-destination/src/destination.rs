@@ -316,13 +316,10 @@ impl Destination {
             // (sorted, so two sends cannot deadlock); released when this future ends or drops.
             let keys: Vec<String> = jobs.iter().flat_map(plan::keys::keys_of).collect();
             let held = self.locks.acquire(keys).await;
-            // Creates still in flight if this future is dropped go to `take_abandoned`.
-            let guard = crate::execute::AbandonGuard {
-                in_flight: crate::execute::InFlight::default(),
-                abandoned: std::sync::Arc::clone(&self.abandoned),
-            };
+
             let groups = {
-                let sink = Sink::tracking(&mut outcomes, std::sync::Arc::clone(&guard.in_flight));
+                // Creates still in flight if this future is dropped go to `take_abandoned`.
+                let sink = Sink::tracking(&mut outcomes, std::sync::Arc::clone(&self.abandoned));
                 run::batch(&self.calls, &self.bulk, &jobs, &sink, &held).await
             };
             span.record("groups", groups);

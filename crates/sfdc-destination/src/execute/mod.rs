@@ -47,35 +47,21 @@ pub(crate) struct Sink<'a> {
     /// The record a failed write addressed, by (event, slot): what the converted-Lead policy
     /// needs to find the Lead.
     targets: Mutex<HashMap<(usize, usize), String>>,
-    /// Creates sent and not answered yet ([`Sink::tracking`]).
-    in_flight: Option<InFlight>,
+    /// Creates sent and not answered yet, by (event, slot) ([`Sink::tracking`]).
+    in_flight: Mutex<HashMap<(usize, usize), InFlight>>,
+    /// Where the creates still in flight go when the sink is dropped before they are answered
+    /// (the send future was dropped mid-flight); `None`: not tracked.
+    abandoned: Option<Abandoned>,
 }
 
 /// A destination's list of abandoned creates, shared by its clones.
 pub(crate) type Abandoned = Arc<Mutex<Vec<AbandonedCreate>>>;
 
-/// One send's creates sent and not answered yet, by (event, slot).
-pub(crate) type InFlight = Arc<Mutex<HashMap<(usize, usize), AbandonedCreate>>>;
-
-/// Moves the creates still in flight to the destination's abandoned list when dropped: held
-/// by a send for as long as it runs, so a dropped send future leaves its unanswered creates
-/// there (a completed send has none left).
+/// What a create in flight needs beyond its outcome slot to be listed as abandoned.
 #[derive(Debug)]
-pub(crate) struct AbandonGuard {
-    pub(crate) in_flight: InFlight,
-    pub(crate) abandoned: Abandoned,
-}
-
-impl Drop for AbandonGuard {
-    fn drop(&mut self) {
-        let mut left: Vec<AbandonedCreate> =
-            lock(&self.in_flight).drain().map(|(_, c)| c).collect();
-        if left.is_empty() {
-            return;
-        }
-        left.sort_by_key(|c| (c.index, c.subscription));
-        lock(&self.abandoned).extend(left);
-    }
+struct InFlight {
+    bulk: bool,
+    idempotency_key: Option<(String, serde_json::Value)>,
 }
 
 impl<'a> Sink<'a> {
@@ -83,53 +69,45 @@ impl<'a> Sink<'a> {
         Sink {
             outcomes: Mutex::new(outcomes),
             targets: Mutex::new(HashMap::new()),
-            in_flight: None,
+            in_flight: Mutex::new(HashMap::new()),
+            abandoned: None,
         }
     }
 
-    /// A sink that registers the creates it sends in `in_flight` until they are answered.
-    pub(crate) fn tracking(outcomes: &'a mut [EventOutcome], in_flight: InFlight) -> Sink<'a> {
+    /// A sink that registers the creates it sends until they are answered; those left when it
+    /// is dropped go to `abandoned`.
+    pub(crate) fn tracking(outcomes: &'a mut [EventOutcome], abandoned: Abandoned) -> Sink<'a> {
         Sink {
             outcomes: Mutex::new(outcomes),
             targets: Mutex::new(HashMap::new()),
-            in_flight: Some(in_flight),
+            in_flight: Mutex::new(HashMap::new()),
+            abandoned: Some(abandoned),
         }
     }
 
     /// Records that the create of `job` is being sent (bulk: as a Bulk insert row).
     pub(crate) fn sending(&self, job: &Job, bulk: bool) {
-        let Some(in_flight) = &self.in_flight else {
+        if self.abandoned.is_none() {
             return;
-        };
-        let create = {
-            let outcomes = lock(&self.outcomes);
-            let Some(event) = outcomes.get(job.event) else {
-                return;
-            };
-            let Some(out) = event.results.get(job.slot) else {
-                return;
-            };
-            AbandonedCreate {
-                index: job.event,
-                message_id: event.message_id.clone(),
-                subscription: out.subscription,
-                action: out.action,
-                object: job.plan.object.clone(),
-                idempotency_key: job
-                    .plan
-                    .idempotency_key
-                    .as_ref()
-                    .map(|k| (k.field.clone(), k.value.clone())),
+        }
+        let idempotency_key = job
+            .plan
+            .idempotency_key
+            .as_ref()
+            .map(|k| (k.field.clone(), k.value.clone()));
+        lock(&self.in_flight).insert(
+            (job.event, job.slot),
+            InFlight {
                 bulk,
-            }
-        };
-        lock(in_flight).insert((job.event, job.slot), create);
+                idempotency_key,
+            },
+        );
     }
 
     /// Records that the answer for `job`'s create was read (its outcome is set).
     pub(crate) fn answered(&self, job: &Job) {
-        if let Some(in_flight) = &self.in_flight {
-            lock(in_flight).remove(&(job.event, job.slot));
+        if self.abandoned.is_some() {
+            lock(&self.in_flight).remove(&(job.event, job.slot));
         }
     }
 
@@ -213,6 +191,38 @@ impl<'a> Sink<'a> {
         {
             f(out);
         }
+    }
+}
+
+impl Drop for Sink<'_> {
+    /// Lists the creates still in flight (a send future dropped mid-flight) as abandoned.
+    fn drop(&mut self) {
+        let Some(abandoned) = &self.abandoned else {
+            return;
+        };
+        let in_flight = std::mem::take(&mut *lock(&self.in_flight));
+        if in_flight.is_empty() {
+            return;
+        }
+        let outcomes = lock(&self.outcomes);
+        let mut left: Vec<AbandonedCreate> = in_flight
+            .into_iter()
+            .filter_map(|((event, slot), f)| {
+                let e = outcomes.get(event)?;
+                let out = e.results.get(slot)?;
+                Some(AbandonedCreate {
+                    index: event,
+                    message_id: e.message_id.clone(),
+                    subscription: out.subscription,
+                    action: out.action,
+                    object: out.object.clone(),
+                    idempotency_key: f.idempotency_key,
+                    bulk: f.bulk,
+                })
+            })
+            .collect();
+        left.sort_by_key(|c| (c.index, c.subscription));
+        lock(abandoned).extend(left);
     }
 }
 

@@ -61,6 +61,9 @@ impl Order {
                 .flat_map(|g| g.jobs.iter().flat_map(|j| keys_of(j)))
                 .collect()
         };
+        if rest.is_empty() || bulk.is_empty() {
+            return Order::default();
+        }
         let bulk_keys = keys_of_side(bulk);
         if bulk_keys.is_empty() {
             return Order::default();
@@ -69,6 +72,9 @@ impl Order {
             .into_iter()
             .filter(|k| bulk_keys.contains(k))
             .collect();
+        if shared.is_empty() {
+            return Order::default();
+        }
         let mut unfinished = Unfinished::default();
         for (groups, map) in [(rest, &mut unfinished.rest), (bulk, &mut unfinished.bulk)] {
             for job in groups.iter().flat_map(|g| g.jobs.iter()) {
