@@ -10,6 +10,7 @@ use futures::TryStreamExt;
 use http::{Method, StatusCode};
 use sfdc_rest::backoff::{Jitter, RandomJitter, Sleeper, TokioSleeper};
 use sfdc_rest::{Backoff, BodyFactory, Idempotency, RequestBuilder};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::io::ReaderStream;
 use tracing::instrument;
 
@@ -26,6 +27,8 @@ pub struct BulkClient {
     poll: PollConfig,
     sleeper: Arc<dyn Sleeper>,
     jitter: Arc<dyn Jitter>,
+    /// Permits every HTTP call takes while in flight ([`BulkClient::in_flight`]).
+    permits: Option<Arc<Semaphore>>,
 }
 
 impl fmt::Debug for BulkClient {
@@ -33,6 +36,7 @@ impl fmt::Debug for BulkClient {
         f.debug_struct("BulkClient")
             .field("rest", &self.rest)
             .field("poll", &self.poll)
+            .field("in_flight_bound", &self.permits.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -45,6 +49,25 @@ impl BulkClient {
             poll: PollConfig::default(),
             sleeper: Arc::new(TokioSleeper),
             jitter: Arc::new(RandomJitter),
+            permits: None,
+        }
+    }
+
+    /// Makes every HTTP call of this client (job create, upload, close, abort, delete, status
+    /// poll, job list page, result file download) hold a permit of `permits` while it is in
+    /// flight, retries inside the call included; never while waiting between status polls.
+    /// Share the semaphore with other callers to bound all calls together (the destination
+    /// facade passes its `max_in_flight` bound). Default: no bound.
+    pub fn in_flight(mut self, permits: Arc<Semaphore>) -> Self {
+        self.permits = Some(permits);
+        self
+    }
+
+    /// A permit of the in-flight bound (none without one, or once the semaphore is closed).
+    pub(crate) async fn permit(&self) -> Option<OwnedSemaphorePermit> {
+        match &self.permits {
+            Some(p) => Arc::clone(p).acquire_owned().await.ok(),
+            None => None,
         }
     }
 
@@ -89,6 +112,7 @@ impl BulkClient {
                 "an upsert job needs externalIdFieldName (the external-id field, or `Id`)",
             ));
         }
+        let _permit = self.permit().await;
         let info: JobInfo = self
             .rest
             .request(Method::POST, "jobs/ingest")
@@ -144,6 +168,7 @@ impl BulkClient {
     }
 
     async fn send_upload(&self, request: RequestBuilder) -> Result<()> {
+        let _permit = self.permit().await;
         let resp = request.send().await?;
         if resp.status() != StatusCode::CREATED {
             return Err(Error::UnexpectedResponse {
@@ -173,6 +198,7 @@ impl BulkClient {
     }
 
     async fn set_state(&self, job_id: &str, state: JobState) -> Result<JobInfo> {
+        let _permit = self.permit().await;
         Ok(self
             .rest
             .request(Method::PATCH, &format!("jobs/ingest/{job_id}"))
@@ -190,6 +216,7 @@ impl BulkClient {
     /// [`Error::Rest`]; [`Error::is_not_found`] for an unknown or already deleted job.
     #[instrument(skip_all, fields(job_id = %job_id))]
     pub async fn delete_job(&self, job_id: &str) -> Result<()> {
+        let _permit = self.permit().await;
         self.rest
             .request(Method::DELETE, &format!("jobs/ingest/{job_id}"))
             .send()
@@ -203,6 +230,7 @@ impl BulkClient {
     /// [`Error::Rest`]; [`Error::is_not_found`] for an unknown job.
     #[instrument(skip_all, fields(job_id = %job_id))]
     pub async fn job_info(&self, job_id: &str) -> Result<JobInfo> {
+        let _permit = self.permit().await;
         Ok(self
             .rest
             .request(Method::GET, &format!("jobs/ingest/{job_id}"))
@@ -221,6 +249,7 @@ impl BulkClient {
         let mut jobs = Vec::new();
         let mut path = "jobs/ingest".to_owned();
         loop {
+            let permit = self.permit().await;
             let page: JobList = self
                 .rest
                 .request(Method::GET, &path)
@@ -228,6 +257,7 @@ impl BulkClient {
                 .await?
                 .json()
                 .await?;
+            drop(permit);
             jobs.extend(page.records);
             match page.next_records_url {
                 Some(next) if !page.done && !next.is_empty() => {
@@ -291,7 +321,8 @@ impl BulkClient {
         }
     }
 
-    /// Starts downloading one result file of a job.
+    /// Starts downloading one result file of a job. Takes no permit: the caller holds one
+    /// ([`BulkClient::permit`]) until it has read the body.
     pub(crate) async fn result_file(
         &self,
         job_id: &str,

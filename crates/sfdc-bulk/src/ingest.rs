@@ -456,6 +456,8 @@ impl BulkClient {
             ResultKind::Failed,
             ResultKind::Unprocessed,
         ] {
+            // The permit is held until the body has been read.
+            let permit = self.permit().await;
             let response = self.result_file(job_id, kind).await?;
             let stream = response.bytes_stream().map_err(std::io::Error::other);
             let bridge = SyncIoBridge::new(StreamReader::new(stream));
@@ -472,6 +474,7 @@ impl BulkClient {
                         })
                 })
                 .await??;
+            drop(permit);
         }
         debug_assert_eq!(correlator.len(), chunk.row_count());
         let id = job_id.to_owned();

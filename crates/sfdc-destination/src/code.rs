@@ -69,6 +69,9 @@ outcome_codes! {
     AuthFailed => "AUTH_FAILED",
     /// `NOT_EXECUTED`: the action was not run because the destination could not connect.
     NotExecuted => "NOT_EXECUTED",
+    /// `RECORD_BUSY`: a concurrent `send` on this destination holds the record a lookup found
+    /// and waits for a record this send holds; the write was not sent (retryable).
+    RecordBusy => "RECORD_BUSY",
     /// `MISSING_RESULT`: Salesforce returned no result for the record (should not happen).
     MissingResult => "MISSING_RESULT",
     /// `UNKNOWN_ERROR`: Salesforce reported a failure without error details.

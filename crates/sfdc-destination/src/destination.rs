@@ -30,6 +30,7 @@ pub struct Destination {
     actions: std::sync::Arc<[Action]>,
     calls: Calls,
     locks: KeyLocks,
+    abandoned: crate::execute::Abandoned,
 }
 
 /// Builds a [`Destination`] from [`Settings`] or an existing [`sfdc_rest::Client`], plus
@@ -147,16 +148,19 @@ impl DestinationBuilder {
     fn finish(self, client: sfdc_rest::Client) -> Result<Destination> {
         let bulk_poll = self.bulk_poll;
         let (actions, executor) = self.compile()?;
-        let mut bulk = BulkClient::new(client.clone());
+        let calls = Calls::new(client.clone(), executor);
+        // Bulk calls share the REST calls' in-flight bound.
+        let mut bulk = BulkClient::new(client.clone()).in_flight(calls.permits());
         if let Some(poll) = bulk_poll {
             bulk = bulk.poll_config(poll);
         }
         Ok(Destination {
-            calls: Calls::new(client.clone(), executor),
+            calls,
             client,
             bulk,
             actions: actions.into(),
             locks: KeyLocks::default(),
+            abandoned: crate::execute::Abandoned::default(),
         })
     }
 
@@ -226,6 +230,19 @@ impl Destination {
     /// around [`Destination::send`] by the batch size for API calls per event.
     pub fn api_calls(&self) -> u64 {
         self.client.api_calls()
+    }
+
+    /// Takes the creates of dropped `send` (or `retry`) futures that were sent and not
+    /// answered: each [`AbandonedCreate`](crate::AbandonedCreate) may have committed. The list is shared by clones and
+    /// emptied by this call; a send that completes adds nothing to it. See [`AbandonedCreate`](crate::AbandonedCreate)
+    /// for how to finish them.
+    pub fn take_abandoned(&self) -> Vec<crate::AbandonedCreate> {
+        std::mem::take(
+            &mut *self
+                .abandoned
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 
     /// Sends a batch of typed events; see [`Destination::send`].
@@ -307,8 +324,9 @@ impl Destination {
             .instrument(tracing::debug_span!("sfdc_destination.locks"))
             .await;
             let groups = {
-                let sink = Sink::new(&mut outcomes);
-                run::batch(&self.calls, &self.bulk, &jobs, &sink).await
+                // Creates still in flight if this future is dropped go to `take_abandoned`.
+                let sink = Sink::tracking(&mut outcomes, std::sync::Arc::clone(&self.abandoned));
+                run::batch(&self.calls, &self.bulk, &jobs, &sink, &held).await
             };
             span.record("groups", groups);
             let finish = tracing::debug_span!("sfdc_destination.finish").entered();

@@ -2,7 +2,7 @@
 //!
 //! ```toml
 //! [executor]
-//! max_in_flight = 8     # REST calls in flight at once per Destination (default 8)
+//! max_in_flight = 8     # REST and Bulk API calls in flight at once per Destination (default 8)
 //! composite = true      # pack lookups and Collections writes into Composite calls (default true)
 //! pack_writes = true    # pack writes too (default true); false: writes as plain Collections calls
 //! preflight = true      # check each record against describe before sending (default true)
@@ -24,10 +24,10 @@ pub const DEFAULT_BISECT_CALLS: usize = 16;
 #[serde(deny_unknown_fields, default)]
 #[non_exhaustive]
 pub struct ExecutorSettings {
-    /// Most REST API calls (queries, Collections, Composite, describe) one [`crate::Destination`]
-    /// and its clones have in flight at once, over all concurrent `send`s. Default
-    /// [`DEFAULT_MAX_IN_FLIGHT`]; 0 is read as 1. Bulk API jobs are not counted here: each
-    /// running ingest adds its own requests (one at a time per job).
+    /// Most API calls (queries, Collections, Composite, describe, and Bulk API job calls: create,
+    /// upload, close, status poll, result files) one [`crate::Destination`] and its clones have
+    /// in flight at once, over all concurrent `send`s. Default [`DEFAULT_MAX_IN_FLIGHT`]; 0 is
+    /// read as 1. A Bulk ingest waiting between status polls holds no slot.
     pub max_in_flight: usize,
     /// Pack lookups (up to 5 queries) and Collections writes (up to 5 subrequests of 200
     /// records) into one Composite call each. Default `true`. A Composite that would carry a

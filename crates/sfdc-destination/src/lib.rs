@@ -108,6 +108,7 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod abandoned;
 mod client_settings;
 mod code;
 mod destination;
@@ -122,6 +123,7 @@ mod settings;
 mod settle;
 mod transport_settings;
 
+pub use abandoned::AbandonedCreate;
 pub use client_settings::{AutoAssignSetting, ClientSettings};
 pub use code::OutcomeCode;
 pub use destination::{Destination, DestinationBuilder};

@@ -73,6 +73,7 @@ impl Destination {
                 }
             }
         }
+        drop(sink);
         for outcome in &mut settled {
             outcome.finish();
         }

@@ -134,13 +134,12 @@ impl BatchPlan {
     where
         I: IntoIterator<Item = &'a Map<String, Value>>,
     {
-        let mut seen = HashSet::new();
+        // Every copy is kept: queries on different fields return one record with different
+        // fields (the copy from an `Email` query has no `Phone`); matches count each id once
+        // ([`Resolution::from_ids`]).
         let records: Vec<(&'a Map<String, Value>, &'a str)> = records
             .into_iter()
-            .filter_map(|r| {
-                let id = field_value(r, &["Id"])?.as_str()?;
-                seen.insert(id_identity(id)).then_some((r, id))
-            })
+            .filter_map(|r| Some((r, field_value(r, &["Id"])?.as_str()?)))
             .collect();
         let mut index = Index::default();
         self.entries
@@ -244,6 +243,24 @@ mod tests {
             .into_iter()
             .map(Result::unwrap)
             .collect()
+    }
+
+    #[test]
+    fn one_record_returned_by_queries_on_different_fields_matches_both() {
+        let by = |field: &str, value: &str| {
+            Lookup::builder("Lead")
+                .matcher(field, json!(value))
+                .build()
+                .unwrap()
+        };
+        // The Email query's copy has no Phone, the Phone query's no Email.
+        let records = [
+            json!({"Id": "00Q000000000001EAA", "Email": "a@x.io"}),
+            json!({"Id": "00Q000000000001EAA", "Phone": "555"}),
+        ];
+        let got = resolve(&[by("Email", "a@x.io"), by("Phone", "555")], &records);
+        let x = Resolution::Found("00Q000000000001EAA".into());
+        assert_eq!(got, [x.clone(), x]);
     }
 
     #[test]

@@ -12,17 +12,34 @@ use super::{Failure, Group, Job, Sink};
 use crate::outcome::OutcomeStatus;
 use crate::plan::keys::{into_rounds, keys_of};
 use crate::run::calls::Calls;
+use crate::run::order::Order;
+use std::collections::HashSet;
 
 /// Runs a bulk group: rows in rounds by record key (rows for one record go in successive
 /// jobs, since Bulk keeps no row order), each round as ingests of `batch_size` rows run
 /// concurrently; outcomes tied back to events by input order. Each ingest declares the union
 /// of its records' columns, so records with different optional fields share one job (a field
 /// a record lacks is an empty cell: Salesforce leaves it unchanged; JSON `null` is `#N/A`).
+///
+/// Rows on a record key the REST path also writes follow event order with it ([`Order`]): a
+/// row waits for the earlier REST jobs of its key, and the REST jobs after it wait for its job.
 pub(crate) async fn run(
     calls: &Calls,
     bulk: &sfdc_bulk::BulkClient,
     group: &Group<'_>,
     sink: &Sink<'_>,
+    order: &Order,
+) {
+    run_rows(calls, bulk, group, sink, order).await;
+    order.bulk_done(group.jobs.iter().copied());
+}
+
+async fn run_rows(
+    calls: &Calls,
+    bulk: &sfdc_bulk::BulkClient,
+    group: &Group<'_>,
+    sink: &Sink<'_>,
+    order: &Order,
 ) {
     let checked = super::other_fields::checked(&calls.client, group, sink).await;
     let group = &checked;
@@ -46,6 +63,14 @@ pub(crate) async fn run(
         Operation::Create => sfdc_bulk::Operation::Insert,
         Operation::Delete => sfdc_bulk::Operation::Delete,
     };
+    let sent: HashSet<(usize, usize)> = rows.iter().map(|(j, _)| (j.event, j.slot)).collect();
+    order.bulk_done(
+        group
+            .jobs
+            .iter()
+            .copied()
+            .filter(|j| !sent.contains(&(j.event, j.slot))),
+    );
     let keys: Vec<Vec<String>> = rows
         .iter()
         .map(|(j, id)| {
@@ -56,28 +81,49 @@ pub(crate) async fn run(
             k
         })
         .collect();
-    for round in into_rounds(rows, &keys) {
-        let ingests = round.chunks(batch_size).map(|rows| {
-            let records: Vec<Record> = rows
-                .iter()
-                .map(|(j, id)| match id {
-                    Some(id) => Record::from_iter([("Id".to_owned(), id.clone())]),
-                    None => record_of(j, external_field.as_deref()),
-                })
-                .collect();
-            let chunk: Vec<&Job> = rows.iter().map(|(j, _)| *j).collect();
-            let mut request = IngestRequest::new(group.object.clone(), operation.clone());
-            if let (sfdc_bulk::Operation::Upsert, Some(field)) = (&operation, &external_field) {
-                request = request.external_id_field(field.clone());
+    let rows: Vec<(Row<'_>, Vec<String>)> = rows.into_iter().zip(keys.clone()).collect();
+    for mut left in into_rounds(rows, &keys) {
+        while !left.is_empty() {
+            // Armed before the check, so a REST job finishing in between is not missed.
+            let rest_done = order.changed();
+            tokio::pin!(rest_done);
+            rest_done.as_mut().enable();
+            let (round, waiting): (Vec<_>, Vec<_>) = left
+                .into_iter()
+                .partition(|((j, _), k)| !order.bulk_waits(j, k));
+            left = waiting;
+            if round.is_empty() {
+                rest_done.await;
+                continue;
             }
-            if !operation.is_delete() {
-                request = request.columns(union_of_columns(&records));
-            }
-            ingest(bulk, request, records, chunk, sink)
-        });
-        futures::future::join_all(ingests).await;
+            let round: Vec<(&Job, Option<Value>)> = round.into_iter().map(|(row, _)| row).collect();
+            let ingests = round.chunks(batch_size).map(|rows| {
+                let records: Vec<Record> = rows
+                    .iter()
+                    .map(|(j, id)| match id {
+                        Some(id) => Record::from_iter([("Id".to_owned(), id.clone())]),
+                        None => record_of(j, external_field.as_deref()),
+                    })
+                    .collect();
+                let chunk: Vec<&Job> = rows.iter().map(|(j, _)| *j).collect();
+                let mut request = IngestRequest::new(group.object.clone(), operation.clone());
+                if let (sfdc_bulk::Operation::Upsert, Some(field)) = (&operation, &external_field) {
+                    request = request.external_id_field(field.clone());
+                }
+                if !operation.is_delete() {
+                    request = request.columns(union_of_columns(&records));
+                }
+                let inserts = operation == sfdc_bulk::Operation::Insert;
+                ingest(bulk, request, records, chunk, sink, inserts)
+            });
+            futures::future::join_all(ingests).await;
+            order.bulk_done(round.iter().map(|(j, _)| *j));
+        }
     }
 }
+
+/// A job with the id its CSV row carries.
+type Row<'j> = (&'j Job, Option<Value>);
 
 /// The columns of all records, in order of first appearance.
 fn union_of_columns(records: &[Record]) -> Vec<String> {
@@ -102,8 +148,14 @@ async fn ingest(
     records: Vec<Record>,
     chunk: Vec<&Job>,
     sink: &Sink<'_>,
+    inserts: bool,
 ) {
     let chunk = chunk.as_slice();
+    if inserts {
+        for job in chunk {
+            sink.sending(job, true);
+        }
+    }
     let mut reports = std::pin::pin!(bulk.ingest_stream(request, futures::stream::iter(records)));
     let mut done = 0;
     while let Some(item) = reports.next().await {
@@ -128,6 +180,11 @@ async fn ingest(
                 }
                 break;
             }
+        }
+    }
+    if inserts {
+        for job in chunk {
+            sink.answered(job);
         }
     }
 }

@@ -105,7 +105,17 @@ impl Failure {
     /// response was lost ([`Verdict::OutcomeUnknown`]) is `OUTCOME_UNKNOWN`, not retryable: the
     /// record may exist, and resending the event could duplicate it.
     pub(crate) fn request(e: &sfdc_rest::Error) -> Failure {
-        let verdict = e.verdict();
+        Failure::request_with(e, e.verdict())
+    }
+
+    /// Like [`Failure::request`], for a part of the request (a Composite subrequest) of class
+    /// `idempotency` ([`sfdc_rest::Error::verdict_as`]): an update inside a Composite call that
+    /// carried a create and lost its answer is retryable, not outcome-unknown.
+    pub(crate) fn request_as(e: &sfdc_rest::Error, idempotency: sfdc_rest::Idempotency) -> Failure {
+        Failure::request_with(e, e.verdict_as(idempotency))
+    }
+
+    fn request_with(e: &sfdc_rest::Error, verdict: Verdict) -> Failure {
         if verdict == Verdict::OutcomeUnknown {
             return Failure {
                 http_status: OUTCOME_UNKNOWN_STATUS,
@@ -206,6 +216,19 @@ impl Failure {
             code: OutcomeCode::BulkUnprocessed,
             message: "the Bulk API job did not process this record (job aborted or no result row)"
                 .to_owned(),
+            retryable: true,
+            pending: false,
+            bulk_job_id: None,
+        }
+    }
+
+    /// The record a lookup found is held by a concurrent send that waits for a record this
+    /// send holds (waiting would deadlock): 409, retryable, nothing sent.
+    pub(crate) fn record_busy() -> Failure {
+        Failure {
+            http_status: 409,
+            code: OutcomeCode::RecordBusy,
+            message: "a concurrent send on this destination holds this record and waits for one this send holds; the write was not sent: send the event again".to_owned(),
             retryable: true,
             pending: false,
             bulk_job_id: None,

@@ -19,10 +19,11 @@ pub(crate) mod lookup;
 pub(crate) mod other_fields;
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use sfdc_actions::PlannedOperation;
 
+use crate::abandoned::AbandonedCreate;
 use crate::outcome::{ActionOutcome, EventOutcome, OutcomeStatus};
 pub(crate) use failure::Failure;
 pub(crate) use group::{Group, group_jobs};
@@ -46,6 +47,21 @@ pub(crate) struct Sink<'a> {
     /// The record a failed write addressed, by (event, slot): what the converted-Lead policy
     /// needs to find the Lead.
     targets: Mutex<HashMap<(usize, usize), String>>,
+    /// Creates sent and not answered yet, by (event, slot) ([`Sink::tracking`]).
+    in_flight: Mutex<HashMap<(usize, usize), InFlight>>,
+    /// Where the creates still in flight go when the sink is dropped before they are answered
+    /// (the send future was dropped mid-flight); `None`: not tracked.
+    abandoned: Option<Abandoned>,
+}
+
+/// A destination's list of abandoned creates, shared by its clones.
+pub(crate) type Abandoned = Arc<Mutex<Vec<AbandonedCreate>>>;
+
+/// What a create in flight needs beyond its outcome slot to be listed as abandoned.
+#[derive(Debug)]
+struct InFlight {
+    bulk: bool,
+    idempotency_key: Option<(String, serde_json::Value)>,
 }
 
 impl<'a> Sink<'a> {
@@ -53,6 +69,45 @@ impl<'a> Sink<'a> {
         Sink {
             outcomes: Mutex::new(outcomes),
             targets: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
+            abandoned: None,
+        }
+    }
+
+    /// A sink that registers the creates it sends until they are answered; those left when it
+    /// is dropped go to `abandoned`.
+    pub(crate) fn tracking(outcomes: &'a mut [EventOutcome], abandoned: Abandoned) -> Sink<'a> {
+        Sink {
+            outcomes: Mutex::new(outcomes),
+            targets: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
+            abandoned: Some(abandoned),
+        }
+    }
+
+    /// Records that the create of `job` is being sent (bulk: as a Bulk insert row).
+    pub(crate) fn sending(&self, job: &Job, bulk: bool) {
+        if self.abandoned.is_none() {
+            return;
+        }
+        let idempotency_key = job
+            .plan
+            .idempotency_key
+            .as_ref()
+            .map(|k| (k.field.clone(), k.value.clone()));
+        lock(&self.in_flight).insert(
+            (job.event, job.slot),
+            InFlight {
+                bulk,
+                idempotency_key,
+            },
+        );
+    }
+
+    /// Records that the answer for `job`'s create was read (its outcome is set).
+    pub(crate) fn answered(&self, job: &Job) {
+        if self.abandoned.is_some() {
+            lock(&self.in_flight).remove(&(job.event, job.slot));
         }
     }
 
@@ -136,6 +191,38 @@ impl<'a> Sink<'a> {
         {
             f(out);
         }
+    }
+}
+
+impl Drop for Sink<'_> {
+    /// Lists the creates still in flight (a send future dropped mid-flight) as abandoned.
+    fn drop(&mut self) {
+        let Some(abandoned) = &self.abandoned else {
+            return;
+        };
+        let in_flight = std::mem::take(&mut *lock(&self.in_flight));
+        if in_flight.is_empty() {
+            return;
+        }
+        let outcomes = lock(&self.outcomes);
+        let mut left: Vec<AbandonedCreate> = in_flight
+            .into_iter()
+            .filter_map(|((event, slot), f)| {
+                let e = outcomes.get(event)?;
+                let out = e.results.get(slot)?;
+                Some(AbandonedCreate {
+                    index: event,
+                    message_id: e.message_id.clone(),
+                    subscription: out.subscription,
+                    action: out.action,
+                    object: out.object.clone(),
+                    idempotency_key: f.idempotency_key,
+                    bulk: f.bulk,
+                })
+            })
+            .collect();
+        left.sort_by_key(|c| (c.index, c.subscription));
+        lock(abandoned).extend(left);
     }
 }
 

@@ -11,21 +11,31 @@ use serde_json::Value;
 
 use crate::execute::Job;
 
-/// One normalised record key.
+/// One normalised record key (built in one allocation: keys are made for every operation and
+/// every resolved record).
 pub(crate) fn key(object: &str, field: &str, value: &Value) -> String {
-    let text = match value {
-        Value::String(s) if field.eq_ignore_ascii_case("id") => sfdc_match::canonical_id(s),
-        Value::String(s) => s.to_lowercase(),
-        other => other.to_string().to_lowercase(),
-    };
-    // Built in one buffer (a hot path: every job of a batch, twice).
-    let mut key = String::with_capacity(object.len() + field.len() + text.len() + 2);
-    key.extend(object.chars().map(|c| c.to_ascii_lowercase()));
-    key.push('\u{1f}');
-    key.extend(field.chars().map(|c| c.to_ascii_lowercase()));
-    key.push('\u{1f}');
-    key.push_str(&text);
-    key
+    let mut out = String::with_capacity(object.len() + field.len() + 40);
+    push_lowercase(&mut out, object);
+    out.push('\u{1f}');
+    push_lowercase(&mut out, field);
+    out.push('\u{1f}');
+    match value {
+        Value::String(s) if field.eq_ignore_ascii_case("id") => {
+            out.push_str(&sfdc_match::canonical_id(s));
+        }
+        Value::String(s) => push_lowercase(&mut out, s),
+        other => push_lowercase(&mut out, &other.to_string()),
+    }
+    out
+}
+
+/// Appends `text` lowercased as [`str::to_lowercase`] does (ASCII without an allocation).
+fn push_lowercase(out: &mut String, text: &str) {
+    if text.is_ascii() {
+        out.extend(text.chars().map(|c| c.to_ascii_lowercase()));
+    } else {
+        out.push_str(&text.to_lowercase());
+    }
 }
 
 /// The record keys of one job (empty for a plain create).
@@ -100,6 +110,11 @@ mod tests {
             key("Lead", "Email", &json!("a")),
             key("Contact", "Email", &json!("a"))
         );
+        assert_eq!(
+            key("Lead", "LastName", &json!("ÅSA")),
+            key("lead", "lastname", &json!("åsa"))
+        );
+        assert_eq!(key("Lead", "Age", &json!(3)), "lead\u{1f}age\u{1f}3");
     }
 
     #[test]

@@ -9,6 +9,8 @@ use futures::future::join_all;
 use sfdc_rest::composite::{CompositeRequest, Subrequest};
 
 use crate::plan::pack_size;
+use sfdc_rest::Idempotency;
+use sfdc_rest::retry::Verdict;
 use sfdc_rest::{CollectionResult, QueryPage, Record, SObjectDescribe};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
@@ -91,6 +93,9 @@ struct Rejected {
     failure: Failure,
     /// Rejected for its body: a smaller request may succeed ([`splittable`]).
     splittable: bool,
+    /// An idempotent subrequest of a Composite call whose answer was lost because the call
+    /// carried a create: safe to send again, in a call of its own.
+    resend: bool,
 }
 
 impl From<&sfdc_rest::Error> for Rejected {
@@ -98,6 +103,23 @@ impl From<&sfdc_rest::Error> for Rejected {
         Rejected {
             failure: Failure::request(e),
             splittable: splittable(e),
+            resend: false,
+        }
+    }
+}
+
+impl Rejected {
+    /// What a lost answer `e` of a whole Composite call means for one of its subrequests, of
+    /// class `idempotency`, by the one retry table ([`sfdc_rest::Error::verdict_as`]): a
+    /// create stays outcome-unknown; an update, upsert or delete the table would resend
+    /// (`Retry`) where the whole call was outcome-unknown is resent.
+    fn part(e: &sfdc_rest::Error, idempotency: Idempotency) -> Rejected {
+        let whole = e.verdict();
+        let part = e.verdict_as(idempotency);
+        Rejected {
+            failure: Failure::request_as(e, idempotency),
+            splittable: splittable(e),
+            resend: whole == Verdict::OutcomeUnknown && part == Verdict::Retry,
         }
     }
 }
@@ -121,6 +143,11 @@ impl Calls {
             settings,
             permits,
         }
+    }
+
+    /// The in-flight bound, for the Bulk client to share.
+    pub(crate) fn permits(&self) -> Arc<Semaphore> {
+        Arc::clone(&self.permits)
     }
 
     /// `true` when lookups go in Composite calls (so only the SOQL length binds a query).
@@ -235,6 +262,8 @@ impl Calls {
         let mut out: Vec<Vec<Option<RecordResult>>> =
             calls.iter().map(|c| vec![None; c.len()]).collect();
         let mut budget: Vec<usize> = vec![self.settings.bisect_calls; calls.len()];
+        // A request resent after its Composite call lost its answer is resent once.
+        let mut resent: Vec<bool> = vec![false; calls.len()];
         // (origin call, offset of the first record in it, request)
         let mut pending: Vec<(usize, usize, WriteCall)> = calls
             .into_iter()
@@ -248,6 +277,10 @@ impl Calls {
             for ((origin, offset, call), answer) in pending.into_iter().zip(answers) {
                 let n = call.len();
                 match answer {
+                    Err(r) if r.resend && !resent[origin] => {
+                        resent[origin] = true;
+                        next.push((origin, offset, call));
+                    }
                     Err(r) if r.splittable && n > 1 && budget[origin] >= 2 => {
                         budget[origin] -= 2;
                         let (a, b) = call.halves();
@@ -305,7 +338,9 @@ impl Calls {
 
     async fn composite_writes(&self, calls: &[&WriteCall]) -> Vec<Answer> {
         let mut request = CompositeRequest::new();
-        let mut refs: Vec<Result<String, Rejected>> = Vec::with_capacity(calls.len());
+        // Each subrequest's reference and idempotency class.
+        let mut refs: Vec<Result<(String, Idempotency), Rejected>> =
+            Vec::with_capacity(calls.len());
         for (i, call) in calls.iter().enumerate() {
             let reference = format!("w{i}");
             let sub = match &call.kind {
@@ -321,9 +356,11 @@ impl Calls {
                 WriteKind::Delete => Subrequest::delete_many(&reference, &call.ids),
             };
             refs.push(
-                sub.and_then(|sub| request.push(sub))
-                    .map(|()| reference)
-                    .map_err(|e| Rejected::from(&e)),
+                sub.and_then(|sub| {
+                    let idempotency = sub.idempotency();
+                    request.push(sub).map(|()| (reference, idempotency))
+                })
+                .map_err(|e| Rejected::from(&e)),
             );
         }
         let response = {
@@ -333,17 +370,22 @@ impl Calls {
         let response = match response {
             Ok(r) => r,
             Err(e) => {
-                let r = Rejected::from(&e);
-                return refs.into_iter().map(|_| Err(r.clone())).collect();
+                // Each subrequest by its own class: only the creates may have committed
+                // without a trace; the others are resent.
+                return refs
+                    .into_iter()
+                    .map(|reference| Err(Rejected::part(&e, reference?.1)))
+                    .collect();
             }
         };
         refs.into_iter()
             .map(|reference| {
-                let reference = reference?;
+                let (reference, _) = reference?;
                 match response.get(&reference) {
                     None => Err(Rejected {
                         failure: Failure::missing_result(),
                         splittable: false,
+                        resend: false,
                     }),
                     Some(sub) => sub.collection_results().map_err(|e| Rejected::from(&e)),
                 }

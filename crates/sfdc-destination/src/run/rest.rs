@@ -1,8 +1,8 @@
-//! The REST path of a batch, over all its REST groups at once: describes, then rounds by
-//! record key, each round one set of lookups (all groups' queries together) and one set of
-//! Collections writes (all groups' requests together), every set sent concurrently.
+//! The REST path of a batch, over all its REST groups at once: describes, then steps by
+//! record key (see [`run`]), each step one set of lookups (all groups' queries together) and
+//! one set of Collections writes (all groups' requests together), every set sent concurrently.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use futures::future::join_all;
@@ -17,7 +17,9 @@ use crate::execute::failure::already_deleted;
 use crate::execute::lookup::{self, lookup_of, matcher_key};
 use crate::execute::{Failure, Group, Job, Sink, converted, other_fields};
 use crate::outcome::OutcomeStatus;
-use crate::plan::keys::{into_rounds, key, keys_of};
+use crate::plan::keys::{key, keys_of};
+use crate::run::locks::{Busy, Held};
+use crate::run::order::Order;
 
 /// How one job finds its record.
 #[derive(Debug)]
@@ -28,8 +30,8 @@ enum Path {
     Id(String),
     /// An upsert by this external-id field (`upsert_many`, no lookup).
     External(String),
-    /// A lookup by record matchers.
-    Lookup(Lookup),
+    /// A lookup by record matchers (taken when it is sent).
+    Lookup(Option<Lookup>),
 }
 
 #[derive(Debug)]
@@ -82,7 +84,22 @@ pub(crate) fn needs_describe(group: &Group<'_>, preflight: bool) -> bool {
 }
 
 /// Runs the REST groups of a batch.
-pub(crate) async fn run(calls: &Calls, groups: &[Group<'_>], sink: &Sink<'_>) {
+///
+/// Jobs go in event order through a loop of steps. Each step takes the **front**: every
+/// pending job that no earlier pending job shares a key with (keys known before I/O, plus the
+/// record id a lookup resolved), and that no earlier Bulk row of a shared key still holds
+/// ([`Order`]); looks the unresolved ones up (all together); takes the lock of each resolved
+/// record id ([`Held::take`], across concurrent sends); and writes the front's jobs that are
+/// still free now that their records are known. A job whose lookup revealed a record an
+/// earlier pending job also writes waits for it (an update found by `Email` and a later delete
+/// by `Id` of the same Lead run in event order); all other jobs of a step run concurrently.
+pub(crate) async fn run(
+    calls: &Calls,
+    groups: &[Group<'_>],
+    sink: &Sink<'_>,
+    held: &Held,
+    order: &Order,
+) {
     if groups.is_empty() {
         return;
     }
@@ -103,16 +120,260 @@ pub(crate) async fn run(calls: &Calls, groups: &[Group<'_>], sink: &Sink<'_>) {
     }
     // One global order: event order, then subscription order.
     prepared.sort_by_key(|p| (p.job.event, p.job.slot));
-    let keys: Vec<Vec<String>> = prepared.iter().map(|p| keys_of(p.job)).collect();
+    let mut pending: Vec<Pending<'_>> = prepared.into_iter().map(Pending::new).collect();
+    order.rest_start(pending.iter().map(|p| p.job));
     let mut known = Known::new();
-    for round in into_rounds(prepared, &keys) {
-        let items = resolve_round(calls, round, &known, sink).await;
-        write_round(calls, items, &mut known, sink).await;
+    while !pending.is_empty() {
+        // Armed before the check, so a Bulk row finishing in between is not missed.
+        let bulk_done = order.changed();
+        tokio::pin!(bulk_done);
+        bulk_done.as_mut().enable();
+        let front = free(&pending, order);
+        if !front.iter().any(|f| *f) {
+            // Every pending job waits for an earlier Bulk row of its key.
+            bulk_done.await;
+            continue;
+        }
+        let looked_up = resolve(calls, &mut pending, &front, &known, &describes, sink).await;
+        let relocked = lock_records(held, &mut pending, &front, sink).await;
+        let mut finished: Vec<&Job> = pending.iter().filter(|p| p.done).map(|p| p.job).collect();
+        pending.retain(|p| !p.done);
+        let now = free(&pending, order);
+        let mut writes = Vec::new();
+        let mut rest = Vec::with_capacity(pending.len());
+        for (p, free) in pending.into_iter().zip(now) {
+            if free && p.resolved() {
+                writes.push(p);
+            } else {
+                rest.push(p);
+            }
+        }
+        pending = rest;
+        if writes.is_empty() && !looked_up && !relocked {
+            // Nothing moved: the front waits for deferred jobs that wait for Bulk rows.
+            bulk_done.await;
+            continue;
+        }
+        let (items, written) = items_of(writes, sink);
+        finished.extend(written);
+        let written = write_round(calls, items, &mut known, sink).await;
+        forget_deleted(&mut pending, &written.deleted);
+        if !pending.is_empty() {
+            // A later step may write a record created now: hold it against concurrent sends
+            // that find it by other matchers (free unless one already did; a refusal leaves
+            // it unheld).
+            let created: Vec<&str> = written.created.iter().map(String::as_str).collect();
+            let _ = held.take_all(&created).await;
+        }
+        order.rest_done(finished.iter().copied());
     }
+    order.rest_finish();
     for group in groups {
         converted::settle(calls, group, sink).await;
     }
 }
+
+/// A job on its way through [`run`]'s steps.
+#[derive(Debug)]
+struct Pending<'j> {
+    job: &'j Job,
+    path: Path,
+    /// The job's record keys known before I/O ([`keys_of`]).
+    keys: Vec<String>,
+    /// What its lookup found (a [`Path::Lookup`] job).
+    resolution: Option<Resolution>,
+    /// The key of the record id it writes, once known.
+    id_key: Option<String>,
+    /// Failed (recorded in the sink): leaves the loop.
+    done: bool,
+}
+
+impl<'j> Pending<'j> {
+    fn new(p: Prepared<'j>) -> Pending<'j> {
+        let id_key = match &p.path {
+            Path::Id(id) => Some(id_key(p.job, id)),
+            _ => None,
+        };
+        Pending {
+            keys: keys_of(p.job),
+            job: p.job,
+            path: p.path,
+            resolution: None,
+            id_key,
+            done: false,
+        }
+    }
+
+    /// `true` when the job knows what to write (no lookup left to run).
+    fn resolved(&self) -> bool {
+        !matches!(self.path, Path::Lookup(_)) || self.resolution.is_some()
+    }
+
+    fn all_keys(&self) -> impl Iterator<Item = &String> {
+        self.keys.iter().chain(self.id_key.iter())
+    }
+}
+
+fn id_key(job: &Job, id: &str) -> String {
+    key(&job.plan.object, "Id", &Value::String(id.to_owned()))
+}
+
+/// Which pending jobs are free to go: no earlier pending job shares a key with it, and no
+/// earlier Bulk row of a shared key is unfinished.
+fn free(pending: &[Pending<'_>], order: &Order) -> Vec<bool> {
+    let mut seen: HashSet<&str> = HashSet::new();
+    pending
+        .iter()
+        .map(|p| {
+            let free = p.all_keys().all(|k| !seen.contains(k.as_str()))
+                && !order.rest_waits(p.job, &p.keys);
+            seen.extend(p.all_keys().map(String::as_str));
+            free
+        })
+        .collect()
+}
+
+/// Resolves the unresolved jobs of the front: from a record written earlier in the batch
+/// (same matcher values), else by the lookups, all together. Not found for an update or
+/// delete: 404; several records: 300; a failed lookup: its error. Returns `true` when some
+/// job was resolved or failed.
+async fn resolve(
+    calls: &Calls,
+    pending: &mut [Pending<'_>],
+    front: &[bool],
+    known: &Known,
+    describes: &Describes,
+    sink: &Sink<'_>,
+) -> bool {
+    let mut moved = false;
+    let mut lookups: Vec<Lookup> = Vec::new();
+    let mut queried: Vec<usize> = Vec::new();
+    for (i, p) in pending.iter_mut().enumerate() {
+        if !front[i] || p.resolved() {
+            continue;
+        }
+        moved = true;
+        if let Some(id) = known.get(&known_key(p.job)) {
+            p.resolution = Some(Resolution::Found(id.clone()));
+        } else if let Path::Lookup(l) = &mut p.path {
+            match l.take().map_or_else(|| relookup(p.job, describes), Ok) {
+                Ok(l) => {
+                    queried.push(i);
+                    lookups.push(l);
+                }
+                Err(f) => {
+                    sink.fail(p.job, &f);
+                    p.done = true;
+                }
+            }
+        }
+    }
+    let answers = lookup::resolve(calls, lookups).await;
+    for (i, answer) in queried.into_iter().zip(answers) {
+        let p = &mut pending[i];
+        match answer {
+            Ok(r) => p.resolution = Some(r),
+            Err(f) => {
+                sink.fail(p.job, &f);
+                p.done = true;
+            }
+        }
+    }
+    for (i, p) in pending.iter_mut().enumerate() {
+        if !front[i] || p.done {
+            continue;
+        }
+        let object = &p.job.plan.object;
+        let op = p.job.plan.operation;
+        match &p.resolution {
+            Some(Resolution::Found(id)) => p.id_key = Some(id_key(p.job, id)),
+            Some(Resolution::NotFound) if op != Operation::Upsert => {
+                sink.fail(p.job, &Failure::not_found(object));
+                p.done = true;
+            }
+            Some(Resolution::Multiple(ids)) => {
+                sink.fail(p.job, &Failure::multiple(object, ids));
+                p.done = true;
+            }
+            _ => {}
+        }
+    }
+    moved
+}
+
+/// The lookup of a job whose earlier resolution was invalidated (its record was deleted by an
+/// earlier event of the batch).
+fn relookup(job: &Job, describes: &Describes) -> Result<Lookup, Failure> {
+    let schema = describes
+        .get(&job.plan.object.to_ascii_lowercase())
+        .and_then(|d| d.as_ref().ok())
+        .map(|d| lookup::schema_of(d));
+    lookup_of(job, schema.as_ref())
+}
+
+/// Takes, across concurrent sends, the lock of each record id the front will write (in sorted
+/// order). A job whose lock had to wait for another send looks its record up again (that send
+/// may have changed or deleted it); a lock that would deadlock with another send fails the
+/// job: retryable, not sent. Returns `true` when some job was reset or failed.
+async fn lock_records(
+    held: &Held,
+    pending: &mut [Pending<'_>],
+    front: &[bool],
+    sink: &Sink<'_>,
+) -> bool {
+    let mut moved = false;
+    let mut wanted: Vec<(String, usize)> = pending
+        .iter()
+        .enumerate()
+        .filter(|(i, p)| front[*i] && !p.done)
+        .filter_map(|(i, p)| p.id_key.clone().map(|k| (k, i)))
+        .collect();
+    wanted.sort_unstable();
+    let mut keys: Vec<&str> = wanted.iter().map(|(k, _)| k.as_str()).collect();
+    keys.dedup();
+    let answers = held.take_all(&keys).await;
+    // `wanted` is sorted, `keys` its distinct keys in the same order.
+    let mut at = 0;
+    for (key, i) in &wanted {
+        while keys.get(at).is_some_and(|k| *k != key.as_str()) {
+            at += 1;
+        }
+        let taken = answers.get(at).copied().unwrap_or(Err(Busy));
+        let p = &mut pending[*i];
+        match taken {
+            Ok(false) => {}
+            Ok(true) if matches!(p.path, Path::Lookup(_)) => {
+                p.resolution = None;
+                p.id_key = None;
+                moved = true;
+            }
+            Ok(true) => {}
+            Err(Busy) => {
+                sink.fail(p.job, &Failure::record_busy());
+                p.done = true;
+                moved = true;
+            }
+        }
+    }
+    moved
+}
+
+/// Jobs whose resolution points at a record deleted in this batch look it up again.
+fn forget_deleted(pending: &mut [Pending<'_>], deleted: &HashSet<String>) {
+    if deleted.is_empty() {
+        return;
+    }
+    for p in pending.iter_mut() {
+        let stale = matches!(p.path, Path::Lookup(_))
+            && p.id_key.as_ref().is_some_and(|k| deleted.contains(k));
+        if stale {
+            p.resolution = None;
+            p.id_key = None;
+        }
+    }
+}
+
+type Describes = HashMap<String, Result<Arc<SObjectDescribe>, Failure>>;
 
 async fn describe_all(
     calls: &Calls,
@@ -177,61 +438,23 @@ fn prepare<'j>(
         LookupPlan::UpsertByExternalId { .. } if op == Operation::Upsert => {
             match job.plan.matchers.first() {
                 Some(m) => Path::External(m.field.clone()),
-                None => Path::Lookup(l),
+                None => Path::Lookup(Some(l)),
             }
         }
-        _ => Path::Lookup(l),
+        _ => Path::Lookup(Some(l)),
     };
     Some(Prepared { job, path })
 }
 
-/// Runs the round's lookups (all groups together) and turns every job into its write, or
-/// fails it (not found for an update or delete: 404; several records: 300).
-async fn resolve_round<'j>(
-    calls: &Calls,
-    round: Vec<Prepared<'j>>,
-    known: &Known,
-    sink: &Sink<'_>,
-) -> Vec<Item<'j>> {
-    let mut resolved: Vec<Option<Resolution>> = Vec::with_capacity(round.len());
-    let mut lookups: Vec<Lookup> = Vec::new();
-    let mut queried: Vec<usize> = Vec::new();
-    let mut jobs: Vec<(&Job, Path)> = Vec::with_capacity(round.len());
-    for (i, p) in round.into_iter().enumerate() {
-        let mut r = None;
-        let path = match p.path {
-            Path::Lookup(l) => match known.get(&known_key(p.job)) {
-                Some(id) => {
-                    r = Some(Resolution::Found(id.clone()));
-                    Path::Lookup(l)
-                }
-                None => {
-                    queried.push(i);
-                    lookups.push(l);
-                    Path::Create
-                }
-            },
-            other => other,
-        };
-        resolved.push(r);
-        jobs.push((p.job, path));
-    }
-    let answers = lookup::resolve(calls, lookups).await;
-    for (i, answer) in queried.into_iter().zip(answers) {
-        match answer {
-            Ok(r) => resolved[i] = Some(r),
-            Err(f) => {
-                if let Some((job, _)) = jobs.get(i) {
-                    sink.fail(job, &f);
-                }
-            }
-        }
-    }
-    let mut items = Vec::new();
-    for ((job, path), resolution) in jobs.into_iter().zip(resolved) {
+/// Turns each resolved job into its write; returns the items and every job that left the loop.
+fn items_of<'j>(writes: Vec<Pending<'j>>, sink: &Sink<'_>) -> (Vec<Item<'j>>, Vec<&'j Job>) {
+    let mut items = Vec::with_capacity(writes.len());
+    let mut finished = Vec::with_capacity(writes.len());
+    for p in writes {
+        finished.push(p.job);
+        let job = p.job;
         let op = job.plan.operation;
-        let object = &job.plan.object;
-        let found = match (&path, resolution) {
+        let found = match (&p.path, p.resolution) {
             (Path::Id(id), _) => Some(id.clone()),
             (Path::External(field), _) => {
                 let mut record = job.plan.fields.clone();
@@ -249,19 +472,14 @@ async fn resolve_round<'j>(
                 });
                 continue;
             }
-            (_, _) if op == Operation::Create => None,
+            _ if op == Operation::Create => None,
             (_, Some(Resolution::Found(id))) => Some(id),
             (_, Some(Resolution::NotFound)) if op == Operation::Upsert => None,
-            (_, Some(Resolution::NotFound)) => {
-                sink.fail(job, &Failure::not_found(object));
+            // Failed in `resolve` (not found, several, lookup error): never here.
+            (_, _) => {
+                sink.fail(job, &Failure::missing_result());
                 continue;
             }
-            (_, Some(Resolution::Multiple(ids))) => {
-                sink.fail(job, &Failure::multiple(object, &ids));
-                continue;
-            }
-            // The lookup failed: recorded above.
-            (_, None) => continue,
         };
         let item = match (op, found) {
             (Operation::Delete, Some(id)) => Item {
@@ -290,21 +508,22 @@ async fn resolve_round<'j>(
         };
         items.push(item);
     }
-    items
+    (items, finished)
 }
 
-/// Sends the round's writes: items on one record id in successive sets (event order), each
-/// set as Collections requests of at most 200 records per object and operation, concurrently.
-async fn write_round(calls: &Calls, items: Vec<Item<'_>>, known: &mut Known, sink: &Sink<'_>) {
-    let keys: Vec<Vec<String>> = items
-        .iter()
-        .map(|i| {
-            i.id.iter()
-                .map(|id| key(&i.job.plan.object, "Id", &Value::String(id.clone())))
-                .collect()
-        })
-        .collect();
-    for set in into_rounds(items, &keys) {
+/// Sends a step's writes (never two of one record: [`run`] keeps them in successive steps) as
+/// Collections requests of at most 200 records per object and operation, concurrently.
+/// Returns the keys of the record ids deleted and created.
+async fn write_round(
+    calls: &Calls,
+    items: Vec<Item<'_>>,
+    known: &mut Known,
+    sink: &Sink<'_>,
+) -> Written {
+    let mut written = Written::default();
+    // [`run`] never puts two writes of one record in one step: one set of requests.
+    {
+        let set = items;
         // Requests by (operation, object) in order of first appearance.
         let mut order: Vec<(WriteKind, String)> = Vec::new();
         let mut buckets: Vec<Vec<Item<'_>>> = Vec::new();
@@ -352,20 +571,57 @@ async fn write_round(calls: &Calls, items: Vec<Item<'_>>, known: &mut Known, sin
         }
         let (write_calls, chunks): (Vec<WriteCall>, Vec<Vec<Item<'_>>>) =
             requests.into_iter().unzip();
+        for item in chunks.iter().flatten() {
+            if creates(item) {
+                sink.sending(item.job, false);
+            }
+        }
         let answers = calls.writes(write_calls).await;
         for (chunk, results) in chunks.into_iter().zip(answers) {
             for (item, result) in chunk.into_iter().zip(results) {
-                apply(&item, result, known, sink);
+                sink.answered(item.job);
+                match apply(&item, result, known, sink) {
+                    Some((OutcomeStatus::Deleted, Some(id))) => {
+                        written.deleted.insert(id_key(item.job, &id));
+                    }
+                    Some((OutcomeStatus::Created, Some(id))) => {
+                        written.created.push(id_key(item.job, &id));
+                    }
+                    _ => {}
+                }
             }
         }
     }
+    written
 }
 
-/// Maps one record's Collections result onto its job.
-fn apply(item: &Item<'_>, result: RecordResult, known: &mut Known, sink: &Sink<'_>) {
+/// The record keys a step's writes deleted and created.
+#[derive(Debug, Default)]
+struct Written {
+    deleted: HashSet<String>,
+    created: Vec<String>,
+}
+
+/// `true` when the write may create a record: a create, or a create with an idempotency key
+/// (sent as an upsert by the key).
+fn creates(item: &Item<'_>) -> bool {
+    item.kind == WriteKind::Create || item.job.plan.idempotency_key.is_some()
+}
+
+/// Maps one record's Collections result onto its job; returns the status and record id of a
+/// success.
+fn apply(
+    item: &Item<'_>,
+    result: RecordResult,
+    known: &mut Known,
+    sink: &Sink<'_>,
+) -> Option<(OutcomeStatus, Option<String>)> {
     let r: CollectionResult = match result {
         Ok(r) => r,
-        Err(f) => return sink.fail(item.job, &f),
+        Err(f) => {
+            sink.fail(item.job, &f);
+            return None;
+        }
     };
     let remember = !item.job.plan.matchers.is_empty();
     if r.success || (item.kind == WriteKind::Delete && already_deleted(&r.errors)) {
@@ -392,8 +648,10 @@ fn apply(item: &Item<'_>, result: RecordResult, known: &mut Known, sink: &Sink<'
                 _ => {}
             }
         }
-        sink.ok(item.job, status, id);
+        sink.ok(item.job, status, id.clone());
+        Some((status, id))
     } else {
         sink.fail_at(item.job, &Failure::record(&r.errors), item.id.as_ref());
+        None
     }
 }

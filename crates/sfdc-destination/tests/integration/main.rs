@@ -4,9 +4,11 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod abandoned;
 mod api_calls;
 mod auth;
 mod bulk_operations;
+mod bulk_rest_order;
 mod converted_lead;
 mod default_mappings;
 mod depth;
@@ -14,12 +16,15 @@ mod executor;
 mod explain;
 mod fault_suite;
 mod idempotency_key;
+mod in_flight_bulk;
+mod lost_composite;
 mod lost_responses;
 mod matcher_values;
 mod operations;
 mod other_fields_object;
 mod pending;
 mod resend;
+mod resolved_order;
 mod session_concurrency;
 mod settings_secrets;
 mod settle;

@@ -249,6 +249,20 @@ impl Error {
     /// Returns what this failure means for sending the same request again, from the one retry
     /// table ([`crate::retry::classify`]); every predicate below agrees with it.
     pub fn verdict(&self) -> Verdict {
+        self.verdict_of(None)
+    }
+
+    /// Returns what this failure means for resending **part** of the request, whose own
+    /// idempotency class is `idempotency`: the same failure looked up in the retry table
+    /// ([`crate::retry::classify`]) with that class. For a Composite call that carried a create
+    /// and lost its answer, [`Error::verdict`] is outcome-unknown, while its update subrequests
+    /// (`verdict_as(Idempotency::Idempotent)`) may be resent. Errors that carry no idempotency
+    /// class answer as [`Error::verdict`].
+    pub fn verdict_as(&self, idempotency: Idempotency) -> Verdict {
+        self.verdict_of(Some(idempotency))
+    }
+
+    fn verdict_of(&self, part: Option<Idempotency>) -> Verdict {
         match self {
             Self::Transport {
                 sent, idempotency, ..
@@ -261,14 +275,14 @@ impl Error {
                 } else {
                     Failure::NotSent
                 };
-                classify(*idempotency, &failure)
+                classify(part.unwrap_or(*idempotency), &failure)
             }
             Self::Api {
                 status,
                 errors,
                 idempotency,
             } => classify(
-                *idempotency,
+                part.unwrap_or(*idempotency),
                 &Failure::Response {
                     status: *status,
                     error_code: errors.first().map(|e| &e.error_code),
@@ -290,7 +304,7 @@ impl Error {
             ),
             Self::BudgetExceeded { .. } => Verdict::RetryLater,
             Self::UnreadableAnswer { idempotency, .. } => {
-                classify(*idempotency, &Failure::Unreadable)
+                classify(part.unwrap_or(*idempotency), &Failure::Unreadable)
             }
             _ => Verdict::Permanent,
         }
@@ -440,6 +454,30 @@ fn transport_state(sent: bool, idempotency: Idempotency) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_part_of_a_request_is_classified_with_its_own_idempotency() {
+        let lost = Error::from_response_to(
+            StatusCode::BAD_GATEWAY,
+            b"<html>",
+            Idempotency::NotIdempotent,
+        );
+        assert_eq!(lost.verdict(), Verdict::OutcomeUnknown);
+        assert_eq!(lost.verdict_as(Idempotency::Idempotent), Verdict::Retry);
+        assert_eq!(
+            lost.verdict_as(Idempotency::NotIdempotent),
+            Verdict::OutcomeUnknown
+        );
+        let refused = Error::from_response_to(
+            StatusCode::BAD_REQUEST,
+            b"<html>",
+            Idempotency::NotIdempotent,
+        );
+        assert_eq!(
+            refused.verdict_as(Idempotency::Idempotent),
+            Verdict::Permanent
+        );
+    }
 
     #[test]
     fn predicates_follow_the_one_retry_table() {
