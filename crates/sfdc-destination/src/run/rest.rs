@@ -332,6 +332,7 @@ async fn lock_records(
     let mut keys: Vec<&str> = wanted.iter().map(|(k, _)| k.as_str()).collect();
     keys.dedup();
     let answers = held.take_all(&keys).await;
+    let mut refused = Vec::new();
     // `wanted` is sorted, `keys` its distinct keys in the same order.
     let mut at = 0;
     for (key, i) in &wanted {
@@ -351,11 +352,33 @@ async fn lock_records(
             Err(Busy) => {
                 sink.fail(p.job, &Failure::record_busy());
                 p.done = true;
+                refused.push(*i);
                 moved = true;
             }
         }
     }
+    refuse_followers(pending, &refused, sink);
     moved
+}
+
+/// A later job sharing a key with a job refused as busy is refused too (retryable, not sent):
+/// written now, it would overtake the refused one, which the pipeline resends later.
+fn refuse_followers(pending: &mut [Pending<'_>], refused: &[usize], sink: &Sink<'_>) {
+    let Some(&first) = refused.iter().min() else {
+        return;
+    };
+    let mut keys: HashSet<String> = refused
+        .iter()
+        .flat_map(|&i| pending[i].all_keys().cloned())
+        .collect();
+    for p in pending.iter_mut().skip(first + 1) {
+        if p.done || !p.all_keys().any(|k| keys.contains(k)) {
+            continue;
+        }
+        keys.extend(p.all_keys().cloned());
+        sink.fail(p.job, &Failure::record_busy());
+        p.done = true;
+    }
 }
 
 /// Jobs whose resolution points at a record deleted in this batch look it up again.
@@ -637,6 +660,14 @@ fn apply(
         } else {
             r.id.clone().or_else(|| item.id.clone())
         };
+        if item.kind == WriteKind::Delete {
+            // Every matcher that found the deleted record forgets it (not only this job's), so a
+            // later job of one of them looks its values up again.
+            if let Some(gone) = &id {
+                let gone = sfdc_match::canonical_id(gone);
+                known.retain(|_, v| sfdc_match::canonical_id(v) != gone);
+            }
+        }
         if remember {
             match (&item.kind, &id) {
                 (WriteKind::Delete, _) => {

@@ -192,3 +192,51 @@ async fn a_send_by_email_and_a_concurrent_delete_by_id_of_one_lead_do_not_interl
     );
     assert_eq!(last_name(&emu, &x), None);
 }
+
+/// An upsert by Email after a delete by Id of the Lead that e-mail found earlier in the batch
+/// creates a new Lead: the deleted id is forgotten under every matcher that found it, so the
+/// upsert looks the e-mail up again instead of writing to the deleted record.
+#[tokio::test]
+async fn an_upsert_after_a_delete_of_its_record_by_id_creates_a_new_record() {
+    let emu = emulator().await;
+    let x = lead(&emu, "z@example.com", "300");
+    let dest = destination(
+        &emu,
+        vec![
+            sub(r#"
+                action = "lead"
+                operation = "upsert"
+                trigger = 'type = "identify"'
+                record_matchers = { Email = { "@path" = "$.traits.email" } }
+            "#),
+            sub(r#"
+                action = "lead"
+                operation = "delete"
+                trigger = 'type = "track" and event = "Forget"'
+                record_matchers = { Id = { "@path" = "$.properties.lead_id" } }
+            "#),
+        ],
+    );
+    let events = vec![
+        identify("z@example.com", "Z1"),
+        forget(&x),
+        identify("z@example.com", "Z2"),
+    ];
+    let out = dest.send(&events).await;
+    assert_eq!(
+        statuses(&out),
+        [
+            OutcomeStatus::Updated,
+            OutcomeStatus::Deleted,
+            OutcomeStatus::Created
+        ],
+        "{out:#?}"
+    );
+    let new_id = only(&out[2]).record_id.clone().unwrap();
+    assert_ne!(
+        sfdc_match::canonical_id(&new_id),
+        sfdc_match::canonical_id(&x)
+    );
+    assert_eq!(last_name(&emu, &x), None, "the old Lead stays deleted");
+    assert_eq!(last_name(&emu, &new_id).as_deref(), Some("Z2"));
+}
