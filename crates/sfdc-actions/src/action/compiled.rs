@@ -550,7 +550,8 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
-fn check_scalar(field: &str, value: &Value) -> Result<()> {
+/// Refuses an object or array where a matcher or key value must be a scalar.
+pub(super) fn check_scalar(field: &str, value: &Value) -> Result<()> {
     let kind = match value {
         Value::Object(_) => "object",
         Value::Array(_) => "array",

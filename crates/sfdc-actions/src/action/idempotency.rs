@@ -91,12 +91,7 @@ impl CompiledKey {
                 "messageId"
             },
         })?;
-        if let Value::Object(_) | Value::Array(_) = value {
-            return Err(Error::InvalidMatcherValue {
-                field: self.field.clone(),
-                kind: if value.is_object() { "object" } else { "array" },
-            });
-        }
+        super::compiled::check_scalar(&self.field, &value)?;
         Ok(ExternalId {
             field: self.field.clone(),
             value,

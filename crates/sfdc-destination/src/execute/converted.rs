@@ -23,13 +23,10 @@ use sfdc_rest::{Record, SObjectDescribe};
 use super::{Failure, Group, Job, Sink};
 use crate::outcome::OutcomeStatus;
 use crate::plan::keys::into_rounds;
-use crate::run::calls::{Calls, WriteCall, WriteKind};
+use crate::run::calls::{CHUNK, Calls, WriteCall, WriteKind};
 
 /// The Salesforce code of an update of a converted Lead.
 const CONVERTED: &str = "CANNOT_UPDATE_CONVERTED_LEAD";
-/// Ids per `IN (...)` query and records per Collections call.
-const CHUNK: usize = 200;
-
 /// Settles the group's converted-Lead refusals by their subscriptions' policies.
 pub(crate) async fn settle(calls: &Calls, group: &Group<'_>, sink: &Sink<'_>) {
     if !group.object.eq_ignore_ascii_case("Lead") {

@@ -16,9 +16,10 @@ use serde::Serialize;
 use sfdc_actions::Operation;
 use sfdc_match::{BatchPlan, LookupPlan};
 
-use crate::execute::lookup::{self, lookup_of, matcher_key};
+use crate::execute::lookup::{self, lookup_of};
 use crate::execute::{Group, Job, group_jobs};
 use crate::executor_settings::ExecutorSettings;
+use crate::run::rest::known_key;
 use keys::{into_rounds, keys_of};
 
 /// Estimated API calls of one Bulk ingest: create, upload, close, one status poll, and the
@@ -320,14 +321,6 @@ pub(crate) fn explain(
             "every record passes pre-flight and every lookup finds its record".into(),
         ],
     }
-}
-
-fn known_key(job: &Job) -> String {
-    format!(
-        "{}\u{1d}{}",
-        job.plan.object.to_ascii_lowercase(),
-        matcher_key(job)
-    )
 }
 
 /// Counts one record into the write subrequest of its (kind, object), in order.

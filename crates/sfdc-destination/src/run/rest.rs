@@ -54,7 +54,7 @@ struct Item<'j> {
 /// same matcher values targets the same record without another lookup.
 type Known = HashMap<String, String>;
 
-fn known_key(job: &Job) -> String {
+pub(crate) fn known_key(job: &Job) -> String {
     let mut key: String = job
         .plan
         .object

@@ -119,11 +119,11 @@ impl SubResponse {
         if self.is_success() {
             return Ok(());
         }
-        Err(Error::Api {
-            status: self.status(),
-            errors: self.errors(),
-            idempotency: self.idempotency,
-        })
+        Err(Error::from_response_to(
+            self.status(),
+            self.body_text().as_bytes(),
+            self.idempotency,
+        ))
     }
 
     fn unreadable(&self, message: String) -> Error {

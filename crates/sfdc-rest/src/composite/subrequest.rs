@@ -26,7 +26,6 @@ pub struct Subrequest {
     path: String,
     reference_id: String,
     body: Option<Box<RawValue>>,
-    heavy: bool,
     idempotency: Idempotency,
     records: Option<usize>,
 }
@@ -38,7 +37,7 @@ impl fmt::Debug for Subrequest {
             .field("path", &self.path.split('?').next().unwrap_or_default())
             .field("reference_id", &self.reference_id)
             .field("records", &self.records)
-            .field("heavy", &self.heavy)
+            .field("heavy", &self.is_heavy())
             .field("idempotency", &self.idempotency)
             .finish_non_exhaustive()
     }
@@ -74,7 +73,6 @@ impl Subrequest {
             path: format!("query?{q}"),
             reference_id: reference_id.to_owned(),
             body: None,
-            heavy: true,
             idempotency: Idempotency::Safe,
             records: None,
         })
@@ -143,7 +141,6 @@ impl Subrequest {
             path: format!("composite/sobjects?{query}"),
             reference_id: reference_id.to_owned(),
             body: None,
-            heavy: true,
             idempotency: Idempotency::Idempotent,
             records: Some(ids.len()),
         })
@@ -182,7 +179,6 @@ impl Subrequest {
             path: path.to_owned(),
             reference_id: reference_id.to_owned(),
             body,
-            heavy: is_heavy_path(path),
             idempotency,
             records: None,
         })
@@ -208,7 +204,6 @@ impl Subrequest {
             path: endpoint.path,
             reference_id: reference_id.to_owned(),
             body: Some(body),
-            heavy: true,
             idempotency: endpoint.idempotency,
             records: Some(records.len()),
         })
@@ -222,7 +217,7 @@ impl Subrequest {
     /// Returns `true` for an sObject Collections or query operation: at most
     /// [`super::COMPOSITE_MAX_HEAVY`] of them fit in one Composite request.
     pub fn is_heavy(&self) -> bool {
-        self.heavy
+        is_heavy_path(&self.path)
     }
 
     /// Returns the idempotency class of this subrequest alone.
