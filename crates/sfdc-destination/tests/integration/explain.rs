@@ -65,6 +65,36 @@ fn without_composite_lookups_are_uri_bound_and_writes_plain() {
 }
 
 #[test]
+fn pack_writes_off_keeps_lookups_packed_and_sends_each_write_chunk_plain() {
+    let planner = Destination::builder()
+        .subscription(sub(LEAD_UPSERT_BY_EMAIL))
+        .executor(ExecutorSettings::default().with_pack_writes(false));
+    let plan = planner.explain(&emails(1000, "e")).unwrap();
+    let kinds: Vec<&str> = plan.calls.iter().map(|c| c.kind.as_str()).collect();
+    // The 1,000-value lookup is still one call (no URI bound inside Composite, sent plain as a
+    // single subrequest); the writes are 5 plain Collections calls of 200 instead of 1 Composite.
+    assert_eq!(
+        kinds,
+        [
+            "describe",
+            "query",
+            "collections",
+            "collections",
+            "collections",
+            "collections",
+            "collections"
+        ]
+    );
+    assert_eq!(plan.calls[1].records, 1000);
+    assert!(
+        plan.calls[2..]
+            .iter()
+            .all(|w| w.records == 200 && w.depends_on == [1])
+    );
+    assert_eq!(plan.api_calls, 7);
+}
+
+#[test]
 fn operations_on_one_key_go_in_successive_rounds() {
     let planner = Destination::builder()
         .subscription(sub(&format!(
