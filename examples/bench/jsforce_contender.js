@@ -1,17 +1,20 @@
 // The contender of `destination-bench --contender`: the Lead upsert-by-Email workload written with
 // jsforce 3.x the way a skilled developer would — batched `IN` lookups, sObject Collections writes
-// of 200 records, up to 10 calls in flight.
+// of 200 records, up to 10 calls in flight. With CONCURRENT_BATCHES > 1, that many batches are
+// processed at once (the calls of all of them still share the 10 in flight); it keeps no order
+// between batches, which this workload (every e-mail once) does not need.
 //
 // Usage (destination-bench runs it; by hand:)
 //   npm install --prefix /tmp/jsf jsforce@3
 //   NODE_PATH=/tmp/jsf/node_modules node examples/bench/jsforce_contender.js \
-//     INSTANCE_URL ACCESS_TOKEN EVENTS BATCH
+//     INSTANCE_URL ACCESS_TOKEN EVENTS BATCH [CONCURRENT_BATCHES]
 // Prints one JSON line: events, seconds, failed, client CPU and peak RSS.
 const jsforce = require('jsforce');
 
-const [instanceUrl, accessToken, eventsArg, batchArg] = process.argv.slice(2);
+const [instanceUrl, accessToken, eventsArg, batchArg, concurrentArg] = process.argv.slice(2);
 const EVENTS = Number(eventsArg || 5000);
 const BATCH = Number(batchArg || 1000);
+const CONCURRENT_BATCHES = Number(concurrentArg || 1);
 const IN_FLIGHT = 10;
 // A GET's URI must stay under Salesforce's 16,384 bytes (URI plus headers): keep 2 KB spare.
 const MAX_QUERY_URI = 14 * 1024;
@@ -36,6 +39,21 @@ async function pool(thunks, limit) {
   }
   await Promise.all(Array.from({ length: Math.min(limit, thunks.length) }, worker));
   return results;
+}
+
+// At most IN_FLIGHT calls pending across every batch in progress.
+let calls = 0;
+const waiting = [];
+async function limited(thunk) {
+  while (calls >= IN_FLIGHT) await new Promise((resolve) => waiting.push(resolve));
+  calls += 1;
+  try {
+    return await thunk();
+  } finally {
+    calls -= 1;
+    const next = waiting.shift();
+    if (next) next();
+  }
 }
 
 function quote(value) {
@@ -74,7 +92,7 @@ async function sendBatch(conn, batch) {
     Email: e.traits.email, LastName: e.traits.last_name, FirstName: e.traits.first_name, Company: e.traits.company,
   }));
   const emails = [...new Set(records.map((r) => r.Email.toLowerCase()))];
-  const pages = await pool(lookupQueries(emails).map((soql) => () => conn.query(soql)), IN_FLIGHT);
+  const pages = await Promise.all(lookupQueries(emails).map((soql) => limited(() => conn.query(soql))));
   const found = new Map();
   for (const page of pages) for (const r of page.records) found.set(r.Email.toLowerCase(), r.Id);
   const updates = [];
@@ -88,7 +106,7 @@ async function sendBatch(conn, batch) {
     ...chunks(updates, 200).map((c) => () => lead.update(c, { allOrNone: false })),
     ...chunks(creates, 200).map((c) => () => lead.create(c, { allOrNone: false })),
   ];
-  const results = await pool(writes, IN_FLIGHT);
+  const results = await Promise.all(writes.map(limited));
   return results.flat().filter((r) => !r.success).length;
 }
 
@@ -96,8 +114,8 @@ async function sendBatch(conn, batch) {
   const conn = new jsforce.Connection({ instanceUrl, accessToken, version: '62.0' });
   const events = Array.from({ length: EVENTS }, (_, i) => event(i));
   const started = process.hrtime.bigint();
-  let failed = 0;
-  for (const batch of chunks(events, BATCH)) failed += await sendBatch(conn, batch);
+  const perBatch = await pool(chunks(events, BATCH).map((batch) => () => sendBatch(conn, batch)), CONCURRENT_BATCHES);
+  const failed = perBatch.reduce((a, b) => a + b, 0);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const usage = process.resourceUsage();
   console.log(JSON.stringify({

@@ -5,10 +5,11 @@ use std::path::PathBuf;
 use crate::report::{self, Measurement};
 use crate::workload::Workload;
 
-/// Runs the Node.js contender against a fresh emulator.
+/// Runs the Node.js contender against a fresh emulator, `concurrent_batches` batches at once.
 pub(crate) async fn measure(
     workload: &Workload,
     node_modules: &str,
+    concurrent_batches: usize,
 ) -> Result<Measurement, Box<dyn std::error::Error>> {
     let emu = workload.start_emulator().await?;
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("bench/jsforce_contender.js");
@@ -19,6 +20,7 @@ pub(crate) async fn measure(
         .arg(emu.instance_url())
         .arg(emu.access_token())
         .arg(workload.events.to_string())
-        .arg(workload.batch.to_string());
+        .arg(workload.batch.to_string())
+        .arg(concurrent_batches.to_string());
     report::run_child(command, &emu).await
 }

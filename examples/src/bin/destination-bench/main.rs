@@ -53,10 +53,13 @@ struct Cli {
     #[arg(long, default_value = "")]
     settings_extra: String,
     /// `send` calls the facade's client keeps in flight at once (batches overlap; the facade
-    /// orders operations on one record key across them). The jsforce contender always sends
-    /// its batches one after another.
+    /// orders operations on one record key across them).
     #[arg(long, default_value_t = 1)]
     concurrent_sends: usize,
+    /// Batches the jsforce contender processes at once (its calls still share 10 in flight);
+    /// defaults to `--concurrent-sends`, so both sides overlap the same number of batches.
+    #[arg(long)]
+    contender_concurrent_batches: Option<usize>,
     /// Also run the jsforce contender on the upsert-by-Email path (needs Node.js and jsforce 3).
     #[arg(long)]
     contender: bool,
@@ -83,14 +86,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(Command::Serve(args)) => return serve::run(args).await,
         None => {}
     }
+    let contender_batches = cli.contender_concurrent_batches.unwrap_or(cli.concurrent_sends);
     let conditions = format!(
-        "{} events, batches of {}, latency {} ms, record cost {} µs, {} runs, {} concurrent sends, settings {:?}",
+        "{} events, batches of {}, latency {} ms, record cost {} µs, {} runs, {} concurrent sends \
+         ({} concurrent batches for the contender), settings {:?}",
         cli.events,
         cli.batch,
         cli.latency_ms,
         cli.record_cost_us,
         cli.runs,
         cli.concurrent_sends,
+        contender_batches,
         cli.settings_extra
     );
     let mut table = Table::new(conditions);
@@ -109,7 +115,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let ours = measure_ours(&workload, &cli.settings_extra, cli.concurrent_sends).await?;
             table.add(path.name, "sfdc-destination", run, ours);
             if cli.contender && path.contender {
-                let theirs = contender::measure(&workload, &cli.node_modules).await?;
+                let theirs =
+                    contender::measure(&workload, &cli.node_modules, contender_batches).await?;
                 table.add(path.name, "jsforce 3 (10 in flight)", run, theirs);
             }
         }
