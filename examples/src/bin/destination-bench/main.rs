@@ -86,7 +86,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some(Command::Serve(args)) => return serve::run(args).await,
         None => {}
     }
-    let contender_batches = cli.contender_concurrent_batches.unwrap_or(cli.concurrent_sends);
+    let contender_batches = cli
+        .contender_concurrent_batches
+        .unwrap_or(cli.concurrent_sends);
     let conditions = format!(
         "{} events, batches of {}, latency {} ms, record cost {} µs, {} runs, {} concurrent sends \
          ({} concurrent batches for the contender), settings {:?}",
