@@ -225,6 +225,32 @@ impl Client {
         Ok(Arc::clone(described))
     }
 
+    /// Returns the cached describe of `object`, if the client has one (no request).
+    pub fn cached_describe(&self, object: &str) -> Option<Arc<SObjectDescribe>> {
+        self.inner
+            .describe
+            .cell(&object.to_ascii_lowercase())
+            .get()
+            .map(Arc::clone)
+    }
+
+    /// Puts a describe of `object` obtained another way (e.g. a Composite subrequest,
+    /// [`crate::composite::Subrequest::describe`]) in the client's cache, and returns the
+    /// cached one: a describe already cached is kept.
+    pub fn remember_describe(
+        &self,
+        object: &str,
+        describe: SObjectDescribe,
+    ) -> Arc<SObjectDescribe> {
+        let cell = self.inner.describe.cell(&object.to_ascii_lowercase());
+        let describe = Arc::new(describe);
+        match cell.set(Arc::clone(&describe)) {
+            Ok(()) => describe,
+            // Cached already, or a request for it in flight: keep the cache as it is.
+            Err(_) => cell.get().map_or(describe, Arc::clone),
+        }
+    }
+
     /// Drops the cached describe of `object` (after a schema change).
     pub fn forget_describe(&self, object: &str) {
         self.inner.describe.remove(&object.to_ascii_lowercase());

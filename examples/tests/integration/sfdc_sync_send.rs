@@ -338,13 +338,15 @@ async fn dry_run_plans_without_any_api_call_or_token_request() {
         lead.split_whitespace().collect::<Vec<_>>()[3..],
         ["15", "2"]
     );
-    // The destination's planner, batches of 10: batch 1 describes Lead, looks up and writes
-    // the leads (3); batch 2 describes Account and Contact, packs the lead and account lookups
-    // in one Composite call and the three groups' writes in another (4); batch 3 creates the
-    // one valid contact (1). Describes count once per object (the client caches them).
+    // The destination's planner, batches of 10: batch 1 describes Lead with its lookup in one
+    // Composite call and writes the leads (2); batch 2 describes Account and Contact with the
+    // lead and account lookups in one Composite call and writes the three groups in another
+    // (2); batch 3 creates the one valid contact (1). Describes count once per object (the
+    // client caches them). A real run with `--batch 10` makes these 5 calls.
     assert!(out.contains("first batch:"));
+    assert!(out.contains("    describe Lead 0 records"));
     assert!(out.contains("SELECT Id, Email FROM Lead WHERE Email IN ("));
-    assert_eq!(last_line(&run), "28 events planned: 8 calls; 0 API calls");
+    assert_eq!(last_line(&run), "28 events planned: 5 calls; 0 API calls");
     assert_eq!(emu.api_calls(), 0);
     assert_eq!(emu.token_requests(), 0);
     assert!(emu.records("Lead").is_empty());

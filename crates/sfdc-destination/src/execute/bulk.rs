@@ -232,7 +232,7 @@ async fn resolve_deletes<'j>(
             Err(f) => sink.fail(job, &f),
         }
     }
-    let answers = lookup::resolve(calls, lookups).await;
+    let answers = lookup::resolve(calls, lookups, &mut lookup::Prefetched::new()).await;
     for (job, answer) in queried.into_iter().zip(answers) {
         match answer {
             Ok(Resolution::Found(id)) => rows.push((job, Some(Value::String(id)))),

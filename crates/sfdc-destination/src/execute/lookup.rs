@@ -1,5 +1,7 @@
 //! Record lookups: describe → `sfdc-match` [`Schema`], batched SOQL, 0/1/many resolution.
 
+use std::collections::HashMap;
+
 use sfdc_actions::MatchOperator as ActionsOperator;
 use sfdc_match::{
     BatchPlan, FieldInfo, FieldType, Lookup, MatchOperator, Matcher, QueryLimits, Resolution,
@@ -55,6 +57,14 @@ pub(crate) fn all_by_id(jobs: &[&Job]) -> bool {
     )
 }
 
+/// `true` for an upsert by a lone custom field: most likely by an external id, which needs
+/// no lookup. Only describe can tell; the plan ([`crate::Destination::explain`]) and the
+/// lookups sent before describe ([`crate::run::rest`]) presume it.
+pub(crate) fn presumed_external_id(job: &Job) -> bool {
+    job.plan.operation == sfdc_actions::Operation::Upsert
+        && matches!(job.plan.matchers.as_slice(), [only] if only.field.ends_with("__c"))
+}
+
 /// Validates one job's matchers into a [`Lookup`], typed by `schema` when given.
 pub(crate) fn lookup_of(job: &Job, schema: Option<&Schema>) -> Result<Lookup, Failure> {
     let operator = match job.plan.match_operator {
@@ -107,23 +117,20 @@ pub(crate) fn limits(api_version: &sfdc_rest::ApiVersion, in_composite: bool) ->
     limits
 }
 
-/// Runs the batched lookups of `lookups` (one per item), all queries concurrently (packed
-/// into Composite calls when the executor packs), and returns each item's resolution.
-///
-/// Queries are planned by [`BatchPlan`] within the SOQL limit (and, for plain queries, the
-/// URI limit); a query that fails fails the items it held, with that request's error.
-#[tracing::instrument(level = "debug", name = "sfdc_destination.lookups", skip_all, fields(items = lookups.len()))]
-pub(crate) async fn resolve(
-    calls: &Calls,
-    lookups: Vec<Lookup>,
-) -> Vec<Result<Resolution, Failure>> {
-    if lookups.is_empty() {
-        return Vec::new();
-    }
-    let planning = tracing::debug_span!("sfdc_destination.lookups.soql").entered();
+/// The queries of a set of lookups, planned by [`BatchPlan`] per object.
+struct Planned {
+    /// Per object: the plan, the items' positions in the lookups, its queries' range in `soqls`.
+    plans: Vec<(BatchPlan, Vec<usize>, std::ops::Range<usize>)>,
+    soqls: Vec<String>,
+    /// Items already answered (their object's plan could not be built).
+    answers: Vec<Option<Result<Resolution, Failure>>>,
+}
+
+/// Plans the queries of `lookups` within the SOQL limit (and, for plain queries, the URI
+/// limit). One plan per object: a plan resolves its items against every record it is given,
+/// so records of one object must never meet another object's lookups.
+fn plan(calls: &Calls, lookups: Vec<Lookup>) -> Planned {
     let limits = limits(calls.client.api_version(), calls.packs_queries());
-    // One plan per object: a plan resolves its items against every record it is given, so
-    // records of one object must never meet another object's lookups.
     let total = lookups.len();
     let mut objects: Vec<String> = Vec::new();
     // Per object: the items' positions in `lookups` and the lookups themselves (moved).
@@ -141,31 +148,83 @@ pub(crate) async fn resolve(
         members[at].0.push(i);
         members[at].1.push(l);
     }
-    let mut answers: Vec<Option<Result<Resolution, Failure>>> = vec![None; total];
-    let mut plans: Vec<(BatchPlan, &[usize], std::ops::Range<usize>)> = Vec::new();
-    let mut soqls: Vec<String> = Vec::new();
-    for (indices, object_lookups) in &members {
-        match BatchPlan::build(object_lookups, &limits) {
+    let mut planned = Planned {
+        plans: Vec::new(),
+        soqls: Vec::new(),
+        answers: vec![None; total],
+    };
+    for (indices, object_lookups) in members {
+        match BatchPlan::build(&object_lookups, &limits) {
             Ok(plan) => {
-                let first = soqls.len();
-                soqls.extend(plan.queries().iter().map(|q| q.soql().to_owned()));
-                let range = first..soqls.len();
-                plans.push((plan, indices, range));
+                let first = planned.soqls.len();
+                planned
+                    .soqls
+                    .extend(plan.queries().iter().map(|q| q.soql().to_owned()));
+                let range = first..planned.soqls.len();
+                planned.plans.push((plan, indices, range));
             }
             Err(e) => {
                 let f = Failure::matcher(&e);
-                for &i in indices {
-                    answers[i] = Some(Err(f.clone()));
+                for i in indices {
+                    planned.answers[i] = Some(Err(f.clone()));
                 }
             }
         }
     }
+    planned
+}
+
+/// The SOQL statements [`resolve`] would send for `lookups`, in the same order.
+pub(crate) fn soqls_of(calls: &Calls, lookups: Vec<Lookup>) -> Vec<String> {
+    plan(calls, lookups).soqls
+}
+
+/// Query answers obtained ahead of the lookups that need them, by SOQL text (see
+/// [`crate::run::rest`]: the first step's queries travel with the describes).
+pub(crate) type Prefetched = HashMap<String, Result<Vec<Record>, Failure>>;
+
+/// Runs the batched lookups of `lookups` (one per item), all queries concurrently (packed
+/// into Composite calls when the executor packs), and returns each item's resolution.
+///
+/// Queries are planned by [`BatchPlan`] within the SOQL limit (and, for plain queries, the
+/// URI limit); a query that fails fails the items it held, with that request's error. A
+/// query whose exact text is in `prefetched` is taken from there instead of being sent.
+#[tracing::instrument(level = "debug", name = "sfdc_destination.lookups", skip_all, fields(items = lookups.len()))]
+pub(crate) async fn resolve(
+    calls: &Calls,
+    lookups: Vec<Lookup>,
+    prefetched: &mut Prefetched,
+) -> Vec<Result<Resolution, Failure>> {
+    if lookups.is_empty() {
+        return Vec::new();
+    }
+    let planning = tracing::debug_span!("sfdc_destination.lookups.soql").entered();
+    let Planned {
+        plans,
+        soqls,
+        mut answers,
+    } = plan(calls, lookups);
     drop(planning);
-    // All objects' queries go out together (packed into Composite calls where enabled).
-    let results = calls.queries(&soqls).await;
-    let _resolving = tracing::debug_span!("sfdc_destination.lookups.resolve").entered();
+    // Prefetched answers first; all other queries go out together (packed into Composite
+    // calls where enabled).
     let mut pages: Vec<Option<Result<Vec<Record>, Failure>>> =
-        results.into_iter().map(Some).collect();
+        soqls.iter().map(|q| prefetched.remove(q)).collect();
+    let missing: Vec<String> = soqls
+        .iter()
+        .zip(&pages)
+        .filter(|(_, p)| p.is_none())
+        .map(|(q, _)| q.clone())
+        .collect();
+    let mut sent = if missing.is_empty() {
+        Vec::new()
+    } else {
+        calls.queries(&missing).await
+    }
+    .into_iter();
+    for page in pages.iter_mut().filter(|p| p.is_none()) {
+        *page = sent.next();
+    }
+    let _resolving = tracing::debug_span!("sfdc_destination.lookups.resolve").entered();
     for (plan, indices, range) in plans {
         let mut records: Vec<Record> = Vec::new();
         let mut failed: Vec<Option<Failure>> = vec![None; range.len()];

@@ -1,7 +1,8 @@
 //! The pure scheduler: a batch's jobs laid out as the API calls the runner (`crate::run`)
 //! makes, with their dependencies, without any I/O ([`crate::Destination::explain`]).
 //!
-//! Layout: describes (one per object needing one) → rounds by record key ([`keys`]); each
+//! Layout: describes (one per object needing one; with Composite packing in one call with the
+//! first round's lookups) → rounds by record key ([`keys`]); each
 //! round is one set of lookups (every group's queries, packed ≤5 per Composite call) and then
 //! one set of writes (Collections requests of ≤200 records, packed ≤5 per Composite call),
 //! each depending on the set before. Bulk groups run alongside, their ingests in rounds by
@@ -32,11 +33,14 @@ const COMPOSITE_HEAVY: usize = sfdc_rest::composite::COMPOSITE_MAX_HEAVY;
 /// What [`crate::Destination::explain`] found: the API calls a batch would take.
 ///
 /// Planned without I/O, so it assumes what only describe could tell: every matcher field is
-/// text and none is an external id (an upsert by matchers is shown with its lookup), every
+/// text, and it is an external id exactly when an upsert matches by one custom (`__c`) field
+/// (shown as an `upsert` without lookup; other upserts are shown with their lookup), every
 /// record passes pre-flight and Other Fields checks, and every lookup finds its record (an
 /// upsert's writes are shown as one write of all its records: found records are updated and
 /// the others created, which can take one more Collections request per group). Describes are
-/// listed even though the client caches them per object for its lifetime.
+/// listed even though the client caches them per object for its lifetime; with Composite
+/// packing they travel with the first round's lookups, as a destination's first batch sends
+/// them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Explanation {
@@ -87,7 +91,7 @@ pub struct PlannedCall {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct PlannedSubrequest {
-    /// `query`, `create`, `update`, `upsert` (by external id), `delete`, or
+    /// `describe`, `query`, `create`, `update`, `upsert` (by external id), `delete`, or
     /// `update_or_create` (an upsert by lookup).
     pub kind: String,
     /// The object.
@@ -183,32 +187,22 @@ pub(crate) fn explain(
 
     // Describes.
     let mut described: Vec<(String, usize)> = Vec::new();
-    let mut describe = |b: &mut Builder, object: &str| -> usize {
-        if let Some((_, id)) = described
-            .iter()
-            .find(|(o, _)| o.eq_ignore_ascii_case(object))
-        {
-            return *id;
-        }
-        let id = b.push(PlannedCall {
-            id: 0,
-            kind: "describe".into(),
-            object: Some(object.to_owned()),
-            operation: None,
-            records: 0,
-            soql: None,
-            subrequests: Vec::new(),
-            depends_on: Vec::new(),
-            round: None,
-            api_calls: 1,
-        });
-        described.push((object.to_owned(), id));
-        id
-    };
-    let mut rest_deps = Vec::new();
+    // With Composite packing the REST groups' describes travel with the first round's lookups,
+    // as the runner sends them (`run::rest`); without, each is a call of its own.
+    let mut rest_describes: Vec<String> = Vec::new();
     for g in &rest_groups {
-        if crate::run::needs_describe(g, settings.preflight) {
-            rest_deps.push(describe(&mut b, &g.object));
+        if crate::run::needs_describe(g, settings.preflight)
+            && !rest_describes
+                .iter()
+                .any(|o| o.eq_ignore_ascii_case(&g.object))
+        {
+            rest_describes.push(g.object.clone());
+        }
+    }
+    let mut rest_deps = Vec::new();
+    if !pack_queries {
+        for o in std::mem::take(&mut rest_describes) {
+            rest_deps.push(describe(&mut b, &mut described, &o));
         }
     }
 
@@ -230,7 +224,9 @@ pub(crate) fn explain(
                 Operation::Delete => "delete",
                 Operation::Upsert => "update_or_create",
             };
+            let external = lookup::presumed_external_id(job);
             let needs_lookup = job.plan.operation != Operation::Create
+                && !external
                 && !known.contains(&known_key(job))
                 && match lookup_of(job, None) {
                     Ok(l) => !matches!(l.plan(), LookupPlan::DirectById { .. }),
@@ -240,6 +236,7 @@ pub(crate) fn explain(
                 lookups.push(l);
             }
             let kind = match (kind, needs_lookup) {
+                _ if external => "upsert",
                 ("update_or_create", false) if !job.plan.matchers.is_empty() => "update",
                 (k, _) => k,
             };
@@ -252,10 +249,27 @@ pub(crate) fn explain(
                 }
             }
         }
-        if !lookups.is_empty()
-            && let Ok(plan) = BatchPlan::build(&lookups, &limits)
-        {
-            before = b.set(query_subrequests(&plan), pack_queries, &before, r);
+        let mut queries = match BatchPlan::build(&lookups, &limits) {
+            Ok(plan) if !lookups.is_empty() => query_subrequests(&plan),
+            _ => Vec::new(),
+        };
+        if !rest_describes.is_empty() {
+            let objects = std::mem::take(&mut rest_describes);
+            if queries.is_empty() && objects.len() == 1 {
+                before = objects
+                    .iter()
+                    .map(|o| describe(&mut b, &mut described, o))
+                    .collect();
+            } else {
+                let rest = queries.split_off(queries.len().min(COMPOSITE_HEAVY));
+                let id = b.push(describes_with_queries(&objects, queries, r));
+                described.extend(objects.into_iter().map(|o| (o, id)));
+                before = vec![id];
+                queries = rest;
+            }
+        }
+        if !queries.is_empty() {
+            before = b.set(queries, pack_queries, &before, r);
         }
         let writes = split_chunks(writes);
         if !writes.is_empty() {
@@ -274,7 +288,7 @@ pub(crate) fn explain(
                 .iter()
                 .any(|j| j.plan.bulk.as_ref().is_some_and(|b| b.resolve_matchers));
         if by_matchers {
-            let d = describe(&mut b, &g.object);
+            let d = describe(&mut b, &mut described, &g.object);
             let lookups: Vec<_> = g
                 .jobs
                 .iter()
@@ -316,7 +330,8 @@ pub(crate) fn explain(
         calls: b.calls,
         api_calls,
         assumptions: vec![
-            "no describe was read: matcher fields are assumed to be text and not external ids"
+            "no describe was read: matcher fields are assumed to be text, and external ids \
+             exactly when an upsert matches by one custom field"
                 .into(),
             "every record passes pre-flight and every lookup finds its record".into(),
         ],
@@ -406,6 +421,60 @@ impl fmt::Display for Explanation {
         )
     }
 }
+/// The describe call of `object` (one per object: a second ask gets the first's id).
+fn describe(b: &mut Builder, described: &mut Vec<(String, usize)>, object: &str) -> usize {
+    if let Some((_, id)) = described
+        .iter()
+        .find(|(o, _)| o.eq_ignore_ascii_case(object))
+    {
+        return *id;
+    }
+    let id = b.push(PlannedCall {
+        id: 0,
+        kind: "describe".into(),
+        object: Some(object.to_owned()),
+        operation: None,
+        records: 0,
+        soql: None,
+        subrequests: Vec::new(),
+        depends_on: Vec::new(),
+        round: None,
+        api_calls: 1,
+    });
+    described.push((object.to_owned(), id));
+    id
+}
+
+/// One Composite call of describes and the first lookups (`run::rest`'s `describe_all`).
+fn describes_with_queries(
+    objects: &[String],
+    queries: Vec<PlannedSubrequest>,
+    round: usize,
+) -> PlannedCall {
+    let mut subrequests: Vec<PlannedSubrequest> = objects
+        .iter()
+        .map(|o| PlannedSubrequest {
+            kind: "describe".into(),
+            object: o.clone(),
+            records: 0,
+            soql: None,
+        })
+        .collect();
+    subrequests.extend(queries);
+    PlannedCall {
+        id: 0,
+        kind: "composite".into(),
+        object: None,
+        operation: None,
+        records: subrequests.iter().map(|s| s.records).sum(),
+        soql: None,
+        subrequests,
+        depends_on: Vec::new(),
+        round: Some(round),
+        api_calls: 1,
+    }
+}
+
 /// The planned query subrequests of a lookup plan, one per query.
 fn query_subrequests(plan: &BatchPlan) -> Vec<PlannedSubrequest> {
     plan.queries()

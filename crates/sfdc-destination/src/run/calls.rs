@@ -84,6 +84,9 @@ impl WriteCall {
     }
 }
 
+/// An object's describe, or why there is none.
+pub(crate) type Described = Result<Arc<SObjectDescribe>, Failure>;
+
 /// Per-record result of a write: Salesforce's item, or why the record has none.
 pub(crate) type RecordResult = Result<CollectionResult, Failure>;
 
@@ -198,17 +201,50 @@ impl Calls {
     }
 
     async fn composite_queries(&self, soqls: &[String]) -> Vec<Result<Vec<Record>, Failure>> {
+        self.composite_reads(&[], soqls).await.1
+    }
+
+    /// Describes `objects` and runs `soqls` (all pages each) in **one** Composite call: the
+    /// first lookups of a destination travel with the describes they would otherwise wait
+    /// for. Each describe received goes into the client's cache. The caller keeps within the
+    /// Composite limits (at most 5 queries, 25 subrequests in all).
+    pub(crate) async fn describes_with_queries(
+        &self,
+        objects: &[&str],
+        soqls: &[String],
+    ) -> (Vec<Described>, Vec<Result<Vec<Record>, Failure>>) {
+        self.composite_reads(objects, soqls).await
+    }
+
+    async fn composite_reads(
+        &self,
+        objects: &[&str],
+        soqls: &[String],
+    ) -> (Vec<Described>, Vec<Result<Vec<Record>, Failure>>) {
         let mut request = CompositeRequest::new();
-        let mut refs: Vec<Result<String, Failure>> = Vec::with_capacity(soqls.len());
-        for (i, soql) in soqls.iter().enumerate() {
-            let reference = format!("q{i}");
-            refs.push(
-                Subrequest::query(&reference, soql)
-                    .and_then(|sub| request.push(sub))
-                    .map(|()| reference)
-                    .map_err(|e| Failure::request(&e)),
-            );
-        }
+        let mut push = |reference: String, sub: sfdc_rest::Result<Subrequest>| {
+            sub.and_then(|sub| request.push(sub))
+                .map(|()| reference)
+                .map_err(|e| Failure::request(&e))
+        };
+        let describe_refs: Vec<Result<String, Failure>> = objects
+            .iter()
+            .enumerate()
+            .map(|(i, o)| {
+                let reference = format!("d{i}");
+                let sub = Subrequest::describe(&reference, o);
+                push(reference, sub)
+            })
+            .collect();
+        let query_refs: Vec<Result<String, Failure>> = soqls
+            .iter()
+            .enumerate()
+            .map(|(i, soql)| {
+                let reference = format!("q{i}");
+                let sub = Subrequest::query(&reference, soql);
+                push(reference, sub)
+            })
+            .collect();
         let response = {
             let _permit = self.permit().await;
             self.client.composite(&request).await
@@ -217,11 +253,25 @@ impl Calls {
             Ok(r) => r,
             Err(e) => {
                 let f = Failure::request(&e);
-                return refs.into_iter().map(|_| Err(f.clone())).collect();
+                return (
+                    describe_refs.iter().map(|_| Err(f.clone())).collect(),
+                    query_refs.iter().map(|_| Err(f.clone())).collect(),
+                );
             }
         };
-        let mut out = Vec::with_capacity(refs.len());
-        for reference in refs {
+        let described = describe_refs
+            .into_iter()
+            .zip(objects)
+            .map(|(reference, object)| {
+                let sub = response
+                    .get(&reference?)
+                    .ok_or_else(Failure::missing_result)?;
+                let describe = sub.describe().map_err(|e| Failure::request(&e))?;
+                Ok(self.client.remember_describe(object, describe))
+            })
+            .collect();
+        let mut pages = Vec::with_capacity(query_refs.len());
+        for reference in query_refs {
             let answer = match reference {
                 Err(f) => Err(f),
                 Ok(reference) => match response.get(&reference).map(|s| s.query_page()) {
@@ -230,9 +280,9 @@ impl Calls {
                     Some(Ok(page)) => self.rest_of(page).await,
                 },
             };
-            out.push(answer);
+            pages.push(answer);
         }
-        out
+        (described, pages)
     }
 
     /// The records of a first page and of the pages after it (`query_more`).

@@ -9,12 +9,13 @@ use futures::future::join_all;
 use serde_json::Value;
 use sfdc_actions::Operation;
 use sfdc_match::{Lookup, LookupPlan, Resolution, Schema};
+use sfdc_rest::composite::{COMPOSITE_MAX_HEAVY, COMPOSITE_MAX_SUBREQUESTS};
 use sfdc_rest::{CollectionResult, Record, SObjectDescribe};
 
 use super::calls::{CHUNK, Calls, RecordResult, WriteCall, WriteKind};
 use super::preflight;
 use crate::execute::failure::already_deleted;
-use crate::execute::lookup::{self, lookup_of, matcher_key};
+use crate::execute::lookup::{self, Prefetched, lookup_of, matcher_key};
 use crate::execute::{Failure, Group, Job, Sink, converted, other_fields};
 use crate::outcome::OutcomeStatus;
 use crate::plan::keys::{key, keys_of};
@@ -103,7 +104,8 @@ pub(crate) async fn run(
     if groups.is_empty() {
         return;
     }
-    let describes = describe_all(calls, groups).await;
+    let mut prefetched = Prefetched::new();
+    let describes = describe_all(calls, groups, &mut prefetched).await;
     let mut prepared: Vec<Prepared<'_>> = Vec::new();
     for group in groups {
         let checked = other_fields::checked(&calls.client, group, sink).await;
@@ -134,7 +136,18 @@ pub(crate) async fn run(
             bulk_done.await;
             continue;
         }
-        let looked_up = resolve(calls, &mut pending, &front, &known, &describes, sink).await;
+        let looked_up = resolve(
+            calls,
+            &mut pending,
+            &front,
+            &known,
+            &describes,
+            &mut prefetched,
+            sink,
+        )
+        .await;
+        // Answers read ahead serve the first step only: later steps see the batch's writes.
+        prefetched.clear();
         let relocked = lock_records(held, &mut pending, &front, sink).await;
         let mut finished: Vec<&Job> = pending.iter().filter(|p| p.done).map(|p| p.job).collect();
         pending.retain(|p| !p.done);
@@ -243,6 +256,7 @@ async fn resolve(
     front: &[bool],
     known: &Known,
     describes: &Describes,
+    prefetched: &mut Prefetched,
     sink: &Sink<'_>,
 ) -> bool {
     let mut moved = false;
@@ -268,7 +282,7 @@ async fn resolve(
             }
         }
     }
-    let answers = lookup::resolve(calls, lookups).await;
+    let answers = lookup::resolve(calls, lookups, prefetched).await;
     for (i, answer) in queried.into_iter().zip(answers) {
         let p = &mut pending[i];
         match answer {
@@ -396,12 +410,18 @@ fn forget_deleted(pending: &mut [Pending<'_>], deleted: &HashSet<String>) {
     }
 }
 
-type Describes = HashMap<String, Result<Arc<SObjectDescribe>, Failure>>;
+type Describes = HashMap<String, super::calls::Described>;
 
+/// Describes the objects the REST groups need (cached by the client after the first time).
+///
+/// With Composite packing, describes not cached yet go out in **one** Composite call, and
+/// with them the queries of the first step's lookups ([`first_queries`]), which would
+/// otherwise wait a round trip for the describes: their answers land in `prefetched`.
 async fn describe_all(
     calls: &Calls,
     groups: &[Group<'_>],
-) -> HashMap<String, Result<Arc<SObjectDescribe>, Failure>> {
+    prefetched: &mut Prefetched,
+) -> Describes {
     let mut objects: Vec<&str> = groups
         .iter()
         .filter(|g| needs_describe(g, calls.settings.preflight))
@@ -409,12 +429,75 @@ async fn describe_all(
         .collect();
     objects.sort_by_key(|o| o.to_ascii_lowercase());
     objects.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
-    let answers = join_all(objects.iter().map(|o| calls.describe(o))).await;
-    objects
+    let uncached: Vec<&str> = objects
+        .iter()
+        .copied()
+        .filter(|o| calls.client.cached_describe(o).is_none())
+        .collect();
+    let soqls = if calls.packs_queries() && !uncached.is_empty() {
+        first_queries(calls, groups)
+    } else {
+        Vec::new()
+    };
+    let folded: Vec<&str> = if calls.packs_queries() && (!soqls.is_empty() || uncached.len() > 1) {
+        let room = COMPOSITE_MAX_SUBREQUESTS - soqls.len();
+        uncached.into_iter().take(room).collect()
+    } else {
+        Vec::new()
+    };
+    let plain: Vec<&str> = objects
+        .iter()
+        .copied()
+        .filter(|o| !folded.iter().any(|f| f.eq_ignore_ascii_case(o)))
+        .collect();
+    let together = async {
+        if folded.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            calls.describes_with_queries(&folded, &soqls).await
+        }
+    };
+    let alone = join_all(plain.iter().map(|o| calls.describe(o)));
+    let ((described, pages), answers) = futures::join!(together, alone);
+    prefetched.extend(soqls.into_iter().zip(pages));
+    let alone = plain
         .into_iter()
         .zip(answers)
-        .map(|(o, a)| (o.to_ascii_lowercase(), a.map_err(|e| Failure::request(&e))))
+        .map(|(o, a)| (o, a.map_err(|e| Failure::request(&e))));
+    folded
+        .into_iter()
+        .zip(described)
+        .chain(alone)
+        .map(|(o, a)| (o.to_ascii_lowercase(), a))
         .collect()
+}
+
+/// The SOQL of the first step's lookups as they would be typed from the values alone (no
+/// describe yet), at most one Composite call's worth: [`describe_all`] sends them with the
+/// describes. The first step takes an answer only for a query whose text, typed by describe,
+/// is the same (a text field such as `Email`, the common case); any other it sends itself,
+/// so a wrong guess costs server time, never a wrong answer or an extra call.
+fn first_queries(calls: &Calls, groups: &[Group<'_>]) -> Vec<String> {
+    let mut jobs: Vec<&Job> = groups.iter().flat_map(|g| g.jobs.iter().copied()).collect();
+    jobs.sort_by_key(|j| (j.event, j.slot));
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut lookups = Vec::new();
+    for job in jobs {
+        let keys = keys_of(job);
+        let first = keys.iter().all(|k| !seen.contains(k));
+        if first
+            && job.plan.operation != Operation::Create
+            && !lookup::presumed_external_id(job)
+            && let Ok(l) = lookup_of(job, None)
+            && l.plan() == LookupPlan::Query
+        {
+            lookups.push(l);
+        }
+        seen.extend(keys);
+    }
+    let mut soqls = lookup::soqls_of(calls, lookups);
+    soqls.truncate(COMPOSITE_MAX_HEAVY);
+    soqls
 }
 
 /// Pre-flight and path of one job; `None` when it failed already (recorded in `sink`).

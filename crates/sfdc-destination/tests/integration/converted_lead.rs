@@ -85,8 +85,11 @@ async fn fail_is_the_default_and_is_not_retryable() {
                 Value::Null
             );
         }
-        // No extra query for the policy.
-        assert_eq!(calls(&emu).get("query"), Some(&1));
+        // No extra query for the policy: one call in all before the update, the lookup
+        // travelling with the Lead describe.
+        let c = calls(&emu);
+        assert_eq!(c.get("query"), None, "{c:?}");
+        assert_eq!(c.get("composite"), Some(&1), "{c:?}");
     }
 }
 
@@ -116,9 +119,11 @@ async fn skip_reports_skipped_with_the_converted_contact() {
             Value::Null
         );
     }
-    // One lookup, one update, one query for both Leads' ConvertedContactId.
+    // One lookup (with the describe, in one Composite call), one update, one query for both
+    // Leads' ConvertedContactId.
     let c = calls_since(&emu, &before);
-    assert_eq!(c.get("query"), Some(&2), "{c:?}");
+    assert_eq!(c.get("composite"), Some(&1), "{c:?}");
+    assert_eq!(c.get("query"), Some(&1), "{c:?}");
     assert_eq!(c.get("collections"), Some(&1), "{c:?}");
 }
 
@@ -144,10 +149,11 @@ async fn redirect_updates_the_converted_contacts_with_the_fields_contact_has() {
     for (lead, _) in &converted {
         assert_eq!(emu.record("Lead", lead).unwrap()["LastName"], "Old");
     }
-    // Lead describe + Contact describe; lookup + ConvertedContactId query; the Lead update and
-    // one Contact update for both.
+    // Lead describe with the lookup (one Composite call); the ConvertedContactId query and the
+    // Contact describe; the Lead update and one Contact update for both.
     let c = calls_since(&emu, &before);
-    assert_eq!(c.get("describe"), Some(&2), "{c:?}");
-    assert_eq!(c.get("query"), Some(&2), "{c:?}");
+    assert_eq!(c.get("composite"), Some(&1), "{c:?}");
+    assert_eq!(c.get("describe"), Some(&1), "{c:?}");
+    assert_eq!(c.get("query"), Some(&1), "{c:?}");
     assert_eq!(c.get("collections"), Some(&2), "{c:?}");
 }

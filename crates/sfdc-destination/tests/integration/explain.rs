@@ -14,20 +14,27 @@ fn emails(n: usize, tag: &str) -> Vec<Value> {
 }
 
 #[test]
-fn thousand_upserts_by_email_plan_a_describe_a_lookup_and_one_composite_write() {
+fn thousand_upserts_by_email_plan_the_describe_with_the_lookup_and_one_composite_write() {
     let planner = Destination::builder().subscription(sub(LEAD_UPSERT_BY_EMAIL));
     let plan = planner.explain(&emails(1000, "e")).unwrap();
     let kinds: Vec<&str> = plan.calls.iter().map(|c| c.kind.as_str()).collect();
-    assert_eq!(kinds, ["describe", "query", "composite"]);
-    assert_eq!(plan.api_calls, 3);
+    assert_eq!(kinds, ["composite", "composite"]);
+    assert_eq!(plan.api_calls, 2);
     assert_eq!((plan.events, plan.operations), (1000, 1000));
-    let query = &plan.calls[1];
-    assert_eq!(query.records, 1000);
-    let soql = query.soql.as_deref().unwrap();
+    // The describe and the lookup in one call, as a fresh destination sends them.
+    let reads = &plan.calls[0];
+    assert_eq!(reads.records, 1000);
+    assert!(reads.depends_on.is_empty());
+    let subs: Vec<(&str, &str, usize)> = reads
+        .subrequests
+        .iter()
+        .map(|s| (s.kind.as_str(), s.object.as_str(), s.records))
+        .collect();
+    assert_eq!(subs, [("describe", "Lead", 0), ("query", "Lead", 1000)]);
+    let soql = reads.subrequests[1].soql.as_deref().unwrap();
     assert!(soql.starts_with("SELECT Id, Email FROM Lead WHERE Email IN ('e0@example.com',"));
-    assert_eq!(query.depends_on, [0]);
-    let write = &plan.calls[2];
-    assert_eq!(write.depends_on, [1]);
+    let write = &plan.calls[1];
+    assert_eq!(write.depends_on, [0]);
     assert_eq!(write.subrequests.len(), 5);
     assert!(
         write
@@ -37,12 +44,13 @@ fn thousand_upserts_by_email_plan_a_describe_a_lookup_and_one_composite_write() 
     );
     let text = plan.to_string();
     assert!(
-        text.ends_with("1000 events, 1000 operations: 3 calls, ~3 API calls"),
+        text.ends_with("1000 events, 1000 operations: 2 calls, ~2 API calls"),
         "{text}"
     );
+    assert!(text.contains("    describe Lead 0 records\n"), "{text}");
     assert!(text.contains("(assumed: no describe was read"));
     let json = serde_json::to_value(&plan).unwrap();
-    assert_eq!(json["calls"][2]["subrequests"][0]["object"], "Lead");
+    assert_eq!(json["calls"][1]["subrequests"][0]["object"], "Lead");
 }
 
 #[test]
@@ -71,13 +79,12 @@ fn pack_writes_off_keeps_lookups_packed_and_sends_each_write_chunk_plain() {
         .executor(ExecutorSettings::default().with_pack_writes(false));
     let plan = planner.explain(&emails(1000, "e")).unwrap();
     let kinds: Vec<&str> = plan.calls.iter().map(|c| c.kind.as_str()).collect();
-    // The 1,000-value lookup is still one call (no URI bound inside Composite, sent plain as a
-    // single subrequest); the writes are 5 plain Collections calls of 200 instead of 1 Composite.
+    // The describe and the 1,000-value lookup are still one Composite call (no URI bound
+    // inside Composite); the writes are 5 plain Collections calls of 200 instead of 1 Composite.
     assert_eq!(
         kinds,
         [
-            "describe",
-            "query",
+            "composite",
             "collections",
             "collections",
             "collections",
@@ -85,13 +92,13 @@ fn pack_writes_off_keeps_lookups_packed_and_sends_each_write_chunk_plain() {
             "collections"
         ]
     );
-    assert_eq!(plan.calls[1].records, 1000);
+    assert_eq!(plan.calls[0].records, 1000);
     assert!(
-        plan.calls[2..]
+        plan.calls[1..]
             .iter()
-            .all(|w| w.records == 200 && w.depends_on == [1])
+            .all(|w| w.records == 200 && w.depends_on == [0])
     );
-    assert_eq!(plan.api_calls, 7);
+    assert_eq!(plan.api_calls, 6);
 }
 
 #[test]
@@ -120,8 +127,8 @@ fn operations_on_one_key_go_in_successive_rounds() {
     assert_eq!(
         rounds,
         [
-            ("describe".into(), None, None, 0),
-            ("query".into(), None, Some(0), 2),
+            // The describe and the round-0 lookup in one call.
+            ("composite".into(), None, Some(0), 2),
             (
                 "collections".into(),
                 Some("update_or_create".into()),
@@ -175,7 +182,34 @@ async fn a_destinations_explain_makes_no_api_call() {
     let emu = emulator().await;
     let dest = destination_for(&emu, LEAD_UPSERT_BY_EMAIL);
     let plan = dest.explain(&emails(10, "n"));
-    assert_eq!(plan.api_calls, 3);
+    // The describe with the lookup, then one Collections write.
+    assert_eq!(plan.api_calls, 2);
     assert_eq!(emu.api_calls(), 0);
     assert_eq!(dest.api_calls(), 0);
+}
+
+#[test]
+fn an_upsert_by_one_custom_field_is_planned_as_by_external_id_without_lookup() {
+    let planner = Destination::builder().subscription(sub(r#"
+        action = "contact"
+        trigger = 'type = "identify"'
+        operation = "upsert"
+        record_matchers = { Ext_Id__c = { "@path" = "$.userId" } }
+    "#));
+    let plan = planner.explain(&emails(1000, "x")).unwrap();
+    let calls: Vec<(&str, Option<&str>)> = plan
+        .calls
+        .iter()
+        .map(|c| (c.kind.as_str(), c.operation.as_deref()))
+        .collect();
+    // As the executor sends it (`executor::upsert_by_external_id_…`): the describe, then the
+    // 5 upserts of 200 in one Composite call.
+    assert_eq!(calls, [("describe", None), ("composite", None)], "{plan}");
+    assert!(
+        plan.calls[1]
+            .subrequests
+            .iter()
+            .all(|s| s.kind == "upsert" && s.records == 200)
+    );
+    assert_eq!(plan.api_calls, 2);
 }

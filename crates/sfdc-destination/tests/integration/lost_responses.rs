@@ -22,8 +22,10 @@ async fn dropping_emulator() -> Emulator {
     Emulator::start(config).await.unwrap()
 }
 
-/// A destination whose client allows 2 attempts per request and does not sleep between them.
-fn destination(emu: &Emulator, subscription_toml: &str) -> Destination {
+/// A destination whose client allows 2 attempts per request and does not sleep between them,
+/// with `object` described already: every write call of these emulators loses its answer, and
+/// a destination's first lookup would otherwise travel with its describe in such a call.
+async fn destination(emu: &Emulator, object: &str, subscription_toml: &str) -> Destination {
     let client = sfdc_rest::Client::builder()
         .instance_url(emu.instance_url())
         .access_token(emu.access_token())
@@ -35,6 +37,7 @@ fn destination(emu: &Emulator, subscription_toml: &str) -> Destination {
         .sleeper(Arc::new(RecordingSleeper::default()))
         .build()
         .unwrap();
+    client.describe(object).await.unwrap();
     Destination::builder()
         .client(client)
         .subscriptions(vec![sub(subscription_toml)])
@@ -45,7 +48,7 @@ fn destination(emu: &Emulator, subscription_toml: &str) -> Destination {
 #[tokio::test]
 async fn a_create_whose_response_is_lost_is_not_retryable() {
     let emu = dropping_emulator().await;
-    let dest = destination(&emu, r#"action = "lead""#);
+    let dest = destination(&emu, "Lead", r#"action = "lead""#).await;
     let out = dest.send(&[identify("lost@example.com", "Lost")]).await;
     let r = only(&out[0]);
     // Neither success nor failure: pending, with the OUTCOME_UNKNOWN code.
@@ -78,12 +81,14 @@ async fn an_update_whose_response_is_lost_stays_retryable() {
         .unwrap();
     let dest = destination(
         &emu,
+        "Account",
         r#"
             action = "account"
             operation = "update"
             record_matchers = { AccountNumber = { "@path" = "$.groupId" } }
         "#,
-    );
+    )
+    .await;
     let event = json!({"type": "group", "groupId": "G-1", "traits": {"name": "Acme Corp"}});
     let out = dest.send(&[event]).await;
     let r = only(&out[0]);

@@ -12,6 +12,7 @@ mod bulk_rest_order;
 mod converted_lead;
 mod default_mappings;
 mod depth;
+mod describe_with_lookups;
 mod executor;
 mod explain;
 mod fault_suite;

@@ -71,11 +71,14 @@ async fn match_empty_values_looks_up_records_with_an_empty_field() {
     assert_eq!(r.status, OutcomeStatus::Updated, "{r:?}");
     assert_eq!(r.record_id.as_deref(), Some(id.as_str()));
     assert_eq!(emu.record("Lead", &id).unwrap()["LastName"], "Found");
-    assert_eq!(calls(&emu).get("query"), Some(&1));
+    // The lookup (`Email = null`) travelled with the describe: one Composite call, no query.
+    let c = calls(&emu);
+    assert_eq!(c.get("composite"), Some(&1), "{c:?}");
+    assert_eq!(c.get("query"), None, "{c:?}");
 }
 
 #[tokio::test]
-async fn a_matcher_on_a_field_describe_marks_unfilterable_fails_before_any_query() {
+async fn a_matcher_on_a_field_describe_marks_unfilterable_fails_before_any_write() {
     let emu = emulator().await;
     emu.insert_record(
         "Lead",
@@ -115,10 +118,12 @@ async fn a_matcher_on_a_field_describe_marks_unfilterable_fails_before_any_query
                 "{message}"
             );
         }
-        // Only the describe (each destination has its own client and describe cache), never a
-        // query or a write.
+        // One call (each destination has its own client and describe cache): the describe,
+        // with the lookup's query typed from the values alone. Its answer is not used: the
+        // matcher check against describe fails the events (the message above), and nothing
+        // is written.
         let made = calls_since(&emu, &before);
-        assert_eq!(made, [("describe".to_owned(), 1)].into(), "{operation}");
+        assert_eq!(made, [("composite".to_owned(), 1)].into(), "{operation}");
     }
     assert_eq!(emu.records("Lead").len(), 1);
 }

@@ -55,15 +55,11 @@ async fn same_matcher_twice_in_one_batch_creates_once_then_updates() {
         .find(|l| l["Email"] == "dup@example.com")
         .unwrap();
     assert_eq!(dup["LastName"], "Second");
-    // One lookup: the repeat reuses the id created in the first round; then create, update.
+    // One lookup, with the describe in one Composite call: the repeat reuses the id created
+    // in the first round; then create, update.
     assert_eq!(
         calls(&emu),
-        [
-            ("collections".to_owned(), 2),
-            ("describe".to_owned(), 1),
-            ("query".to_owned(), 1)
-        ]
-        .into()
+        [("collections".to_owned(), 2), ("composite".to_owned(), 1)].into()
     );
 }
 

@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 
 use super::CompositeRequest;
 use crate::collections::{CollectionResult, align};
+use crate::describe::SObjectDescribe;
 use crate::error::{ApiError, Error, Result, parse_error_body};
 use crate::query::QueryPage;
 use crate::retry::Idempotency;
@@ -99,6 +100,18 @@ impl SubResponse {
         self.check()?;
         serde_json::from_str(self.body_text())
             .map_err(|e| self.unreadable(format!("not a query page: {e}")))
+    }
+
+    /// Returns the describe of a [`super::Subrequest::describe`] subrequest.
+    ///
+    /// # Errors
+    ///
+    /// As [`SubResponse::collection_results`]; [`Error::UnreadableAnswer`] when the body is not
+    /// an object describe.
+    pub fn describe(&self) -> Result<SObjectDescribe> {
+        self.check()?;
+        serde_json::from_str(self.body_text())
+            .map_err(|e| self.unreadable(format!("not an object describe: {e}")))
     }
 
     /// Returns the errors of a failed subrequest (empty for a success). A body that is not a

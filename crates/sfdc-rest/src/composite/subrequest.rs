@@ -78,6 +78,26 @@ impl Subrequest {
         })
     }
 
+    /// Describes `object` (`GET sobjects/{object}/describe`). Not heavy; safe. Read the answer
+    /// with [`super::SubResponse::describe`]; [`crate::Client::remember_describe`] puts it in the
+    /// client's describe cache.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidInput`] for a bad reference id or object name.
+    pub fn describe(reference_id: &str, object: &str) -> Result<Subrequest> {
+        check_reference_id(reference_id)?;
+        crate::path::check_object(object)?;
+        Ok(Subrequest {
+            method: Method::GET,
+            path: format!("sobjects/{object}/describe"),
+            reference_id: reference_id.to_owned(),
+            body: None,
+            idempotency: Idempotency::Safe,
+            records: None,
+        })
+    }
+
     /// Creates up to 200 records of `object` (`POST composite/sobjects`, `allOrNone: false`),
     /// each with `attributes.type` set to `object`. Heavy; not idempotent (a Composite request
     /// carrying it whose answer is lost is outcome-unknown, never resent).

@@ -112,3 +112,61 @@ async fn concurrent_first_describes_share_one_request() {
     }
     mock.assert_calls_async(1).await;
 }
+
+#[tokio::test]
+async fn a_describe_read_in_a_composite_call_is_remembered_and_served_from_the_cache() {
+    let server = MockServer::start_async().await;
+    let answer = format!(
+        r#"{{"compositeResponse":[
+            {{"referenceId":"d0","httpStatusCode":200,"httpHeaders":{{}},"body":{ACCOUNT}}},
+            {{"referenceId":"d1","httpStatusCode":404,"httpHeaders":{{}},"body":{NOT_FOUND}}}]}}"#
+    );
+    let composite = server
+        .mock_async(|when, then| {
+            when.method(httpmock::Method::POST)
+                .path(format!("{DATA}/composite"))
+                .body_includes(r#""url":"/services/data/v62.0/sobjects/Account/describe""#)
+                .body_includes(r#""method":"GET""#);
+            then.status(200).header("content-type", JSON).body(answer);
+        })
+        .await;
+    let plain = server
+        .mock_async(|when, then| {
+            when.method(GET)
+                .path(format!("{DATA}/sobjects/Account/describe"));
+            then.status(200).header("content-type", JSON).body(ACCOUNT);
+        })
+        .await;
+    let client = client(&server);
+    assert!(client.cached_describe("Account").is_none());
+    let mut request = sfdc_rest::composite::CompositeRequest::new();
+    request
+        .push(sfdc_rest::composite::Subrequest::describe("d0", "Account").unwrap())
+        .unwrap();
+    request
+        .push(sfdc_rest::composite::Subrequest::describe("d1", "Nope__c").unwrap())
+        .unwrap();
+    let response = client.composite(&request).await.unwrap();
+    let described = response.get("d0").unwrap().describe().unwrap();
+    assert_eq!(described.fields.len(), 4);
+    let missing = response.get("d1").unwrap().describe().unwrap_err();
+    assert!(missing.is_not_found(), "{missing:?}");
+    let kept = client.remember_describe("account", described);
+    // Served from the cache: the same describe, no plain describe request.
+    let again = client.describe("Account").await.unwrap();
+    assert!(std::sync::Arc::ptr_eq(&kept, &again));
+    assert!(std::sync::Arc::ptr_eq(
+        &kept,
+        &client.cached_describe("ACCOUNT").unwrap()
+    ));
+    plain.assert_calls_async(0).await;
+    composite.assert_calls_async(1).await;
+    // A describe remembered again leaves the cached one in place.
+    let other: sfdc_rest::SObjectDescribe = serde_json::from_str(ACCOUNT).unwrap();
+    assert!(std::sync::Arc::ptr_eq(
+        &client.remember_describe("Account", other),
+        &kept
+    ));
+    // A bad object name is refused before any request.
+    assert!(sfdc_rest::composite::Subrequest::describe("d2", "no such").is_err());
+}

@@ -84,6 +84,11 @@ pub(crate) fn run(
             if !again {
                 calls += call.api_calls;
             }
+            // A describe that travelled in a Composite call with the first lookups is cached
+            // as well.
+            for sub in call.subrequests.iter().filter(|s| s.kind == "describe") {
+                described.insert(sub.object.to_lowercase());
+            }
         }
         if first.is_none() {
             first = Some(explanation.to_string());
