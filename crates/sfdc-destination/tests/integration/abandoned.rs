@@ -1,21 +1,20 @@
 //! A dropped `send` future (issue 12, gap 4): the creates it had sent and not answered are
-//! listed by `Destination::take_abandoned`; a completed send leaves the list empty.
+//! listed by `Destination::take_abandoned` (REST creates, Bulk insert rows with the `bulk` flag,
+//! keyed creates with their idempotency key); a completed send leaves the list empty.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use crate::idempotency_key::{KEYED_LEAD, key_field};
 use crate::support;
 
 use std::time::Duration;
 
 use serde_json::{Value, json};
 use sfdc_destination::{ActionKind, ExecutorSettings, OutcomeStatus};
-use sfdc_emulator::{Emulator, EmulatorConfig};
 use support::*;
 
 #[tokio::test]
 async fn a_dropped_send_lists_exactly_its_creates_in_flight() {
-    let mut config = EmulatorConfig::default();
-    config.latency = Duration::from_millis(400);
-    let emu = Emulator::start(config).await.unwrap();
+    let emu = emulator_with_latency(400).await;
     let existing = emu
         .insert_record("Lead", json!({"LastName": "Old", "Company": "Acme"}))
         .unwrap();
@@ -27,13 +26,7 @@ async fn a_dropped_send_lists_exactly_its_creates_in_flight() {
                 action = "lead"
                 trigger = 'type = "identify"'
             "#),
-            sub(r#"
-                action = "lead"
-                operation = "update"
-                trigger = 'type = "track" and event = "Rename"'
-                record_matchers = { Id = { "@path" = "$.properties.lead_id" } }
-                other_fields = { LastName = { "@path" = "$.properties.name" } }
-            "#),
+            sub(LEAD_RENAME_BY_ID),
         ],
     );
     let mut events: Vec<Value> = (0..3)
@@ -74,4 +67,74 @@ async fn a_dropped_send_lists_exactly_its_creates_in_flight() {
     let out = dest.send(&[identify("kept@example.com", "Kept")]).await;
     assert_eq!(only(&out[0]).status, OutcomeStatus::Created);
     assert!(dest.take_abandoned().is_empty());
+}
+
+#[tokio::test]
+async fn a_dropped_send_lists_its_bulk_insert_rows_with_the_bulk_flag() {
+    let emu = emulator_with_latency(400).await;
+    // Each `identify` is a REST create and a row of a Bulk insert job.
+    let dest = destination_with(
+        &emu,
+        ExecutorSettings::default().with_preflight(false),
+        vec![
+            sub(r#"action = "lead""#),
+            sub(r#"
+                action = "lead"
+                [bulk]
+                enabled = true
+            "#),
+        ],
+    );
+    let events: Vec<Value> = (0..2)
+        .map(|i| identify(&format!("bulk{i}@example.com"), "Bulk"))
+        .collect();
+    // No describe: the Collections create and the Bulk job's first call go out at once and are
+    // answered after 400 ms; the send is dropped long before.
+    let dropped = tokio::time::timeout(Duration::from_millis(100), dest.send(&events)).await;
+    assert!(dropped.is_err(), "the send should still be waiting");
+    let listed: Vec<(usize, usize, bool)> = dest
+        .take_abandoned()
+        .iter()
+        .map(|a| {
+            assert_eq!((a.object.as_str(), a.action), ("Lead", ActionKind::Lead));
+            assert_eq!(a.idempotency_key, None);
+            (a.index, a.subscription, a.bulk)
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        [(0, 0, false), (0, 1, true), (1, 0, false), (1, 1, true)]
+    );
+    assert!(dest.take_abandoned().is_empty());
+}
+
+#[tokio::test]
+async fn a_dropped_keyed_create_lists_its_idempotency_key() {
+    let emu = emulator_with_latency(200).await;
+    emu.add_field("Lead", key_field()).unwrap();
+    let dest = destination(&emu, vec![sub(KEYED_LEAD)]);
+    // A completed send reads (and caches) the describe the key check needs and lists nothing.
+    let out = dest.send(&[identify("first@example.com", "First")]).await;
+    assert_eq!(only(&out[0]).status, OutcomeStatus::Created);
+    assert!(dest.take_abandoned().is_empty());
+    // Now the upsert by the key is the send's first call; it is answered after 200 ms.
+    let events = [
+        identify("k0@example.com", "Keyed"),
+        identify("k1@example.com", "Keyed"),
+    ];
+    let dropped = tokio::time::timeout(Duration::from_millis(50), dest.send(&events)).await;
+    assert!(dropped.is_err(), "the send should still be waiting");
+    let listed: Vec<_> = dest
+        .take_abandoned()
+        .into_iter()
+        .map(|a| (a.index, a.idempotency_key, a.bulk))
+        .collect();
+    let key = |v: &str| Some(("Event_Id__c".to_owned(), json!(v)));
+    assert_eq!(
+        listed,
+        [
+            (0, key("m-k0@example.com:leads"), false),
+            (1, key("m-k1@example.com:leads"), false),
+        ]
+    );
 }

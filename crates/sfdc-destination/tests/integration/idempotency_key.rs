@@ -13,7 +13,7 @@ use sfdc_emulator::{Emulator, EmulatorConfig, FieldDef, FieldType};
 use sfdc_test_support::RecordingSleeper;
 use support::{calls, calls_since, identify, only, sub};
 
-const KEYED_LEAD: &str = r#"
+pub(crate) const KEYED_LEAD: &str = r#"
     action = "lead"
     name = "leads"
     idempotency_key = { field = "Event_Id__c" }
@@ -26,7 +26,7 @@ async fn emulator_with(config: EmulatorConfig, field: FieldDef) -> Emulator {
     emu
 }
 
-fn key_field() -> FieldDef {
+pub(crate) fn key_field() -> FieldDef {
     FieldDef::new("Event_Id__c", FieldType::String)
         .length(255)
         .external_id()

@@ -5,18 +5,13 @@
 
 use crate::support;
 
-use std::time::Duration;
-
 use serde_json::Value;
 use sfdc_destination::{ExecutorSettings, OutcomeStatus};
-use sfdc_emulator::{Emulator, EmulatorConfig};
 use support::*;
 
 #[tokio::test]
 async fn bulk_and_rest_calls_share_the_in_flight_bound() {
-    let mut config = EmulatorConfig::default();
-    config.latency = Duration::from_millis(20);
-    let emu = Emulator::start(config).await.unwrap();
+    let emu = emulator_with_latency(20).await;
     let dest = destination_with(
         &emu,
         ExecutorSettings::default()

@@ -24,6 +24,7 @@ mod matcher_values;
 mod operations;
 mod other_fields_object;
 mod pending;
+mod record_busy;
 mod resend;
 mod resolved_order;
 mod session_concurrency;

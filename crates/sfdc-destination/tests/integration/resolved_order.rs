@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use sfdc_destination::{Destination, OutcomeStatus};
-use sfdc_emulator::{Emulator, EmulatorConfig};
+use sfdc_emulator::Emulator;
 use support::*;
 
 /// Lead update by Email (`identify`), update by Id (`track Rename`), delete by Id (`track
@@ -24,13 +24,7 @@ fn lead_destination(emu: &Emulator) -> Destination {
                 trigger = 'type = "identify"'
                 record_matchers = { Email = { "@path" = "$.traits.email" } }
             "#),
-            sub(r#"
-                action = "lead"
-                operation = "update"
-                trigger = 'type = "track" and event = "Rename"'
-                record_matchers = { Id = { "@path" = "$.properties.lead_id" } }
-                other_fields = { LastName = { "@path" = "$.properties.name" } }
-            "#),
+            sub(LEAD_RENAME_BY_ID),
             sub(r#"
                 action = "lead"
                 operation = "delete"
@@ -46,11 +40,6 @@ fn lead_destination(emu: &Emulator) -> Destination {
             "#),
         ],
     )
-}
-
-fn rename(id: &str, name: &str) -> Value {
-    json!({"type": "track", "event": "Rename", "userId": "u",
-           "properties": {"lead_id": id, "name": name}})
 }
 
 fn forget(id: &str) -> Value {
@@ -150,9 +139,7 @@ async fn two_matchers_on_different_fields_finding_one_lead_apply_in_event_order(
 
 #[tokio::test]
 async fn a_send_by_email_and_a_concurrent_delete_by_id_of_one_lead_do_not_interleave() {
-    let mut config = EmulatorConfig::default();
-    config.latency = Duration::from_millis(40);
-    let emu = Emulator::start(config).await.unwrap();
+    let emu = emulator_with_latency(40).await;
     let x = lead(&emu, "c@example.com", "300");
     let dest = lead_destination(&emu);
     // Warm the describe cache, so the sends below make only lookups and writes.

@@ -13,6 +13,13 @@ pub async fn emulator() -> Emulator {
     Emulator::start(EmulatorConfig::default()).await.unwrap()
 }
 
+/// An emulator that waits `ms` milliseconds before answering each API call.
+pub async fn emulator_with_latency(ms: u64) -> Emulator {
+    let mut config = EmulatorConfig::default();
+    config.latency = Duration::from_millis(ms);
+    Emulator::start(config).await.unwrap()
+}
+
 /// A REST client on the emulator with its static access token.
 pub fn client(emu: &Emulator) -> sfdc_rest::Client {
     sfdc_rest::Client::builder()
@@ -74,6 +81,22 @@ pub const LEAD_UPSERT_BY_EMAIL: &str = r#"
     operation = "upsert"
     record_matchers = { Email = { "@path" = "$.traits.email" } }
 "#;
+
+/// A lead subscription that updates the Lead `$.properties.lead_id` on `track Rename` events
+/// ([`rename`]), setting `LastName` to `$.properties.name`.
+pub const LEAD_RENAME_BY_ID: &str = r#"
+    action = "lead"
+    operation = "update"
+    trigger = 'type = "track" and event = "Rename"'
+    record_matchers = { Id = { "@path" = "$.properties.lead_id" } }
+    other_fields = { LastName = { "@path" = "$.properties.name" } }
+"#;
+
+/// A `track Rename` event: the Lead `id` is to be named `name` ([`LEAD_RENAME_BY_ID`]).
+pub fn rename(id: &str, name: &str) -> Value {
+    json!({"type": "track", "event": "Rename", "userId": "u",
+           "properties": {"lead_id": id, "name": name}})
+}
 
 /// Parses one subscription from TOML.
 pub fn sub(toml_text: &str) -> ActionConfig {
