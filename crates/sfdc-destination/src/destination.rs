@@ -318,7 +318,7 @@ impl Destination {
             // Keyed ordering across concurrent sends: hold every record key of the batch
             // (sorted, so two sends cannot deadlock); released when this future ends or drops.
             let held = async {
-                let keys: Vec<String> = jobs.iter().flat_map(plan::keys::keys_of).collect();
+                let keys: Vec<String> = jobs.iter().flat_map(|j| j.keys.iter().cloned()).collect();
                 self.locks.acquire(keys).await
             }
             .instrument(tracing::debug_span!("sfdc_destination.locks"))
@@ -414,11 +414,7 @@ fn plan_events(
                     bulk_job_id: None,
                 });
                 if let Ok(plan) = planned {
-                    jobs.push(Job {
-                        event: index,
-                        slot,
-                        plan,
-                    });
+                    jobs.push(Job::new(index, slot, plan));
                 }
             }
             outcomes.push(outcome);
