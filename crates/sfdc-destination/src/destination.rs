@@ -364,7 +364,8 @@ fn plan_events(
 ) -> (Vec<EventOutcome>, Vec<Job>) {
     {
         let mut outcomes = Vec::with_capacity(events.len());
-        let mut jobs = Vec::new();
+        // Usually one job per event: sized once instead of grown (a job is large to move).
+        let mut jobs = Vec::with_capacity(events.len());
         for (index, event) in events.iter().enumerate() {
             let before = earlier.and_then(|e| e.get(&index)).copied();
             let mut outcome = EventOutcome {
