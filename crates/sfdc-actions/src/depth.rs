@@ -21,13 +21,14 @@ pub(crate) fn check_depth(event: &Value) -> Result<()> {
 
 /// As [`check_depth`] for a value found at depth `depth` of an event.
 pub(crate) fn check_depth_from(value: &Value, depth: usize) -> Result<()> {
-    let mut stack: Vec<(&Value, usize)> = vec![(value, depth)];
+    // Only objects and arrays go on the stack: scalars cannot nest (no allocation per
+    // container, and none at all for a flat value).
+    let nests = |v: &&Value| v.is_object() || v.is_array();
+    let mut stack: Vec<(&Value, usize)> = Vec::new();
+    if nests(&value) {
+        stack.push((value, depth));
+    }
     while let Some((value, depth)) = stack.pop() {
-        let children: Box<dyn Iterator<Item = &Value>> = match value {
-            Value::Object(map) => Box::new(map.values()),
-            Value::Array(items) => Box::new(items.iter()),
-            _ => continue,
-        };
         if depth > MAX_EVENT_DEPTH {
             return Err(Error::InvalidEvent {
                 message: format!(
@@ -35,7 +36,15 @@ pub(crate) fn check_depth_from(value: &Value, depth: usize) -> Result<()> {
                 ),
             });
         }
-        stack.extend(children.map(|child| (child, depth + 1)));
+        match value {
+            Value::Object(map) => {
+                stack.extend(map.values().filter(nests).map(|child| (child, depth + 1)));
+            }
+            Value::Array(items) => {
+                stack.extend(items.iter().filter(nests).map(|child| (child, depth + 1)));
+            }
+            _ => {}
+        }
     }
     Ok(())
 }

@@ -318,7 +318,7 @@ impl Destination {
             // Keyed ordering across concurrent sends: hold every record key of the batch
             // (sorted, so two sends cannot deadlock); released when this future ends or drops.
             let held = async {
-                let keys: Vec<String> = jobs.iter().flat_map(plan::keys::keys_of).collect();
+                let keys: Vec<String> = jobs.iter().flat_map(|j| j.keys.iter().cloned()).collect();
                 self.locks.acquire(keys).await
             }
             .instrument(tracing::debug_span!("sfdc_destination.locks"))
@@ -364,7 +364,8 @@ fn plan_events(
 ) -> (Vec<EventOutcome>, Vec<Job>) {
     {
         let mut outcomes = Vec::with_capacity(events.len());
-        let mut jobs = Vec::new();
+        // Usually one job per event: sized once instead of grown (a job is large to move).
+        let mut jobs = Vec::with_capacity(events.len());
         for (index, event) in events.iter().enumerate() {
             let before = earlier.and_then(|e| e.get(&index)).copied();
             let mut outcome = EventOutcome {
@@ -414,11 +415,7 @@ fn plan_events(
                     bulk_job_id: None,
                 });
                 if let Ok(plan) = planned {
-                    jobs.push(Job {
-                        event: index,
-                        slot,
-                        plan,
-                    });
+                    jobs.push(Job::new(index, slot, plan));
                 }
             }
             outcomes.push(outcome);

@@ -105,11 +105,7 @@ impl Destination {
                 if plan.bulk.as_ref().is_none_or(|b| b.resolve_matchers) {
                     continue;
                 }
-                let job = Job {
-                    event: position,
-                    slot,
-                    plan,
-                };
+                let job = Job::new(position, slot, plan);
                 match pending.iter_mut().find(|p| &p.job_id == job_id) {
                     Some(p) => p.jobs.push(job),
                     None => pending.push(PendingJob {

@@ -1,5 +1,6 @@
 //! Batched lookups: many events' matchers in as few queries as the size limits allow.
 
+use std::collections::hash_map::Entry as Slotted;
 use std::collections::{HashMap, HashSet};
 
 use crate::compare::{Key, Kind, literal_key};
@@ -274,14 +275,15 @@ impl Group {
             ([_], [only]) => vec![only.literal().to_string()],
             _ => self.arranged(lookup),
         };
-        match self.slot_index.get(&literals) {
-            Some(&s) => self.slots[s].events.push(event),
-            None => {
-                self.slot_index.insert(literals.clone(), self.slots.len());
+        // One hash of the literals per event (looked up and inserted through the entry).
+        match self.slot_index.entry(literals) {
+            Slotted::Occupied(e) => self.slots[*e.get()].events.push(event),
+            Slotted::Vacant(v) => {
                 self.slots.push(Slot {
-                    literals,
+                    literals: v.key().clone(),
                     events: vec![event],
                 });
+                v.insert(self.slots.len() - 1);
             }
         }
     }
@@ -382,12 +384,13 @@ impl Group {
 const OR: &str = " OR ";
 const AND: &str = " AND ";
 
-/// The query being filled: its clauses and their running size.
+/// The query being filled: its clauses and their running size. IN-list literals are
+/// borrowed from the group's slots (no copy per literal).
 #[derive(Debug)]
-struct Chunk {
+struct Chunk<'g> {
     head: Cost,
     /// OR mode: per distinct field, the IN-list literals (in order) and whether `= null` is in.
-    in_lists: Vec<(Vec<String>, HashSet<String>, bool)>,
+    in_lists: Vec<(Vec<&'g str>, HashSet<&'g str>, bool)>,
     /// AND mode: one clause per slot.
     and_clauses: Vec<String>,
     clauses: usize,
@@ -395,8 +398,8 @@ struct Chunk {
     events: Vec<usize>,
 }
 
-impl Chunk {
-    fn new(group: &Group, head: Cost) -> Chunk {
+impl<'g> Chunk<'g> {
+    fn new(group: &Group, head: Cost) -> Chunk<'g> {
         Chunk {
             head,
             in_lists: vec![(Vec::new(), HashSet::new(), false); group.distinct.len()],
@@ -422,13 +425,18 @@ impl Chunk {
             MatchOperator::Or => {
                 let mut clauses = 0;
                 let mut cost = Cost::default();
-                let mut seen: Vec<(usize, &str)> = Vec::new();
+                // The slot's earlier positions on the same distinct field (a slot has as
+                // many literals as the group has fields: a handful).
+                let earlier = |pos: usize, d: usize| {
+                    (0..pos)
+                        .filter(move |&p| group.distinct_of[p] == d)
+                        .map(|p| slot.literals[p].as_str())
+                };
                 for (pos, lit) in slot.literals.iter().enumerate() {
                     let d = group.distinct_of[pos];
-                    if seen.contains(&(d, lit.as_str())) {
+                    if earlier(pos, d).any(|l| l == lit) {
                         continue;
                     }
-                    seen.push((d, lit.as_str()));
                     let (list, set, has_null) = &self.in_lists[d];
                     let field = group.distinct[d].as_str();
                     if lit == "null" {
@@ -436,11 +444,8 @@ impl Chunk {
                             clauses += 1;
                             cost += Cost::of(field) + Cost::of(" = null");
                         }
-                    } else if !set.contains(lit) {
-                        let list_empty = list.is_empty()
-                            && !seen[..seen.len() - 1]
-                                .iter()
-                                .any(|(sd, sl)| *sd == d && *sl != "null");
+                    } else if !set.contains(lit.as_str()) {
+                        let list_empty = list.is_empty() && !earlier(pos, d).any(|l| l != "null");
                         if list_empty {
                             clauses += 1;
                             cost +=
@@ -460,7 +465,7 @@ impl Chunk {
         self.total(self.clauses + clauses, self.body + cost)
     }
 
-    fn try_add(&mut self, group: &Group, slot: &Slot, budget: Cost) -> bool {
+    fn try_add(&mut self, group: &Group, slot: &'g Slot, budget: Cost) -> bool {
         let (clauses, cost) = self.delta(group, slot);
         let total = self.total(self.clauses + clauses, self.body + cost);
         if total.chars > budget.chars || total.bytes > budget.bytes {
@@ -476,8 +481,8 @@ impl Chunk {
                     let (list, set, has_null) = &mut self.in_lists[group.distinct_of[pos]];
                     if lit == "null" {
                         *has_null = true;
-                    } else if set.insert(lit.clone()) {
-                        list.push(lit.clone());
+                    } else if set.insert(lit.as_str()) {
+                        list.push(lit.as_str());
                     }
                 }
             }

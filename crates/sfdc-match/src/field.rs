@@ -224,11 +224,10 @@ fn check_part(part: &str) -> Result<(), String> {
              and underscores"
         ));
     }
-    let words: Vec<&str> = part.split("__").collect();
-    if words.len() > 4 {
+    if words(part).count() > 4 {
         return Err("too many `__` separators; expected at most `ns__Name__suffix`".into());
     }
-    for word in &words {
+    for word in words(part) {
         match word.chars().next() {
             None => return Err("it starts or ends with an underscore, or has `___`".into()),
             Some(c) if !c.is_ascii_alphabetic() => {
@@ -249,10 +248,35 @@ fn check_part(part: &str) -> Result<(), String> {
 }
 
 fn last_word(part: &str) -> &str {
-    match part.rsplit_once("__") {
-        Some((_, last)) => last,
-        None => "",
-    }
+    let b = part.as_bytes();
+    (0..b.len().saturating_sub(1))
+        .rev()
+        .find(|&i| b[i] == b'_' && b[i + 1] == b'_')
+        .map_or("", |i| &part[i + 2..])
+}
+
+/// The words of `part` between `__` separators, left to right, as `part.split("__")` gives
+/// them (scanned byte by byte: names are checked for every lookup, and a substring searcher
+/// per name cost more than the check).
+fn words(part: &str) -> impl Iterator<Item = &str> {
+    let bytes = part.as_bytes();
+    let (mut start, mut at, mut done) = (0, 0, false);
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        while at + 1 < bytes.len() {
+            if bytes[at] == b'_' && bytes[at + 1] == b'_' {
+                let word = &part[start..at];
+                at += 2;
+                start = at;
+                return Some(word);
+            }
+            at += 1;
+        }
+        done = true;
+        Some(&part[start..])
+    })
 }
 
 macro_rules! string_newtype_impls {
@@ -304,6 +328,31 @@ string_newtype_impls!(SObjectName);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn words_and_last_word_split_as_str_split_does() {
+        for part in [
+            "",
+            "_",
+            "__",
+            "___",
+            "a",
+            "a_b",
+            "a__b",
+            "a___b",
+            "a____b",
+            "__a",
+            "a__",
+            "ns__F__c",
+            "x__y__z__w__v",
+            "é__b",
+        ] {
+            let expected: Vec<&str> = part.split("__").collect();
+            assert_eq!(words(part).collect::<Vec<_>>(), expected, "{part:?}");
+            let last = part.rsplit_once("__").map_or("", |(_, l)| l);
+            assert_eq!(last_word(part), last, "{part:?}");
+        }
+    }
 
     #[test]
     fn accepts_standard_custom_namespaced_and_paths() {

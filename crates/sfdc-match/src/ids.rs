@@ -18,12 +18,29 @@ const SUFFIX_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
 /// assert_eq!(canonical_id("001aB0000000001qaa"), canonical_id("001AB0000000001QAA"));
 /// ```
 pub fn canonical_id(id: &str) -> String {
+    let mut out = String::with_capacity(id.len().min(18));
+    push_canonical_id(&mut out, id);
+    out
+}
+
+/// Appends [`canonical_id`]`(id)` to `out`, without allocating a string of its own (for
+/// callers that build keys or compare many ids through one buffer).
+///
+/// ```
+/// use sfdc_match::push_canonical_id;
+/// let mut key = String::from("lead|");
+/// push_canonical_id(&mut key, "00Q000000000001EAA");
+/// assert_eq!(key, "lead|00Q000000000001");
+/// ```
+pub fn push_canonical_id(out: &mut String, id: &str) {
     if !looks_like_id(id) {
-        return id.to_owned();
+        out.push_str(id);
+        return;
     }
     let (base, suffix) = id.split_at(15);
     if suffix.is_empty() {
-        return base.to_owned();
+        out.push_str(base);
+        return;
     }
     let mut upper_bits = [false; 15];
     for (block, c) in suffix.bytes().enumerate() {
@@ -32,22 +49,20 @@ pub fn canonical_id(id: &str) -> String {
             .position(|a| *a == c.to_ascii_uppercase())
         else {
             // Not a valid suffix: the base as given is the best identity there is.
-            return base.to_owned();
+            out.push_str(base);
+            return;
         };
         for (bit, slot) in upper_bits[block * 5..block * 5 + 5].iter_mut().enumerate() {
             *slot = bits & (1 << bit) != 0;
         }
     }
-    base.bytes()
-        .zip(upper_bits)
-        .map(|(b, upper)| {
-            char::from(if upper {
-                b.to_ascii_uppercase()
-            } else {
-                b.to_ascii_lowercase()
-            })
+    out.extend(base.bytes().zip(upper_bits).map(|(b, upper)| {
+        char::from(if upper {
+            b.to_ascii_uppercase()
+        } else {
+            b.to_ascii_lowercase()
         })
-        .collect()
+    }));
 }
 
 #[cfg(test)]

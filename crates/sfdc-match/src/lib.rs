@@ -72,7 +72,7 @@ pub use batch::{BatchPlan, BatchQuery};
 pub use error::{Error, Result};
 pub use field::{FieldName, SObjectName};
 pub use field_type::{FieldInfo, FieldType, Schema};
-pub use ids::canonical_id;
+pub use ids::{canonical_id, push_canonical_id};
 pub use limits::{QueryLimits, encoded_len};
 pub use literal::{Decimal, Literal, quote_string};
 pub use matcher::{Lookup, LookupBuilder, LookupPlan, MatchOperator, Matcher, TypedMatcher};

@@ -10,7 +10,7 @@ use sfdc_match::Resolution;
 use super::lookup::{self, lookup_of};
 use super::{Failure, Group, Job, Sink};
 use crate::outcome::OutcomeStatus;
-use crate::plan::keys::{into_rounds, keys_of};
+use crate::plan::keys::into_rounds;
 use crate::run::calls::Calls;
 use crate::run::order::Order;
 use std::collections::HashSet;
@@ -74,7 +74,7 @@ async fn run_rows(
     let keys: Vec<Vec<String>> = rows
         .iter()
         .map(|(j, id)| {
-            let mut k = keys_of(j);
+            let mut k = j.keys.clone();
             if let Some(id) = id {
                 k.push(crate::plan::keys::key(&j.plan.object, "Id", id));
             }

@@ -37,6 +37,22 @@ pub(crate) struct Job {
     pub(crate) slot: usize,
     /// What to do.
     pub(crate) plan: PlannedOperation,
+    /// The operation's record keys known before I/O ([`crate::plan::keys::keys_of`]), built
+    /// once: key locks, the REST steps and the Bulk/REST order all read them.
+    pub(crate) keys: Vec<String>,
+}
+
+impl Job {
+    /// The job of `plan`, outcome at (`event`, `slot`), with its record keys.
+    pub(crate) fn new(event: usize, slot: usize, plan: PlannedOperation) -> Job {
+        let keys = crate::plan::keys::keys_of(&plan);
+        Job {
+            event,
+            slot,
+            plan,
+            keys,
+        }
+    }
 }
 
 /// Writes outcomes of jobs into the batch's event outcomes; shared by the concurrent parts

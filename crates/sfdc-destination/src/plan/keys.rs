@@ -8,8 +8,7 @@
 use std::collections::HashMap;
 
 use serde_json::Value;
-
-use crate::execute::Job;
+use sfdc_actions::PlannedOperation;
 
 /// One normalised record key (built in one allocation: keys are made for every operation and
 /// every resolved record).
@@ -21,7 +20,7 @@ pub(crate) fn key(object: &str, field: &str, value: &Value) -> String {
     out.push('\u{1f}');
     match value {
         Value::String(s) if field.eq_ignore_ascii_case("id") => {
-            out.push_str(&sfdc_match::canonical_id(s));
+            sfdc_match::push_canonical_id(&mut out, s);
         }
         Value::String(s) => push_lowercase(&mut out, s),
         other => push_lowercase(&mut out, &other.to_string()),
@@ -38,9 +37,9 @@ fn push_lowercase(out: &mut String, text: &str) {
     }
 }
 
-/// The record keys of one job (empty for a plain create).
-pub(crate) fn keys_of(job: &Job) -> Vec<String> {
-    let plan = &job.plan;
+/// The record keys of one planned operation (empty for a plain create); a
+/// [`crate::execute::Job`] holds them (`Job::keys`).
+pub(crate) fn keys_of(plan: &PlannedOperation) -> Vec<String> {
     let mut keys: Vec<String> = plan
         .matchers
         .iter()

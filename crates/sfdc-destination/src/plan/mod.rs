@@ -21,7 +21,7 @@ use crate::execute::lookup::{self, lookup_of};
 use crate::execute::{Group, Job, group_jobs};
 use crate::executor_settings::ExecutorSettings;
 use crate::run::rest::known_key;
-use keys::{into_rounds, keys_of};
+use keys::into_rounds;
 
 /// Estimated API calls of one Bulk ingest: create, upload, close, one status poll, and the
 /// three result files (more polls for a job that takes longer).
@@ -209,7 +209,7 @@ pub(crate) fn explain(
     // REST rounds.
     let mut rest_jobs: Vec<&Job> = rest_groups.iter().flat_map(|g| g.jobs.clone()).collect();
     rest_jobs.sort_by_key(|j| (j.event, j.slot));
-    let keys: Vec<Vec<String>> = rest_jobs.iter().map(|j| keys_of(j)).collect();
+    let keys: Vec<Vec<String>> = rest_jobs.iter().map(|j| j.keys.clone()).collect();
     let limits = lookup::limits(api_version, pack_queries);
     let mut known: HashSet<String> = HashSet::new();
     let mut before = rest_deps;
@@ -302,7 +302,7 @@ pub(crate) fn explain(
         let batch = first.plan.bulk.as_ref().map_or(1, |s| {
             usize::try_from(s.batch_size.max(1)).unwrap_or(usize::MAX)
         });
-        let keys: Vec<Vec<String>> = g.jobs.iter().map(|j| keys_of(j)).collect();
+        let keys: Vec<Vec<String>> = g.jobs.iter().map(|j| j.keys.clone()).collect();
         for (r, round) in into_rounds(g.jobs.clone(), &keys).into_iter().enumerate() {
             let mut ids = Vec::new();
             for chunk in round.chunks(batch) {

@@ -97,13 +97,16 @@ impl KeyLocks {
         // next time, holding nothing, so that send goes on.
         let mut first: Option<String> = None;
         'again: loop {
-            let order = first
+            let order: Vec<&str> = first
                 .iter()
-                .chain(keys.iter().filter(|k| Some(*k) != first.as_ref()));
-            for key in order {
+                .chain(keys.iter().filter(|k| Some(*k) != first.as_ref()))
+                .map(String::as_str)
+                .collect();
+            let free = held.take_free_prefix(&order);
+            for &key in &order[free..] {
                 if held.take(key).await.is_err() {
                     held.release();
-                    first = Some(key.clone());
+                    first = Some(key.to_owned());
                     continue 'again;
                 }
             }
@@ -163,6 +166,25 @@ impl Held {
             released.await;
             waited = true;
         }
+    }
+
+    /// Takes `keys` in order, under one look at the table, up to the first one another send
+    /// holds (what [`Held::take`] does for each without waiting); returns how many it took
+    /// (or held already).
+    fn take_free_prefix(&self, keys: &[&str]) -> usize {
+        let mut table = lock(&self.shared.table);
+        let mut mine = lock(&self.keys);
+        for (at, key) in keys.iter().enumerate() {
+            match table.holders.get(*key) {
+                None => {
+                    table.holders.insert((*key).to_owned(), self.me);
+                    mine.push((*key).to_owned());
+                }
+                Some(holder) if *holder == self.me => {}
+                Some(_) => return at,
+            }
+        }
+        keys.len()
     }
 
     /// Takes each of `keys` like [`Held::take`], one answer per key in order: the free ones

@@ -15,7 +15,6 @@ use tokio::sync::Notify;
 use tokio::sync::futures::Notified;
 
 use crate::execute::{Group, Job};
-use crate::plan::keys::keys_of;
 
 /// A job's place in event order: (event, subscription slot).
 type Place = (usize, usize);
@@ -58,7 +57,7 @@ impl Order {
         let keys_of_side = |groups: &[Group<'_>]| -> HashSet<String> {
             groups
                 .iter()
-                .flat_map(|g| g.jobs.iter().flat_map(|j| keys_of(j)))
+                .flat_map(|g| g.jobs.iter().flat_map(|j| j.keys.iter().cloned()))
                 .collect()
         };
         if rest.is_empty() || bulk.is_empty() {
@@ -78,7 +77,7 @@ impl Order {
         let mut unfinished = Unfinished::default();
         for (groups, map) in [(rest, &mut unfinished.rest), (bulk, &mut unfinished.bulk)] {
             for job in groups.iter().flat_map(|g| g.jobs.iter()) {
-                for k in keys_of(job).iter().filter(|k| shared.contains(*k)) {
+                for k in job.keys.iter().filter(|k| shared.contains(*k)) {
                     add(map, k, place(job));
                 }
             }
@@ -144,7 +143,7 @@ impl Order {
             let mut unfinished = self.lock();
             let map = side(&mut unfinished);
             for job in jobs {
-                for k in keys_of(job).iter().filter(|k| self.shared.contains(*k)) {
+                for k in job.keys.iter().filter(|k| self.shared.contains(*k)) {
                     remove(map, k, place(job));
                 }
             }

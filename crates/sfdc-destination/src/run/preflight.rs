@@ -40,9 +40,16 @@ pub(crate) fn refusal(describe: &SObjectDescribe, fields: &Map<String, Value>) -
 }
 
 fn problem(field: &FieldDescribe, value: &Value) -> Option<String> {
-    let kind = field.field_type.to_ascii_lowercase();
+    // Describe types are lowercase already: no copy per checked value unless one is not.
+    let lowered;
+    let kind: &str = if field.field_type.bytes().any(|b| b.is_ascii_uppercase()) {
+        lowered = field.field_type.to_ascii_lowercase();
+        &lowered
+    } else {
+        &field.field_type
+    };
     let shown = || shorten(value);
-    match kind.as_str() {
+    match kind {
         "int" | "double" | "currency" | "percent" => {
             let ok = match value {
                 Value::Number(n) => kind != "int" || n.is_i64() || n.is_u64() || is_whole(n),
@@ -77,15 +84,14 @@ fn problem(field: &FieldDescribe, value: &Value) -> Option<String> {
             Value::Object(_) => Some("a JSON object is not a multi-select picklist value".into()),
             _ => None,
         },
-        _ if is_text(&kind) => {
-            let text = match value {
-                Value::String(s) => s.clone(),
-                Value::Number(n) => n.to_string(),
-                Value::Bool(b) => b.to_string(),
+        _ if is_text(kind) => {
+            let len = match value {
+                Value::String(s) => s.chars().count(),
+                Value::Number(n) => n.to_string().len(),
+                Value::Bool(b) => b.to_string().len(),
                 _ => return Some(format!("a JSON {} is not a {kind} value", json_kind(value))),
             };
             let max = usize::try_from(field.length).unwrap_or(usize::MAX);
-            let len = text.chars().count();
             (max > 0 && len > max)
                 .then(|| format!("the value is {len} characters, more than its length of {max}"))
         }

@@ -18,7 +18,7 @@ use crate::execute::failure::already_deleted;
 use crate::execute::lookup::{self, Prefetched, lookup_of, matcher_key};
 use crate::execute::{Failure, Group, Job, Sink, converted, other_fields};
 use crate::outcome::OutcomeStatus;
-use crate::plan::keys::{key, keys_of};
+use crate::plan::keys::key;
 use crate::run::locks::{Busy, Held};
 use crate::run::order::Order;
 
@@ -106,16 +106,20 @@ pub(crate) async fn run(
     }
     let mut prefetched = Prefetched::new();
     let describes = describe_all(calls, groups, &mut prefetched).await;
+    // Built once per object, not per job (it indexes every field of the describe); a job
+    // looked up again after a delete reuses it.
+    let schemas: Schemas = describes
+        .iter()
+        .filter_map(|(object, d)| Some((object.clone(), lookup::schema_of(d.as_ref().ok()?))))
+        .collect();
     let mut prepared: Vec<Prepared<'_>> = Vec::new();
     for group in groups {
         let checked = other_fields::checked(&calls.client, group, sink).await;
-        let describe = describes.get(&group.object.to_ascii_lowercase());
-        // Built once per group, not per job (it indexes every field of the describe).
-        let schema = describe
-            .and_then(|d| d.as_ref().ok())
-            .map(|d| lookup::schema_of(d));
+        let object = group.object.to_ascii_lowercase();
+        let describe = describes.get(&object);
+        let schema = schemas.get(&object);
         for job in checked.jobs {
-            if let Some(p) = prepare(calls, job, describe, schema.as_ref(), sink) {
+            if let Some(p) = prepare(calls, job, describe, schema, sink) {
                 prepared.push(p);
             }
         }
@@ -141,7 +145,7 @@ pub(crate) async fn run(
             &mut pending,
             &front,
             &known,
-            &describes,
+            &schemas,
             &mut prefetched,
             sink,
         )
@@ -169,7 +173,10 @@ pub(crate) async fn run(
         }
         let (items, written) = items_of(writes, sink);
         finished.extend(written);
-        let written = write_round(calls, items, &mut known, sink).await;
+        // What a step's writes teach later steps (records written, created, deleted) is kept
+        // only when jobs are left for them.
+        let later = (!pending.is_empty()).then_some(&mut known);
+        let written = write_round(calls, items, later, sink).await;
         forget_deleted(&mut pending, &written.deleted);
         if !pending.is_empty() {
             // A later step may write a record created now: hold it against concurrent sends
@@ -191,8 +198,6 @@ pub(crate) async fn run(
 struct Pending<'j> {
     job: &'j Job,
     path: Path,
-    /// The job's record keys known before I/O ([`keys_of`]).
-    keys: Vec<String>,
     /// What its lookup found (a [`Path::Lookup`] job).
     resolution: Option<Resolution>,
     /// The key of the record id it writes, once known.
@@ -208,7 +213,6 @@ impl<'j> Pending<'j> {
             _ => None,
         };
         Pending {
-            keys: keys_of(p.job),
             job: p.job,
             path: p.path,
             resolution: None,
@@ -223,7 +227,7 @@ impl<'j> Pending<'j> {
     }
 
     fn all_keys(&self) -> impl Iterator<Item = &String> {
-        self.keys.iter().chain(self.id_key.iter())
+        self.job.keys.iter().chain(self.id_key.iter())
     }
 }
 
@@ -234,12 +238,14 @@ fn id_key(job: &Job, id: &str) -> String {
 /// Which pending jobs are free to go: no earlier pending job shares a key with it, and no
 /// earlier Bulk row of a shared key is unfinished.
 fn free(pending: &[Pending<'_>], order: &Order) -> Vec<bool> {
-    let mut seen: HashSet<&str> = HashSet::new();
+    // Sized for every job's keys up front (no rehash while it fills).
+    let mut seen: HashSet<&str> =
+        HashSet::with_capacity(pending.iter().map(|p| p.job.keys.len() + 1).sum());
     pending
         .iter()
         .map(|p| {
             let free = p.all_keys().all(|k| !seen.contains(k.as_str()))
-                && !order.rest_waits(p.job, &p.keys);
+                && !order.rest_waits(p.job, &p.job.keys);
             seen.extend(p.all_keys().map(String::as_str));
             free
         })
@@ -255,7 +261,7 @@ async fn resolve(
     pending: &mut [Pending<'_>],
     front: &[bool],
     known: &Known,
-    describes: &Describes,
+    schemas: &Schemas,
     prefetched: &mut Prefetched,
     sink: &Sink<'_>,
 ) -> bool {
@@ -267,10 +273,13 @@ async fn resolve(
             continue;
         }
         moved = true;
-        if let Some(id) = known.get(&known_key(p.job)) {
+        let written = (!known.is_empty())
+            .then(|| known.get(&known_key(p.job)))
+            .flatten();
+        if let Some(id) = written {
             p.resolution = Some(Resolution::Found(id.clone()));
         } else if let Path::Lookup(l) = &mut p.path {
-            match l.take().map_or_else(|| relookup(p.job, describes), Ok) {
+            match l.take().map_or_else(|| relookup(p.job, schemas), Ok) {
                 Ok(l) => {
                     queried.push(i);
                     lookups.push(l);
@@ -317,12 +326,8 @@ async fn resolve(
 
 /// The lookup of a job whose earlier resolution was invalidated (its record was deleted by an
 /// earlier event of the batch).
-fn relookup(job: &Job, describes: &Describes) -> Result<Lookup, Failure> {
-    let schema = describes
-        .get(&job.plan.object.to_ascii_lowercase())
-        .and_then(|d| d.as_ref().ok())
-        .map(|d| lookup::schema_of(d));
-    lookup_of(job, schema.as_ref())
+fn relookup(job: &Job, schemas: &Schemas) -> Result<Lookup, Failure> {
+    lookup_of(job, schemas.get(&job.plan.object.to_ascii_lowercase()))
 }
 
 /// Takes, across concurrent sends, the lock of each record id the front will write (in sorted
@@ -412,6 +417,9 @@ fn forget_deleted(pending: &mut [Pending<'_>], deleted: &HashSet<String>) {
 
 type Describes = HashMap<String, super::calls::Described>;
 
+/// The `sfdc-match` schema of each described object, by lowercase name.
+type Schemas = HashMap<String, Schema>;
+
 /// Describes the objects the REST groups need (cached by the client after the first time).
 ///
 /// With Composite packing, describes not cached yet go out in **one** Composite call, and
@@ -480,11 +488,10 @@ async fn describe_all(
 fn first_queries(calls: &Calls, groups: &[Group<'_>]) -> Vec<String> {
     let mut jobs: Vec<&Job> = groups.iter().flat_map(|g| g.jobs.iter().copied()).collect();
     jobs.sort_by_key(|j| (j.event, j.slot));
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: HashSet<&str> = HashSet::new();
     let mut lookups = Vec::new();
     for job in jobs {
-        let keys = keys_of(job);
-        let first = keys.iter().all(|k| !seen.contains(k));
+        let first = job.keys.iter().all(|k| !seen.contains(k.as_str()));
         if first
             && job.plan.operation != Operation::Create
             && !lookup::presumed_external_id(job)
@@ -493,7 +500,7 @@ fn first_queries(calls: &Calls, groups: &[Group<'_>]) -> Vec<String> {
         {
             lookups.push(l);
         }
-        seen.extend(keys);
+        seen.extend(job.keys.iter().map(String::as_str));
     }
     let mut soqls = lookup::soqls_of(calls, lookups);
     soqls.truncate(COMPOSITE_MAX_HEAVY);
@@ -619,31 +626,31 @@ fn items_of<'j>(writes: Vec<Pending<'j>>, sink: &Sink<'_>) -> (Vec<Item<'j>>, Ve
 
 /// Sends a step's writes (never two of one record: [`run`] keeps them in successive steps) as
 /// Collections requests of at most 200 records per object and operation, concurrently.
-/// Returns the keys of the record ids deleted and created.
+/// With `known` (later steps follow), records what they wrote there and returns the keys of
+/// the record ids deleted and created; without, returns nothing.
 async fn write_round(
     calls: &Calls,
     items: Vec<Item<'_>>,
-    known: &mut Known,
+    mut known: Option<&mut Known>,
     sink: &Sink<'_>,
 ) -> Written {
     let mut written = Written::default();
     // [`run`] never puts two writes of one record in one step: one set of requests.
     {
         let set = items;
-        // Requests by (operation, object) in order of first appearance.
-        let mut order: Vec<(WriteKind, String)> = Vec::new();
+        // Requests by (operation, object without case) in order of first appearance.
         let mut buckets: Vec<Vec<Item<'_>>> = Vec::new();
         for item in set {
-            let k = (item.kind.clone(), item.job.plan.object.to_ascii_lowercase());
-            let at = match order.iter().position(|o| *o == k) {
-                Some(at) => at,
-                None => {
-                    order.push(k);
-                    buckets.push(Vec::new());
-                    buckets.len() - 1
-                }
-            };
-            buckets[at].push(item);
+            let object = &item.job.plan.object;
+            let at = buckets.iter().position(|b| {
+                b.first().is_some_and(|first| {
+                    first.kind == item.kind && first.job.plan.object.eq_ignore_ascii_case(object)
+                })
+            });
+            match at {
+                Some(at) => buckets[at].push(item),
+                None => buckets.push(vec![item]),
+            }
         }
         let mut requests: Vec<(WriteCall, Vec<Item<'_>>)> = Vec::new();
         for bucket in buckets {
@@ -686,7 +693,11 @@ async fn write_round(
         for (chunk, results) in chunks.into_iter().zip(answers) {
             for (item, result) in chunk.into_iter().zip(results) {
                 sink.answered(item.job);
-                match apply(&item, result, known, sink) {
+                let applied = apply(&item, result, known.as_deref_mut(), sink);
+                if known.is_none() {
+                    continue;
+                }
+                match applied {
                     Some((OutcomeStatus::Deleted, Some(id))) => {
                         written.deleted.insert(id_key(item.job, &id));
                     }
@@ -714,12 +725,12 @@ fn creates(item: &Item<'_>) -> bool {
     item.kind == WriteKind::Create || item.job.plan.idempotency_key.is_some()
 }
 
-/// Maps one record's Collections result onto its job; returns the status and record id of a
-/// success.
+/// Maps one record's Collections result onto its job (and, given `known`, what it wrote for
+/// later steps); returns the status and record id of a success.
 fn apply(
     item: &Item<'_>,
     result: RecordResult,
-    known: &mut Known,
+    known: Option<&mut Known>,
     sink: &Sink<'_>,
 ) -> Option<(OutcomeStatus, Option<String>)> {
     let r: CollectionResult = match result {
@@ -729,7 +740,6 @@ fn apply(
             return None;
         }
     };
-    let remember = !item.job.plan.matchers.is_empty();
     if r.success || (item.kind == WriteKind::Delete && already_deleted(&r.errors)) {
         let status = match &item.kind {
             WriteKind::Create => OutcomeStatus::Created,
@@ -741,31 +751,44 @@ fn apply(
         let id = if item.kind == WriteKind::Delete {
             item.id.clone()
         } else {
-            r.id.clone().or_else(|| item.id.clone())
+            r.id.or_else(|| item.id.clone())
         };
-        if item.kind == WriteKind::Delete {
-            // Every matcher that found the deleted record forgets it (not only this job's), so a
-            // later job of one of them looks its values up again.
-            if let Some(gone) = &id {
-                let gone = sfdc_match::canonical_id(gone);
-                known.retain(|_, v| sfdc_match::canonical_id(v) != gone);
-            }
-        }
-        if remember {
-            match (&item.kind, &id) {
-                (WriteKind::Delete, _) => {
-                    known.remove(&known_key(item.job));
-                }
-                (_, Some(id)) => {
-                    known.insert(known_key(item.job), id.clone());
-                }
-                _ => {}
-            }
+        if let Some(known) = known {
+            remember(item, id.as_deref(), known);
         }
         sink.ok(item.job, status, id.clone());
         Some((status, id))
     } else {
         sink.fail_at(item.job, &Failure::record(&r.errors), item.id.as_ref());
         None
+    }
+}
+
+/// Records a successful write of `item` (record `id`) for later steps: a delete is forgotten
+/// under every matcher that found it, a write is remembered under the job's matcher values.
+fn remember(item: &Item<'_>, id: Option<&str>, known: &mut Known) {
+    if item.kind == WriteKind::Delete
+        && let Some(gone) = id
+    {
+        // Every matcher that found the deleted record forgets it (not only this job's), so a
+        // later job of one of them looks its values up again.
+        let gone = sfdc_match::canonical_id(gone);
+        let mut canonical = String::with_capacity(gone.len());
+        known.retain(|_, v| {
+            canonical.clear();
+            sfdc_match::push_canonical_id(&mut canonical, v);
+            canonical != gone
+        });
+    }
+    if !item.job.plan.matchers.is_empty() {
+        match (&item.kind, id) {
+            (WriteKind::Delete, _) => {
+                known.remove(&known_key(item.job));
+            }
+            (_, Some(id)) => {
+                known.insert(known_key(item.job), id.to_owned());
+            }
+            _ => {}
+        }
     }
 }
