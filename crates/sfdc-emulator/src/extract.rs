@@ -13,17 +13,57 @@ pub(crate) struct SfJson(pub(crate) Value);
 impl<S: Send + Sync> FromRequest<S> for SfJson {
     type Rejection = SfError;
 
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        SfBody::from_request(req, state)
+            .await?
+            .into_value()
+            .map(SfJson)
+    }
+}
+
+/// A JSON request body not parsed yet: its text, or the value an enclosing Composite or
+/// Batch call already parsed. For handlers that read their body straight into their own
+/// types and fall back to [`SfBody::into_value`] for anything else.
+#[derive(Debug)]
+pub(crate) enum SfBody {
+    /// The body text as received.
+    Text(Bytes),
+    /// The body as its enclosing call parsed it.
+    Value(Value),
+}
+
+impl SfBody {
+    /// The body as a JSON value, or `JSON_PARSER_ERROR`.
+    pub(crate) fn into_value(self) -> Result<Value, SfError> {
+        match self {
+            SfBody::Value(v) => Ok(v),
+            text => text.value(),
+        }
+    }
+
+    /// [`SfBody::into_value`] for a body still borrowed (a parsed value is copied).
+    pub(crate) fn value(&self) -> Result<Value, SfError> {
+        match self {
+            SfBody::Text(bytes) => parse_body(bytes),
+            SfBody::Value(v) => Ok(v.clone()),
+        }
+    }
+}
+
+impl<S: Send + Sync> FromRequest<S> for SfBody {
+    type Rejection = SfError;
+
     async fn from_request(mut req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if let Some(p) = req
             .extensions_mut()
             .remove::<crate::routes::composite::dispatch::ParsedBody>()
         {
-            return Ok(SfJson(p.0));
+            return Ok(SfBody::Value(p.0));
         }
-        let bytes = Bytes::from_request(req, state)
+        Bytes::from_request(req, state)
             .await
-            .map_err(|e| SfError::json_parser(e.body_text()))?;
-        parse_body(&bytes).map(SfJson)
+            .map(SfBody::Text)
+            .map_err(|e| SfError::json_parser(e.body_text()))
     }
 }
 

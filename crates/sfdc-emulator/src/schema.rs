@@ -405,6 +405,8 @@ pub(crate) struct ObjectSchema {
     pub(crate) key_prefix: String,
     pub(crate) custom: bool,
     pub(crate) fields: Vec<FieldDef>,
+    /// Each field's name interned (see [`crate::store::Record`]), by field position.
+    names: Vec<crate::store::Name>,
     index: FastMap<String, usize>,
 }
 
@@ -417,6 +419,7 @@ impl ObjectSchema {
             key_prefix: prefix.to_owned(),
             custom,
             fields: Vec::new(),
+            names: Vec::new(),
             index: FastMap::default(),
         };
         o.push(
@@ -438,7 +441,26 @@ impl ObjectSchema {
         self.index.insert(f.name.clone(), self.fields.len());
         self.index
             .insert(f.name.to_ascii_lowercase(), self.fields.len());
+        self.names.push(crate::store::intern(&f.name));
         self.fields.push(f);
+    }
+
+    /// The position of field `name` (looked up as [`ObjectSchema::field`] does).
+    pub(crate) fn field_position(&self, name: &str) -> Option<usize> {
+        match self.index.get(name) {
+            Some(&i) => Some(i),
+            None => self.index.get(&name.to_ascii_lowercase()).copied(),
+        }
+    }
+
+    /// The interned name of the field at `position`.
+    pub(crate) fn interned_name(&self, position: usize) -> Option<crate::store::Name> {
+        self.names.get(position).copied()
+    }
+
+    /// The fields with their interned names, in schema order.
+    pub(crate) fn named_fields(&self) -> impl Iterator<Item = (crate::store::Name, &FieldDef)> {
+        self.names.iter().copied().zip(&self.fields)
     }
 
     fn push_system_dates(&mut self) {
@@ -449,12 +471,7 @@ impl ObjectSchema {
 
     /// Looks a field up case-insensitively.
     pub(crate) fn field(&self, name: &str) -> Option<&FieldDef> {
-        if let Some(&i) = self.index.get(name) {
-            return self.fields.get(i);
-        }
-        self.index
-            .get(&name.to_ascii_lowercase())
-            .and_then(|&i| self.fields.get(i))
+        self.field_position(name).and_then(|i| self.fields.get(i))
     }
 
     /// Adds a custom field.

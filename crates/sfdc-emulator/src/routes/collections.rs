@@ -7,16 +7,14 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::{get, patch};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
+use super::collections_body::{self, MAX_RECORDS, too_many};
 use crate::app::ApiVersion;
 use crate::error::{SfError, json_response};
-use crate::extract::{SfJson, body_object};
+use crate::extract::SfBody;
 use crate::state::AppState;
-use crate::store::{Org, UpsertError, render_record};
-
-/// Most records per Collections call.
-const MAX_RECORDS: usize = 200;
+use crate::store::{Org, RecordBody, UpsertError, WriteFields, render_record};
 
 /// Collections routes.
 pub(crate) fn routes() -> Router<AppState> {
@@ -40,13 +38,6 @@ async fn collections_not_allowed() -> SfError {
         StatusCode::METHOD_NOT_ALLOWED,
         "METHOD_NOT_ALLOWED",
         "HTTP Method 'GET' not allowed. Allowed are POST,PATCH,DELETE",
-    )
-}
-
-fn too_many() -> SfError {
-    SfError::bad_request(
-        "EXCEEDED_ID_LIMIT",
-        "record limit reached. cannot submit more than 200 records into this call",
     )
 }
 
@@ -75,45 +66,8 @@ impl Item {
     }
 }
 
-/// The parsed request body: `allOrNone` and `records`.
-fn parse_request(body: Value) -> Result<(bool, Vec<Map<String, Value>>), SfError> {
-    let mut m = body_object(body)?;
-    let all_or_none = match m.get("allOrNone") {
-        None | Some(Value::Null) => false,
-        Some(Value::Bool(b)) => *b,
-        Some(other) => {
-            return Err(SfError::json_parser(format!(
-                "Cannot deserialize instance of boolean from {other} value or request may be missing a required field"
-            )));
-        }
-    };
-    let records = match m.remove("records") {
-        Some(Value::Array(list)) => list,
-        _ => {
-            return Err(SfError::bad_request(
-                "INVALID_FIELD",
-                "The request body must contain a 'records' array",
-            ));
-        }
-    };
-    if records.is_empty() {
-        return Err(SfError::bad_request(
-            "REQUIRED_FIELD_MISSING",
-            "At least 1 record is required",
-        ));
-    }
-    if records.len() > MAX_RECORDS {
-        return Err(too_many());
-    }
-    let records = records
-        .into_iter()
-        .map(body_object)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((all_or_none, records))
-}
-
 /// The `attributes.type` of a record, or the request-level 400.
-fn record_type(org: &Org, rec: &Map<String, Value>) -> Result<String, SfError> {
+fn record_type(org: &Org, rec: &RecordBody<'_>) -> Result<String, SfError> {
     let t = rec
         .get("attributes")
         .and_then(|a| a.get("type"))
@@ -219,19 +173,21 @@ fn respond(items: Vec<Item>, failed_ids: FailedIds) -> Response {
     let out: Vec<Value> = items
         .into_iter()
         .map(|it| {
-            let mut m = Map::new();
-            match &it.error {
+            let mut m = Map::with_capacity(4);
+            match it.error {
                 None => {
-                    m.insert("id".into(), json!(it.id));
+                    m.insert("id".into(), it.id.map_or(Value::Null, Value::String));
                     m.insert("success".into(), Value::Bool(true));
-                    m.insert("errors".into(), json!([]));
+                    m.insert("errors".into(), Value::Array(Vec::new()));
                 }
                 Some(e) => {
-                    if failed_ids == FailedIds::Keep && it.id.is_some() {
-                        m.insert("id".into(), json!(it.id));
+                    if failed_ids == FailedIds::Keep
+                        && let Some(id) = it.id
+                    {
+                        m.insert("id".into(), Value::String(id));
                     }
                     m.insert("success".into(), Value::Bool(false));
-                    m.insert("errors".into(), json!([e.to_item_json()]));
+                    m.insert("errors".into(), Value::Array(vec![e.to_item_json()]));
                 }
             }
             if let Some(c) = it.created {
@@ -245,9 +201,9 @@ fn respond(items: Vec<Item>, failed_ids: FailedIds) -> Response {
 
 async fn collections_create(
     State(state): State<AppState>,
-    SfJson(body): SfJson,
+    body: SfBody,
 ) -> Result<Response, SfError> {
-    let (all_or_none, records) = parse_request(body)?;
+    let (all_or_none, records) = collections_body::parse(&body)?;
     let typed = {
         let org = state.read();
         records
@@ -274,17 +230,17 @@ async fn collections_create(
     Ok(respond(items?, FailedIds::Keep))
 }
 
-fn record_id(rec: &Map<String, Value>) -> Option<String> {
-    rec.iter()
+fn record_id(rec: &RecordBody<'_>) -> Option<String> {
+    rec.pairs()
         .find(|(k, _)| k.eq_ignore_ascii_case("id"))
         .and_then(|(_, v)| v.as_str().map(str::to_owned))
 }
 
 async fn collections_update(
     State(state): State<AppState>,
-    SfJson(body): SfJson,
+    body: SfBody,
 ) -> Result<Response, SfError> {
-    let (all_or_none, records) = parse_request(body)?;
+    let (all_or_none, records) = collections_body::parse(&body)?;
     let typed = {
         let org = state.read();
         records
@@ -329,9 +285,9 @@ async fn collections_update(
 async fn collections_upsert(
     State(state): State<AppState>,
     Path((_ver, object, field)): Path<(String, String, String)>,
-    SfJson(body): SfJson,
+    body: SfBody,
 ) -> Result<Response, SfError> {
-    let (all_or_none, records) = parse_request(body)?;
+    let (all_or_none, records) = collections_body::parse(&body)?;
     let (object, ext) = {
         let org = state.read();
         let o = org.object(&object).ok_or_else(SfError::not_found)?;
@@ -345,7 +301,7 @@ async fn collections_upsert(
     };
     let items = run_items(&state, all_or_none, records, unprepared, |org, rec, _| {
         let value = rec
-            .iter()
+            .pairs()
             .find(|(k, _)| k.eq_ignore_ascii_case(&ext))
             .and_then(|(_, v)| match v {
                 Value::String(s) => Some(s.clone()),

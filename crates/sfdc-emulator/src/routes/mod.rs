@@ -2,6 +2,7 @@
 
 pub(crate) mod bulk;
 pub(crate) mod collections;
+mod collections_body;
 pub(crate) mod composite;
 pub(crate) mod describe;
 pub(crate) mod limits;

@@ -180,10 +180,17 @@ fn run(
             let mut attributes = Map::with_capacity(2);
             attributes.insert("type".into(), Value::String(object_name.clone()));
             attributes.insert("url".into(), Value::String(url));
-            let mut out = Map::with_capacity(rec.len() + 1);
-            out.insert("attributes".into(), Value::Object(attributes));
-            out.extend(rec);
-            Value::Object(out)
+            let attributes = Value::Object(attributes);
+            if rec.contains_key("attributes") {
+                // A selected name `attributes` (an alias) keeps the first place, its own value.
+                let mut out = Map::with_capacity(rec.len() + 1);
+                out.insert("attributes".into(), attributes);
+                out.extend(rec);
+                return Value::Object(out);
+            }
+            // Put first in the record's own map (no second map built per record).
+            rec.shift_insert(0, "attributes".into(), attributes);
+            Value::Object(rec)
         })
         .collect();
     let batch = batch_size(headers);

@@ -3,10 +3,9 @@
 use serde_json::{Map, Value};
 
 use super::{
-    FieldType, ObjectSchema, Org, Record, SfError, check_id, invalid_field, is_deleted, now_string,
-    same_value,
+    FieldType, ObjectSchema, Org, Record, SfError, WriteFields, check_id, invalid_field,
+    is_deleted, now_string, same_value,
 };
-use crate::fasthash::FastMap;
 use crate::ids;
 
 /// Why an upsert did not happen.
@@ -31,22 +30,48 @@ pub(super) enum Write {
     Update,
 }
 
+/// The values a write gives, by field position in the schema (ascending, one per field: a
+/// field given twice, under two spellings, has the later value).
+#[derive(Debug)]
+pub(super) struct Given(Vec<(usize, Value)>);
+
+impl Given {
+    /// From the values in body order.
+    fn new(mut values: Vec<(usize, Value)>) -> Self {
+        // Stable: a field given twice keeps its body order, then the later value wins.
+        values.sort_by_key(|(i, _)| *i);
+        let mut out: Vec<(usize, Value)> = Vec::with_capacity(values.len());
+        for (i, v) in values {
+            match out.last_mut() {
+                Some((j, w)) if *j == i => *w = v,
+                _ => out.push((i, v)),
+            }
+        }
+        Given(out)
+    }
+
+    /// The value given for the field at `position`.
+    fn get(&self, position: usize) -> Option<&Value> {
+        self.0
+            .binary_search_by_key(&position, |(i, _)| *i)
+            .ok()
+            .map(|at| &self.0[at].1)
+    }
+}
+
 /// `REQUIRED_FIELD_MISSING` for required fields a write leaves empty: on create, those absent or
 /// null; on update, those explicitly set to null (absent ones keep their value).
-fn require_fields(
-    o: &ObjectSchema,
-    given: &FastMap<&str, Value>,
-    write: Write,
-) -> Result<(), SfError> {
+fn require_fields(o: &ObjectSchema, given: &Given, write: Write) -> Result<(), SfError> {
     let missing: Vec<String> = o
         .fields
         .iter()
-        .filter(|f| f.required)
-        .filter(|f| match (write, given.get(f.name.as_str())) {
+        .enumerate()
+        .filter(|(_, f)| f.required)
+        .filter(|(i, _)| match (write, given.get(*i)) {
             (Write::Create, value) => value.is_none_or(Value::is_null),
             (Write::Update, value) => value.is_some_and(Value::is_null),
         })
-        .map(|f| f.name.clone())
+        .map(|(_, f)| f.name.clone())
         .collect();
     if missing.is_empty() {
         return Ok(());
@@ -111,23 +136,27 @@ impl Org {
     /// Resolves a write body to canonical field names and stored values: skips `attributes`
     /// (and `Id`, which callers check), resolves parent references given by external id, and
     /// rejects unknown (`INVALID_FIELD`) or read-only (`INVALID_FIELD_FOR_INSERT_UPDATE`) fields.
-    pub(super) fn writable_values<'o>(
+    pub(super) fn writable_values(
         &self,
-        o: &'o ObjectSchema,
-        fields: &Map<String, Value>,
+        o: &ObjectSchema,
+        fields: &(impl WriteFields + ?Sized),
         write: Write,
-    ) -> Result<FastMap<&'o str, Value>, SfError> {
-        let mut given: FastMap<&str, Value> =
-            FastMap::with_capacity_and_hasher(fields.len(), Default::default());
-        for (k, v) in fields {
+    ) -> Result<Given, SfError> {
+        let mut given: Vec<(usize, Value)> = Vec::with_capacity(fields.key_count());
+        for (k, v) in fields.pairs() {
             if k == "attributes" || k.eq_ignore_ascii_case("Id") {
                 continue;
             }
             if let Some((f, id)) = self.foreign_reference(o, k, v)? {
-                given.insert(f.name.as_str(), Value::String(id));
+                if let Some(i) = o.field_position(&f.name) {
+                    given.push((i, Value::String(id)));
+                }
                 continue;
             }
-            let f = o.field(k).ok_or_else(|| no_such_column(k, &o.name))?;
+            let i = o
+                .field_position(k)
+                .ok_or_else(|| no_such_column(k, &o.name))?;
+            let f = &o.fields[i];
             let writable = match write {
                 Write::Create => f.createable(),
                 Write::Update => f.updateable(),
@@ -135,9 +164,9 @@ impl Org {
             if !writable {
                 return Err(not_writable(&f.name));
             }
-            given.insert(f.name.as_str(), self.coerce(o, f, v)?);
+            given.push((i, self.coerce(o, f, v)?));
         }
-        Ok(given)
+        Ok(Given::new(given))
     }
 
     // ----- DML -----
@@ -151,7 +180,7 @@ impl Org {
     pub(crate) fn create(
         &mut self,
         object: &str,
-        fields: &Map<String, Value>,
+        fields: &(impl WriteFields + ?Sized),
     ) -> Result<String, SfError> {
         let prepared = self.prepare_create(object, fields)?;
         self.apply_create(prepared)
@@ -163,34 +192,37 @@ impl Org {
     pub(crate) fn prepare_create(
         &self,
         object: &str,
-        fields: &Map<String, Value>,
+        fields: &(impl WriteFields + ?Sized),
     ) -> Result<PreparedCreate, SfError> {
         let o = self.object_or_404(object)?;
-        if fields.keys().any(|k| k.eq_ignore_ascii_case("Id")) {
+        if fields.pairs().any(|(k, _)| k.eq_ignore_ascii_case("Id")) {
             return Err(invalid_field(
                 "The Id field should not be specified in the sobject data.",
             ));
         }
-        let mut given = self.writable_values(o, fields, Write::Create)?;
+        let given = self.writable_values(o, fields, Write::Create)?;
         require_fields(o, &given, Write::Create)?;
         let checks = Checks::of(o, &given);
         let now = now_string();
-        let mut stored: Vec<(&str, Value)> = Vec::with_capacity(o.fields.len());
-        for f in &o.fields {
+        let mut stored: Vec<(super::Name, Value)> = Vec::with_capacity(o.fields.len());
+        // The given values in field order, taken as their fields come.
+        let mut given = given.0.into_iter().peekable();
+        for (i, (interned, f)) in o.named_fields().enumerate() {
+            let here = given.next_if(|(j, _)| *j == i).map(|(_, v)| v);
             let v = match f.name.as_str() {
                 // Placeholders, set on apply (they must stay in their place).
                 "Id" => Value::String(String::new()),
                 "CaseNumber" if !o.custom => Value::String(String::new()),
                 "IsDeleted" => Value::Bool(false),
                 "CreatedDate" | "LastModifiedDate" | "SystemModstamp" => Value::String(now.clone()),
-                name => match given.remove(name) {
+                _ => match here {
                     Some(v) => v,
                     None => f.default_on_create.clone().unwrap_or(Value::Null),
                 },
             };
             // Records are sparse: a null field is not stored (readers treat absent as null).
             if !v.is_null() {
-                stored.push((f.name.as_str(), v));
+                stored.push((interned, v));
             }
         }
         // Sized to what is stored (plus a computed Name), not to the object's field count.
@@ -242,7 +274,7 @@ impl Org {
         &mut self,
         object: &str,
         id: &str,
-        fields: &Map<String, Value>,
+        fields: &(impl WriteFields + ?Sized),
     ) -> Result<String, SfError> {
         let prepared = self.prepare_update(object, id, fields)?;
         self.apply_update(prepared)
@@ -270,7 +302,7 @@ impl Org {
         &self,
         object: &str,
         id: &str,
-        fields: &Map<String, Value>,
+        fields: &(impl WriteFields + ?Sized),
     ) -> Result<PreparedUpdate, SfError> {
         let o = self.object_or_404(object)?;
         let id18 = check_id(o, id)?;
@@ -282,8 +314,9 @@ impl Org {
             object: o.name.clone(),
             id18,
             given: given
+                .0
                 .into_iter()
-                .map(|(k, v)| (super::record::intern_name(k), v))
+                .filter_map(|(i, v)| Some((*o.interned_name(i)?, v)))
                 .collect(),
             checks,
             now: now_string(),
@@ -324,7 +357,7 @@ impl Org {
         object: &str,
         ext_field: &str,
         value: &str,
-        fields: &Map<String, Value>,
+        fields: &(impl WriteFields + ?Sized),
     ) -> Result<(String, bool), UpsertError> {
         let o = self.object_or_404(object)?;
         let f = o
@@ -338,8 +371,8 @@ impl Org {
             return Ok((self.update(object, value, fields)?, false));
         }
         let ext_name = f.name.clone();
-        let mut body = Map::with_capacity(fields.len() + 1);
-        for (k, v) in fields {
+        let mut body = Map::with_capacity(fields.key_count() + 1);
+        for (k, v) in fields.pairs() {
             if k.eq_ignore_ascii_case("Id") {
                 return Err(invalid_field(
                     "Unable to create/update fields: Id. Please check the security settings of this field and verify that it is read/write for your profile or permission set.",
@@ -361,7 +394,7 @@ impl Org {
                 }
                 continue;
             }
-            body.insert(k.clone(), v.clone());
+            body.insert(k.to_owned(), v.clone());
         }
         let matches = self.find_by_field(object, &ext_name, value)?;
         match matches.len() {
@@ -464,23 +497,23 @@ pub(crate) struct Checks {
 }
 
 impl Checks {
-    fn of(o: &ObjectSchema, given: &FastMap<&str, Value>) -> Self {
+    fn of(o: &ObjectSchema, given: &Given) -> Self {
         let unique = o
-            .fields
-            .iter()
-            .filter(|f| f.unique)
-            .filter_map(|f| {
-                let v = given.get(f.name.as_str()).filter(|v| !v.is_null())?;
-                Some((super::record::intern_name(&f.name), v.clone()))
+            .named_fields()
+            .enumerate()
+            .filter(|(_, (_, f))| f.unique)
+            .filter_map(|(i, (name, _))| {
+                let v = given.get(i).filter(|v| !v.is_null())?;
+                Some((*name, v.clone()))
             })
             .collect();
         let parents = o
-            .fields
-            .iter()
-            .filter(|f| f.field_type == FieldType::Reference)
-            .filter_map(|f| {
-                let id = given.get(f.name.as_str())?.as_str()?;
-                Some((super::record::intern_name(&f.name), id.to_owned()))
+            .named_fields()
+            .enumerate()
+            .filter(|(_, (_, f))| f.field_type == FieldType::Reference)
+            .filter_map(|(i, (name, _))| {
+                let id = given.get(i)?.as_str()?;
+                Some((*name, id.to_owned()))
             })
             .collect();
         Checks { unique, parents }

@@ -29,6 +29,7 @@
 
 mod convert;
 mod dml;
+mod fields;
 mod index;
 mod lookup;
 mod reads;
@@ -49,13 +50,14 @@ pub(crate) use crate::schema::{FieldDef, FieldType, ObjectSchema};
 use crate::schema::{ObjectDef, Schema};
 pub use convert::LeadConversion;
 pub(crate) use dml::UpsertError;
+pub(crate) use fields::{RecordBody, WriteFields};
 use index::FieldIndex;
 pub(crate) use render::{full_record, render_record};
 pub use snapshot::BulkJobSnapshot;
 use values::same_value;
 pub(crate) use values::{coerce_value, csv_value, now_string};
 
-pub(crate) use record::Record;
+pub(crate) use record::{Name, Record, intern};
 
 /// One undo-log entry: what the slot `object`/`id` held before a write (`None`: no record).
 #[derive(Debug)]

@@ -13,7 +13,7 @@ use crate::fasthash::FastMap;
 
 /// The one shared copy of `name`. Only schema field names are interned (never text from
 /// a request), so the set is bounded by the schema.
-fn intern(name: &str) -> Name {
+pub(crate) fn intern(name: &str) -> Name {
     static NAMES: OnceLock<Mutex<FastMap<&'static str, Name>>> = OnceLock::new();
     let mut names = NAMES
         .get_or_init(Default::default)
@@ -28,14 +28,9 @@ fn intern(name: &str) -> Name {
     n
 }
 
-/// The one shared copy of a schema field name, as a `&'static str`.
-pub(crate) fn intern_name(name: &str) -> &'static str {
-    intern(name)
-}
-
 /// An interned field name: a thin (one-word) pointer to the shared text, so a stored pair
 /// costs one word more than its value (a `&str` key would cost two).
-type Name = &'static &'static str;
+pub(crate) type Name = &'static &'static str;
 
 /// System timestamps that usually equal another field: a record stores one only when it
 /// differs (a created record's three timestamps are one instant, held once).
@@ -118,10 +113,11 @@ impl Record {
         old
     }
 
-    /// Adds field `name` (a canonical schema field name) that the record does not hold yet,
-    /// as [`Record::insert`] would (a default or a timestamp equal to its source is not
-    /// stored), without looking for an old value: building a record field by field.
-    pub(crate) fn push_new(&mut self, name: &str, value: Value) {
+    /// Adds field `name` (an interned schema field name: a schema holds its fields' names
+    /// interned) that the record does not hold yet, as [`Record::insert`] would (a default or
+    /// a timestamp equal to its source is not stored), without looking for an old value:
+    /// building a record field by field.
+    pub(crate) fn push_new(&mut self, name: Name, value: Value) {
         debug_assert!(self.stored(name).is_none(), "{name} is already stored");
         if default_of(name) == Some(&value) {
             return;
@@ -131,7 +127,7 @@ impl Record {
         {
             return;
         }
-        self.cells.push((intern(name), value));
+        self.cells.push((name, value));
     }
 
     /// Removes field `name`, keeping the order of the others; returns its value.

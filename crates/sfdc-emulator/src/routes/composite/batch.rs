@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
-use super::dispatch::{self, Dispatcher, Outgoing, SubCall};
+use super::dispatch::{self, Dispatcher, Outgoing, SubBody, SubCall};
 use crate::error::{SfError, json_response};
 use crate::extract::{SfJson, body_object};
 
@@ -80,7 +80,7 @@ pub(crate) async fn batch(
         let out = Outgoing {
             method,
             url,
-            body: body.clone(),
+            body: body.clone().map(SubBody::Value),
             headers: &no_headers,
         };
         let a = dispatch::run(&d, SubCall::Batch, auth, out).await;

@@ -5,6 +5,7 @@ use axum::Router;
 use axum::body::{Body, to_bytes};
 use axum::extract::Request;
 use axum::http::{HeaderValue, Method, header};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use tower::ServiceExt;
 
@@ -54,13 +55,41 @@ impl SubResponse {
     }
 }
 
+/// A subrequest's JSON body: parsed, or as text (a body without references, which its
+/// handler reads itself).
+#[derive(Debug, Clone)]
+pub(crate) enum SubBody {
+    /// The parsed value.
+    Value(Value),
+    /// The JSON text, as in the enclosing call's body.
+    Text(Box<RawValue>),
+}
+
+impl SubBody {
+    /// The parsed value, if parsed.
+    pub(crate) fn as_value(&self) -> Option<&Value> {
+        match self {
+            SubBody::Value(v) => Some(v),
+            SubBody::Text(_) => None,
+        }
+    }
+
+    /// The body as a value (the text was checked as JSON when the call was read).
+    pub(crate) fn into_value(self) -> Value {
+        match self {
+            SubBody::Value(v) => v,
+            SubBody::Text(t) => serde_json::from_str(t.get()).unwrap_or(Value::Null),
+        }
+    }
+}
+
 /// One subrequest to run: method, absolute path (`/services/data/vXX.X/...`, query
 /// included), JSON body and extra headers.
 #[derive(Debug)]
 pub(crate) struct Outgoing<'a> {
     pub(crate) method: &'a str,
     pub(crate) url: &'a str,
-    pub(crate) body: Option<Value>,
+    pub(crate) body: Option<SubBody>,
     pub(crate) headers: &'a Map<String, Value>,
 }
 
@@ -90,7 +119,13 @@ pub(crate) async fn run(
     }
     let mut parsed = None;
     let body = match out.body {
-        Some(v) => {
+        Some(SubBody::Text(text)) if !wants_text(out.url) => {
+            b = b.header(header::CONTENT_TYPE, "application/json");
+            // The handler reads the text (a Collections body straight into its records).
+            Body::from(String::from(Box::<str>::from(text)))
+        }
+        Some(body) => {
+            let v = body.into_value();
             b = b.header(header::CONTENT_TYPE, "application/json");
             // JSON handlers take the value itself; only the handlers that read the raw body
             // (Bulk job requests) need it as text too.

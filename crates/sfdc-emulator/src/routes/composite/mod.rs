@@ -20,9 +20,9 @@ use serde_json::{Map, Value, json};
 
 use crate::app::ApiVersion;
 use crate::error::{SfError, json_response};
-use crate::extract::SfJson;
+use crate::extract::SfBody;
 use crate::state::AppState;
-use dispatch::{Dispatcher, Outgoing, SubCall, SubResponse};
+use dispatch::{Dispatcher, Outgoing, SubBody, SubCall, SubResponse};
 use refs::Reference;
 use request::Sub;
 
@@ -119,7 +119,7 @@ fn dependencies(subs: &[Sub]) -> Vec<(bool, Vec<usize>)> {
     subs.iter()
         .enumerate()
         .map(|(i, s)| {
-            let refs = refs::references(&s.url, s.body.as_ref());
+            let refs = refs::references(&s.url, s.body.as_ref().and_then(SubBody::as_value));
             let deps = refs
                 .iter()
                 .filter_map(|r| subs[..i].iter().position(|x| x.reference_id == r.id))
@@ -136,7 +136,7 @@ async fn composite(
     Extension(v): Extension<ApiVersion>,
     sub: Option<Extension<SubCall>>,
     headers: HeaderMap,
-    SfJson(body): SfJson,
+    body: SfBody,
 ) -> Result<Response, SfError> {
     let call = request::parse(body, v)?;
     let auth = headers.get(header::AUTHORIZATION);
@@ -167,7 +167,12 @@ async fn composite(
         let s = &mut subs[i];
         // A subrequest without references runs with its own body, moved (not copied).
         let substituted = if has_refs[i] {
-            refs::substitute(&s.url, s.body.as_ref(), &results)
+            match s.body.take() {
+                Some(SubBody::Value(b)) => refs::substitute(&s.url, Some(&b), &results)
+                    .map(|(url, b)| (url, b.map(SubBody::Value))),
+                // A body kept as text holds no reference.
+                text => refs::substitute(&s.url, None, &results).map(|(url, _)| (url, text)),
+            }
         } else {
             Ok((s.url.clone(), s.body.take()))
         };
