@@ -6,12 +6,9 @@
 
 use crate::support;
 
-use std::sync::Arc;
-
 use serde_json::{Value, json};
 use sfdc_destination::{Destination, OutcomeStatus};
 use sfdc_emulator::{Emulator, EmulatorConfig};
-use sfdc_test_support::RecordingSleeper;
 use support::{calls, identify, only, sub};
 
 async fn dropping(share: f64, seed: u64) -> Emulator {
@@ -25,18 +22,7 @@ async fn dropping(share: f64, seed: u64) -> Emulator {
 /// described already, so the lookup is a plain query and the one Composite call of the batch
 /// is the write call whose answer these tests lose.
 async fn destination(emu: &Emulator) -> Destination {
-    let client = sfdc_rest::Client::builder()
-        .instance_url(emu.instance_url())
-        .access_token(emu.access_token())
-        .allow_insecure_loopback(true)
-        .retry(sfdc_rest::RetryConfig {
-            max_attempts: 2,
-            ..Default::default()
-        })
-        .sleeper(Arc::new(RecordingSleeper::default()))
-        .build()
-        .unwrap();
-    client.describe("Lead").await.unwrap();
+    let client = support::described_client(emu, 2, "Lead").await;
     Destination::builder()
         .client(client)
         .subscriptions(vec![

@@ -26,18 +26,7 @@ async fn dropping_emulator() -> Emulator {
 /// with `object` described already: every write call of these emulators loses its answer, and
 /// a destination's first lookup would otherwise travel with its describe in such a call.
 async fn destination(emu: &Emulator, object: &str, subscription_toml: &str) -> Destination {
-    let client = sfdc_rest::Client::builder()
-        .instance_url(emu.instance_url())
-        .access_token(emu.access_token())
-        .allow_insecure_loopback(true)
-        .retry(sfdc_rest::RetryConfig {
-            max_attempts: 2,
-            ..Default::default()
-        })
-        .sleeper(Arc::new(RecordingSleeper::default()))
-        .build()
-        .unwrap();
-    client.describe(object).await.unwrap();
+    let client = support::described_client(emu, 2, object).await;
     Destination::builder()
         .client(client)
         .subscriptions(vec![sub(subscription_toml)])

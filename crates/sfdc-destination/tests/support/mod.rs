@@ -30,6 +30,27 @@ pub fn client(emu: &Emulator) -> sfdc_rest::Client {
         .unwrap()
 }
 
+/// A client on `emu` that allows `attempts` per request, never sleeps between them, and has
+/// `object` described already (so a first lookup is a plain query, not a Composite call that
+/// carries the describe: for emulators that lose the answer of every POST).
+pub async fn described_client(emu: &Emulator, attempts: u32, object: &str) -> sfdc_rest::Client {
+    let client = sfdc_rest::Client::builder()
+        .instance_url(emu.instance_url())
+        .access_token(emu.access_token())
+        .allow_insecure_loopback(true)
+        .retry(sfdc_rest::RetryConfig {
+            max_attempts: attempts,
+            ..Default::default()
+        })
+        .sleeper(std::sync::Arc::new(
+            sfdc_test_support::RecordingSleeper::default(),
+        ))
+        .build()
+        .unwrap();
+    client.describe(object).await.unwrap();
+    client
+}
+
 /// A destination on `emu` with these subscriptions (TOML array-of-tables text, or configs).
 pub fn destination(emu: &Emulator, subscriptions: Vec<ActionConfig>) -> Destination {
     Destination::builder()
